@@ -1,0 +1,3 @@
+from chef.cli import main
+
+main(prog_name="chef")

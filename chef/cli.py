@@ -1,0 +1,224 @@
+"""The `chef` command: a thin click layer over chef.prepare, chef.cook and friends.
+
+Heavy modules are imported inside the commands so that `chef --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional, Tuple, TypeVar
+
+import click
+
+from chef import __version__
+from chef.errors import ChefError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(exc: ChefError) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    click.echo(f"chef: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def handle_errors(func: F) -> F:
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ChefError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("chef: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chef")
+def main() -> None:
+    """Cache Python dependencies in their own Docker layer.
+
+    \b
+    planner:  chef prepare --recipe-path recipe.json
+    builder:  chef cook --recipe-path recipe.json --venv /app/.venv
+              COPY . .
+              chef install-project --recipe-path recipe.json --venv /app/.venv
+    """
+
+
+@main.command()
+@click.option("--recipe-path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("recipe.json"), show_default=True, help="Where to write the recipe.")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="The project (or monorepo) root.")
+@click.option("--requirements", "-r", "requirements", multiple=True, metavar="FILE",
+              help="Read these requirements files instead of detecting (repeatable).")
+@click.option("--manager", default=None, help="Force the input format instead of detecting it.")
+@click.option("--extra", "extras", multiple=True, help="Include this extra (repeatable).")
+@click.option("--all-extras", is_flag=True, help="Include every extra.")
+@click.option("--group", "groups", multiple=True, help="Include this dependency group (repeatable).")
+@click.option("--all-groups", is_flag=True, help="Include every dependency group.")
+@click.option("--package", "packages", multiple=True,
+              help="Only this local package and what it needs (repeatable).")
+@click.option("--explain", "-v", "explain", is_flag=True,
+              help="Say which files were read, which input was chosen and why.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the recipe instead of writing it.")
+@handle_errors
+def prepare(
+    recipe_path: Path,
+    project_dir: Path,
+    requirements: Tuple[str, ...],
+    manager: Optional[str],
+    extras: Tuple[str, ...],
+    all_extras: bool,
+    groups: Tuple[str, ...],
+    all_groups: bool,
+    packages: Tuple[str, ...],
+    explain: bool,
+    to_stdout: bool,
+) -> None:
+    """Write a recipe of what decides the installed dependencies."""
+    from chef.prepare import prepare as do_prepare
+    from chef.recipe import write_atomic
+    from chef.select import Selection
+
+    selection = Selection(extras, groups, all_extras, all_groups, packages)
+    result = do_prepare(project_dir, requirements=requirements, manager=manager, selection=selection)
+    if to_stdout:
+        click.echo(result.text, nl=False)
+    else:
+        write_atomic(recipe_path, result.text)
+    if explain:
+        echo_err(f"chef: input: {result.chosen}")
+        for name in result.inputs:
+            echo_err(f"chef: read {name}")
+        for note in result.notes:
+            echo_err(f"chef: note: {note}")
+    count = len(result.recipe.locked or {}) if result.recipe.is_locked else len(result.recipe.roots)
+    if not to_stdout:
+        kind = "locked packages" if result.recipe.is_locked else "requirements"
+        echo_err(f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
+                 f"{len(result.recipe.local_packages)} local packages)")
+
+
+def _target_options(func: F) -> F:
+    func = click.option("--build-env", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="Build environment (default: next to the venv).")(func)
+    func = click.option("--python", "python", default=None, metavar="PATH",
+                        help="Target interpreter (default: the one running chef).")(func)
+    func = click.option("--venv", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Target virtual environment; created when missing.")(func)
+    func = click.option("--installer", type=click.Choice(["auto", "uv", "pip"]), default="auto",
+                        show_default=True, help="uv when available, else pip.")(func)
+    func = click.option("--recipe-path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=Path("recipe.json"), show_default=True)(func)
+    return func
+
+
+def _abs_link(link: str) -> str:
+    if "://" in link or link.startswith("file:"):
+        return link
+    return os.path.abspath(link)
+
+
+@main.command()
+@_target_options
+@click.option("--index-url", default=None, help="Replace the recipe's index.")
+@click.option("--extra-index-url", "extra_index_urls", multiple=True, help="Add an index.")
+@click.option("--find-links", "find_links", multiple=True, help="Add a wheel directory or page.")
+@click.option("--no-index", is_flag=True, help="Use only --find-links.")
+@click.option("--no-build-deps", is_flag=True, help="Skip the build environment.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the installer commands only.")
+@click.option("--quiet", "-q", is_flag=True, help="Silence the installer's progress.")
+@handle_errors
+def cook(
+    recipe_path: Path,
+    installer: str,
+    venv: Optional[Path],
+    python: Optional[str],
+    build_env: Optional[Path],
+    index_url: Optional[str],
+    extra_index_urls: Tuple[str, ...],
+    find_links: Tuple[str, ...],
+    no_index: bool,
+    no_build_deps: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    """Install exactly the recipe's dependencies (and the build environment)."""
+    from chef.cook.plan import Overrides
+    from chef.cook.run import TargetSpec
+    from chef.cook.run import cook as do_cook
+
+    overrides = Overrides(
+        index_url=index_url,
+        extra_index_urls=extra_index_urls,
+        find_links=tuple(_abs_link(f) for f in find_links),
+        no_index=no_index,
+    )
+    spec = TargetSpec(venv=venv, python=python, build_env=build_env)
+    result = do_cook(
+        recipe_path,
+        spec,
+        installer=installer,
+        overrides=overrides,
+        build_deps=not no_build_deps,
+        dry_run=dry_run,
+        quiet=quiet,
+        echo=click.echo if dry_run else echo_err,
+    )
+    if not dry_run and not quiet:
+        count = sum(len(b.lines) for b in result.batches)
+        echo_err(f"chef: cooked {count} {'packages' if result.locked else 'requirements'}")
+
+
+@main.command("install-project")
+@_target_options
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project root (default: the recipe's directory).")
+@click.option("--editable", "-e", is_flag=True, help="Install the local packages in editable mode.")
+@click.option("--package", "packages", multiple=True, help="Only these local packages.")
+@click.option("--quiet", "-q", is_flag=True)
+@handle_errors
+def install_project(
+    recipe_path: Path,
+    installer: str,
+    venv: Optional[Path],
+    python: Optional[str],
+    build_env: Optional[Path],
+    project_dir: Optional[Path],
+    editable: bool,
+    packages: Tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Build and install the project's own packages with --no-deps, offline."""
+    from chef.cook.buildenv import install_project as do_install
+    from chef.cook.run import TargetSpec
+
+    spec = TargetSpec(venv=venv, python=python, build_env=build_env)
+    names = do_install(
+        recipe_path,
+        spec,
+        project_dir=project_dir,
+        editable=editable,
+        installer=installer,
+        packages=packages,
+        quiet=quiet,
+        echo=echo_err,
+    )
+    if names and not quiet:
+        echo_err(f"chef: installed {', '.join(names)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

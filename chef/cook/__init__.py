@@ -1,0 +1,1 @@
+"""cook: recipe + target interpreter -> install plan -> installer backend -> subprocess."""

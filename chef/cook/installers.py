@@ -1,0 +1,189 @@
+"""Installer backends: an InstallPlan batch -> argv for uv or pip. Only this module and
+`chef.cook.run` start processes; argv lists only, never a shell."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from chef.cook.plan import Batch, IndexOptions
+from chef.errors import EnvironmentError_, InstallError
+from chef.urls import strip_credentials
+
+
+def find_uv() -> Optional[str]:
+    """uv on PATH, or the binary of an importable `uv` package."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        import uv  # type: ignore[import-not-found,unused-ignore]
+
+        path = str(uv.find_uv_bin())
+        return path if os.path.exists(path) else None
+    except Exception:
+        return None
+
+
+class Backend:
+    name = "base"
+
+    def install(self, python: str, files: "BatchFiles", batch: Batch, quiet: bool) -> List[str]:
+        raise NotImplementedError
+
+    def create_venv(self, path: Path, python: str) -> List[str]:
+        raise NotImplementedError
+
+    def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
+        raise NotImplementedError
+
+
+class BatchFiles:
+    """Requirements/constraints files for one batch, in a private temporary directory."""
+
+    def __init__(self, batch: Batch, directory: Path) -> None:
+        self.requirements = directory / "requirements.txt"
+        self.requirements.write_text("".join(line.render() + "\n" for line in batch.lines), "utf-8")
+        self.constraints: Optional[Path] = None
+        if batch.constraints:
+            self.constraints = directory / "constraints.txt"
+            self.constraints.write_text(
+                "".join(line.render() + "\n" for line in batch.constraints), "utf-8"
+            )
+
+
+def _index_args(options: IndexOptions, uv: bool) -> List[str]:
+    args: List[str] = []
+    if options.no_index:
+        args.append("--no-index")
+    elif options.index_url:
+        args += ["--index-url", options.index_url]
+    if not options.no_index:
+        for url in options.extra_index_urls:
+            args += ["--extra-index-url", url]
+        if uv and options.extra_index_urls:
+            # pip's semantics: the best match across every index (hashes still pin the files).
+            args += ["--index-strategy", "unsafe-best-match"]
+    for link in options.find_links:
+        args += ["--find-links", link]
+    if options.pre:
+        args += ["--prerelease", "allow"] if uv else ["--pre"]
+    return args
+
+
+class UvBackend(Backend):
+    name = "uv"
+
+    def __init__(self, uv: str) -> None:
+        self.uv = uv
+
+    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
+        argv = [self.uv, "pip", "install", "--python", python, "-r", str(files.requirements)]
+        if files.constraints:
+            argv += ["-c", str(files.constraints)]
+        if batch.no_deps:
+            argv.append("--no-deps")
+        if batch.require_hashes:
+            argv.append("--require-hashes")
+        argv += _index_args(batch.options, uv=True)
+        if quiet:
+            argv.append("--quiet")
+        return argv
+
+    def create_venv(self, path: Path, python: str) -> List[str]:
+        return [self.uv, "venv", "--quiet", "--python", python, str(path)]
+
+    def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
+        argv = [self.uv, "pip", "install", "--python", python, "--no-deps", "--no-index",
+                "--reinstall", *paths]
+        return argv + (["--quiet"] if quiet else [])
+
+
+class PipBackend(Backend):
+    """pip, run from chef's own environment against the target (`pip --python`), so the app's
+    venv needs no pip of its own and holds exactly the locked set."""
+
+    name = "pip"
+
+    def _pip(self, python: str) -> List[str]:
+        return [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
+
+    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
+        argv = self._pip(python) + ["install", "--no-input", "-r", str(files.requirements)]
+        if files.constraints:
+            argv += ["-c", str(files.constraints)]
+        if batch.no_deps:
+            argv.append("--no-deps")
+        if batch.require_hashes:
+            argv.append("--require-hashes")
+        argv += _index_args(batch.options, uv=False)
+        if quiet:
+            argv.append("--quiet")
+        return argv
+
+    def create_venv(self, path: Path, python: str) -> List[str]:
+        return [python, "-m", "venv", "--without-pip", str(path)]
+
+    def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
+        argv = self._pip(python) + ["install", "--no-input", "--no-deps", "--no-index",
+                                    "--force-reinstall", *paths]
+        return argv + (["--quiet"] if quiet else [])
+
+
+def choose(installer: str) -> Backend:
+    if installer not in ("auto", "uv", "pip"):
+        raise EnvironmentError_(f"unknown installer {installer!r}", hint="use auto, uv or pip")
+    if installer in ("auto", "uv"):
+        uv = find_uv()
+        if uv:
+            return UvBackend(uv)
+        if installer == "uv":
+            raise EnvironmentError_("uv not found", hint="install uv or use --installer pip")
+    try:
+        import pip  # noqa: F401
+    except ImportError:
+        raise EnvironmentError_(
+            "pip is not available to chef", hint="install pip or uv next to chef"
+        ) from None
+    return PipBackend()
+
+
+def display_argv(argv: Sequence[str]) -> str:
+    """A shell-like rendering for humans, with any credential masked."""
+    import shlex
+
+    return " ".join(shlex.quote(mask(a)) for a in argv)
+
+
+def mask(text: str) -> str:
+    if "@" in text and "://" in text:
+        return strip_credentials(text) if strip_credentials(text) != text else text
+    return text
+
+
+def run(argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None) -> None:  # type: ignore[type-arg]
+    """Run an installer; its own output streams through (progress), its failure becomes one
+    ChefError line after the installer's own error."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            stdout=subprocess.DEVNULL if quiet else None,
+            stderr=None,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise EnvironmentError_(f"cannot run {argv[0]!r}", hint="is the installer installed?") from None
+    if done.returncode != 0:
+        raise InstallError(
+            f"{what} failed (exit code {done.returncode}); the installer's error is above",
+        )
+
+
+def temp_dir() -> "tempfile.TemporaryDirectory[str]":
+    return tempfile.TemporaryDirectory(prefix="chef-")

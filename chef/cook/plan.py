@@ -1,0 +1,197 @@
+"""Recipe + the target's marker environment -> InstallPlan: what to install, from where, how.
+
+Pure functions over data: nothing here runs a process. A locked recipe becomes pinned, hashed lines
+installed without resolution (`--no-deps`), one batch per index so that every package is fetched
+from the index its lock names; an unlocked recipe becomes requirement lines the installer resolves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+
+from chef.errors import EnvironmentError_, RecipeError
+from chef.model import Dep, IndexConfig, LockedPackage
+from chef.recipe import Recipe
+from chef.select import walk
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Where an installer call may look. `None` index_url means the installer's own default."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: Tuple[str, ...] = ()
+    find_links: Tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """cook's command-line index options; they win over the recipe's."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: Tuple[str, ...] = ()
+    find_links: Tuple[str, ...] = ()
+    no_index: bool = False
+
+    def apply(self, options: IndexOptions) -> IndexOptions:
+        if self.no_index:
+            options = replace(options, index_url=None, extra_index_urls=(), no_index=True)
+        elif self.index_url:
+            options = replace(options, index_url=self.index_url, no_index=False)
+        return replace(
+            options,
+            extra_index_urls=options.extra_index_urls + self.extra_index_urls,
+            find_links=options.find_links + self.find_links,
+        )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One requirement line for the installer; `label` is for humans (dry run)."""
+
+    requirement: str
+    hashes: Tuple[str, ...] = ()
+    label: str = ""
+
+    def render(self) -> str:
+        return " ".join([self.requirement] + [f"--hash={h}" for h in self.hashes])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One installer call."""
+
+    lines: Tuple[Line, ...]
+    options: IndexOptions
+    no_deps: bool
+    require_hashes: bool
+    constraints: Tuple[Line, ...] = ()
+    purpose: str = "dependencies"
+
+
+@dataclass
+class InstallPlan:
+    locked: bool
+    batches: List[Batch] = field(default_factory=list)
+    build_batch: Optional[Batch] = None
+    skipped: List[str] = field(default_factory=list)  # markers false for this target
+
+
+def evaluator(env: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    cache: Dict[Tuple[Optional[str], str], bool] = {}
+
+    def evaluate(marker: Optional[str], extra: str) -> bool:
+        if marker is None:
+            return True
+        key = (marker, extra)
+        if key not in cache:
+            try:
+                cache[key] = Marker(marker).evaluate({**env, "extra": extra})
+            except Exception as exc:  # undefined names, bad comparisons
+                raise RecipeError(f"cannot evaluate marker {marker!r}: {exc}") from None
+        return cache[key]
+
+    return evaluate
+
+
+def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
+    if recipe.requires_python is None:
+        return
+    version = env["python_full_version"]
+    if not SpecifierSet(recipe.requires_python).contains(version, prereleases=True):
+        raise EnvironmentError_(
+            f"target Python {version} does not satisfy the project's requires-python "
+            f"{recipe.requires_python!r}",
+            hint="use a base image or --python with a matching interpreter",
+        )
+
+
+def _base_options(index: IndexConfig) -> IndexOptions:
+    return IndexOptions(
+        index_url=index.index_url,
+        extra_index_urls=index.extra_index_urls,
+        find_links=index.find_links,
+        no_index=index.no_index,
+        pre=index.pre,
+    )
+
+
+def _locked_line(package: LockedPackage) -> Line:
+    label = f"{package.name}=={package.version}"
+    if package.source.kind == "git":
+        return Line(f"{package.name} @ {package.source.url}", (), label + f" ({package.source.url})")
+    if package.source.kind == "url":
+        return Line(f"{package.name} @ {package.source.url}", package.hashes, label)
+    return Line(f"{package.name}=={package.version}", package.hashes, label)
+
+
+def plan(
+    recipe: Recipe,
+    env: Mapping[str, str],
+    overrides: Overrides = Overrides(),
+    *,
+    build_deps: bool = True,
+) -> InstallPlan:
+    check_requires_python(recipe, env)
+    evaluate = evaluator(env)
+    reached = walk(recipe.roots, recipe.local_packages, recipe.locked, evaluate)
+    base = overrides.apply(_base_options(recipe.index))
+    result = InstallPlan(locked=recipe.is_locked)
+    if recipe.locked is not None:
+        groups: Dict[Tuple[Optional[str], bool], List[Line]] = {}
+        for key in sorted(reached.locked):
+            package = recipe.locked[key]
+            line = _locked_line(package)
+            index = package.source.url if package.source.kind == "registry" else None
+            groups.setdefault((index, bool(line.hashes)), []).append(line)
+        for (index, hashed), lines in sorted(groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+            options = base
+            if index is not None:
+                if "://" in index or index.startswith("file:"):
+                    options = overrides.apply(replace(_base_options(recipe.index), index_url=index, extra_index_urls=()))
+                else:  # a flat directory of the project's, used as find-links
+                    options = overrides.apply(replace(_base_options(recipe.index), find_links=(index,)))
+            result.batches.append(
+                Batch(tuple(lines), options, no_deps=True, require_hashes=hashed)
+            )
+        unreached = sorted(set(recipe.locked) - set(reached.locked))
+        result.skipped = [f"{recipe.locked[k].name}=={recipe.locked[k].version}" for k in unreached]
+    else:
+        lines: Dict[str, Line] = {}
+        for dep in reached.leaves:
+            text = Dep(name=dep.name, specifier=dep.specifier, extras=dep.extras, url=dep.url).requirement_string()
+            line = Line(text, dep.hashes, text)
+            lines[line.render()] = line
+        constraints = tuple(
+            Line(Dep(name=c.name, specifier=c.specifier, extras=c.extras, url=c.url).requirement_string(), c.hashes)
+            for c in recipe.constraints
+            if evaluate(c.marker, "")
+        )
+        if lines:
+            all_lines = tuple(lines[k] for k in sorted(lines))
+            result.batches.append(
+                Batch(
+                    all_lines,
+                    base,
+                    no_deps=False,
+                    require_hashes=any(line.hashes for line in all_lines),
+                    constraints=constraints,
+                )
+            )
+    if build_deps:
+        build = sorted({r for p in recipe.local_packages.values() if p.installable for r in p.build_requires})
+        if build:
+            result.build_batch = Batch(
+                tuple(Line(r, (), r) for r in build),
+                replace(base, pre=False),
+                no_deps=False,
+                require_hashes=False,
+                purpose="build requirements",
+            )
+    return result

@@ -1,0 +1,145 @@
+"""`chef cook` as a function: load the recipe, probe the target, plan, run the installer."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from chef.cook import installers
+from chef.cook.plan import Batch, InstallPlan, Overrides, plan
+from chef.cook.target import Target, probe, venv_python
+from chef.errors import EnvironmentError_
+from chef.recipe import Recipe, load
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    venv: Optional[Path] = None
+    python: Optional[str] = None
+    build_env: Optional[Path] = None
+
+    def default_build_env(self) -> Path:
+        """A sibling of the venv (so a runtime stage that copies the venv leaves it behind)."""
+        if self.build_env is not None:
+            return self.build_env
+        if self.venv is not None:
+            return self.venv.parent / (self.venv.name + ".chef-build")
+        digest = hashlib.sha256(str(self.python or sys.executable).encode()).hexdigest()[:12]
+        return Path.home() / ".cache" / "chef" / f"build-env-{digest}"
+
+
+def resolve_target(
+    spec: TargetSpec, backend: installers.Backend, echo: Echo, create: bool
+) -> Target:
+    if spec.venv is not None and spec.python is not None:
+        raise EnvironmentError_("--venv and --python exclude each other")
+    if spec.venv is not None:
+        python = venv_python(spec.venv)
+        if not python.exists():
+            if not create:
+                return probe(sys.executable)
+            echo(f"chef: creating virtual environment {spec.venv}")
+            installers.run(
+                backend.create_venv(spec.venv, sys.executable), "creating the venv", quiet=True
+            )
+        return probe(str(python))
+    return probe(spec.python or sys.executable)
+
+
+def ensure_build_env(
+    path: Path, target: Target, backend: installers.Backend, echo: Echo
+) -> str:
+    python = venv_python(path)
+    if not python.exists():
+        echo(f"chef: creating build environment {path}")
+        installers.run(backend.create_venv(path, target.python), "creating the build env", quiet=True)
+    return str(python)
+
+
+def run_batch(
+    backend: installers.Backend, python: str, batch: Batch, quiet: bool
+) -> None:
+    with installers.temp_dir() as tmp:
+        files = installers.BatchFiles(batch, Path(tmp))
+        argv = backend.install(python, files, batch, quiet)
+        installers.run(argv, f"installing {batch.purpose}", quiet)
+
+
+def describe(install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str) -> List[str]:
+    """The dry-run text: what would be installed, from where, and the installer command."""
+    out: List[str] = []
+    mode = "locked: exact versions, no resolution" if install_plan.locked else "unlocked: the installer resolves"
+    out.append(f"plan ({mode}), installer {backend.name}, target {python}")
+    for batch in install_plan.batches + ([install_plan.build_batch] if install_plan.build_batch else []):
+        where = batch.options.index_url or "installer's default index"
+        if batch.options.no_index:
+            where = "no index"
+        if batch.options.find_links:
+            where += " + find-links " + " ".join(batch.options.find_links)
+        target = build_python if batch.purpose == "build requirements" else python
+        out.append(f"- {batch.purpose} from {where}" + (" (hash-checked)" if batch.require_hashes else ""))
+        for line in batch.lines:
+            out.append(f"    {line.label or line.requirement}")
+        for line in batch.constraints:
+            out.append(f"    constraint {line.requirement}")
+        files = installers.BatchFiles.__new__(installers.BatchFiles)
+        files.requirements = Path("<requirements.txt>")
+        files.constraints = Path("<constraints.txt>") if batch.constraints else None
+        out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False)))
+    if install_plan.skipped:
+        out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
+    return out
+
+
+def cook(
+    recipe_path: Path,
+    spec: TargetSpec = TargetSpec(),
+    *,
+    installer: str = "auto",
+    overrides: Overrides = Overrides(),
+    build_deps: bool = True,
+    dry_run: bool = False,
+    quiet: bool = False,
+    echo: Echo = print,
+) -> InstallPlan:
+    recipe: Recipe = load(recipe_path)
+    backend = installers.choose(installer)
+    target = resolve_target(spec, backend, echo, create=not dry_run)
+    install_plan = plan(recipe, target.env, overrides, build_deps=build_deps)
+    install_plan = _recipe_relative(install_plan, recipe_path)
+    build_env = spec.default_build_env()
+    if dry_run:
+        for line in describe(install_plan, backend, target.python, str(venv_python(build_env))):
+            echo(line)
+        return install_plan
+    for batch in install_plan.batches:
+        run_batch(backend, target.python, batch, quiet)
+    if install_plan.build_batch is not None:
+        build_python = ensure_build_env(build_env, target, backend, echo)
+        run_batch(backend, build_python, install_plan.build_batch, quiet)
+    return install_plan
+
+
+def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPlan:
+    """find-links paths in a recipe are relative to the project, i.e. to the recipe's directory."""
+    from dataclasses import replace
+
+    base = recipe_path.resolve().parent
+
+    def fix(batch: Batch) -> Batch:
+        links = tuple(
+            link if ("://" in link or link.startswith("file:") or Path(link).is_absolute())
+            else str(base / link)
+            for link in batch.options.find_links
+        )
+        return replace(batch, options=replace(batch.options, find_links=links))
+
+    install_plan.batches = [fix(b) for b in install_plan.batches]
+    if install_plan.build_batch is not None:
+        install_plan.build_batch = fix(install_plan.build_batch)
+    return install_plan

@@ -1,0 +1,89 @@
+"""Ask the target interpreter for its marker environment.
+
+Markers must be evaluated for the interpreter that will run the app, which is rarely the one
+running chef (chef lives in its own venv, the target may even be another Python version). The probe
+is plain stdlib code, so the target needs nothing installed; it mirrors
+`packaging.markers.default_environment()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict
+
+from chef.errors import EnvironmentError_
+
+_PROBE = r"""
+import json, os, platform, sys
+def fmt(info):
+    version = "{0.major}.{0.minor}.{0.micro}".format(info)
+    if info.releaselevel != "final":
+        version += info.releaselevel[0] + str(info.serial)
+    return version
+print(json.dumps({
+    "env": {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": fmt(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    },
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "executable": sys.executable,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    python: str  # path to the interpreter
+    env: Dict[str, str]
+    prefix: str
+    is_venv: bool
+
+
+def venv_python(venv: Path) -> Path:
+    if os.name == "nt":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def probe(python: str) -> Target:
+    try:
+        done = subprocess.run(
+            [python, "-I", "-S", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (FileNotFoundError, PermissionError, NotADirectoryError):
+        raise EnvironmentError_(
+            "target interpreter not found", path=python, hint="pass --python PATH or --venv PATH"
+        ) from None
+    except OSError as exc:
+        raise EnvironmentError_(f"cannot run the target interpreter: {exc}", path=python) from None
+    if done.returncode != 0:
+        raise EnvironmentError_(
+            "target interpreter failed to report its environment: "
+            + (done.stderr.strip().splitlines() or ["no output"])[-1],
+            path=python,
+        )
+    data = json.loads(done.stdout)
+    return Target(
+        python=python,
+        env=data["env"],
+        prefix=data["prefix"],
+        is_venv=data["prefix"] != data["base_prefix"],
+    )

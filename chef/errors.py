@@ -1,0 +1,79 @@
+"""One hierarchy of user-facing errors, each mapped to one exit code.
+
+Every failure caused by the user's files or options is a ChefError: the CLI prints its message as a
+single line and exits with its code. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+# Exit codes, documented in README.md ("Exit codes"); keep them in sync.
+EXIT_OK = 0
+EXIT_DIFFERENT = 1  # diff/check: recipes differ
+EXIT_USAGE = 2  # click's own code for bad options
+EXIT_INPUT = 3  # a project file is missing, malformed or unsupported
+EXIT_RECIPE = 4  # recipe.json is unreadable, invalid or of an unknown format
+EXIT_STALE = 5  # a lock no longer matches its manifest
+EXIT_ENVIRONMENT = 6  # interpreter/installer missing, target does not satisfy requires-python
+EXIT_INSTALL = 7  # the installer or a build backend failed
+
+
+class ChefError(Exception):
+    """An error the user can fix; rendered as one line, never as a traceback."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Union[str, Path, None] = None,
+        line: Optional[int] = None,
+        hint: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
+        text = where + self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split("\n"))
+
+
+class InputError(ChefError):
+    """A project file is missing, malformed or not supported."""
+
+    exit_code = EXIT_INPUT
+
+
+class StaleLockError(ChefError):
+    """A lockfile no longer matches the manifest it was made from."""
+
+    exit_code = EXIT_STALE
+
+
+class RecipeError(ChefError):
+    """recipe.json cannot be read or fails validation."""
+
+    exit_code = EXIT_RECIPE
+
+
+class EnvironmentError_(ChefError):
+    """The target interpreter or the installer is missing or unsuitable."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class InstallError(ChefError):
+    """The installer or a build backend failed; its own output was shown."""
+
+    exit_code = EXIT_INSTALL

@@ -1,0 +1,200 @@
+"""The one normalized model every reader produces.
+
+Readers turn files into a `Project`; everything after that (selection, the recipe, cook) works on
+this model only, never on files. Names are canonical (PEP 503), markers and specifiers are
+normalized by `packaging`, so that formatting in the user's files never reaches the recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from chef.errors import InputError
+
+
+def canonical(name: str) -> str:
+    return str(canonicalize_name(name))
+
+
+def norm_marker(marker: Optional[str]) -> Optional[str]:
+    """Normalize a marker string; None and empty mean "always"."""
+    if marker is None or not marker.strip():
+        return None
+    return str(Marker(marker))
+
+
+def and_markers(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    return str(Marker(f"({a}) and ({b})"))
+
+
+@dataclass(frozen=True, order=True)
+class Dep:
+    """An edge of the dependency graph: a requirement on a package, local or third-party.
+
+    Unlocked projects use `specifier`/`url`; locked ones point at a locked package by `key`.
+    `groups` is only meaningful on an edge to a local package (selected dependency groups).
+    """
+
+    name: str
+    specifier: str = ""
+    extras: Tuple[str, ...] = ()
+    marker: Optional[str] = None
+    url: Optional[str] = None
+    key: Optional[str] = None
+    hashes: Tuple[str, ...] = ()
+    groups: Tuple[str, ...] = ()
+
+    def requirement_string(self) -> str:
+        """A PEP 508 string for an installer (unlocked mode)."""
+        text = self.name
+        if self.extras:
+            text += "[" + ",".join(self.extras) + "]"
+        if self.url:
+            text += " @ " + self.url
+            if self.marker:
+                text += " "
+        else:
+            text += self.specifier
+        if self.marker:
+            text += "; " + self.marker
+        return text
+
+    def to_json(self) -> Dict[str, object]:
+        out: Dict[str, object] = {"name": self.name}
+        for attr in ("specifier", "marker", "url"):
+            value = getattr(self, attr)
+            if value:
+                out[attr] = value
+        if self.key and self.key != self.name:
+            out["key"] = self.key
+        for attr in ("extras", "hashes", "groups"):
+            value = getattr(self, attr)
+            if value:
+                out[attr] = list(value)
+        return out
+
+
+def parse_requirement(text: str, *, path: object = None, line: Optional[int] = None) -> Dep:
+    """Parse a PEP 508 requirement with `packaging` into a normalized Dep."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise InputError(
+            f"invalid requirement {text.strip()!r}: {exc}".replace("\n", " "),
+            path=path,
+            line=line,
+        ) from None
+    return Dep(
+        name=canonical(req.name),
+        specifier=str(SpecifierSet(str(req.specifier))),
+        extras=tuple(sorted(canonical(e) for e in req.extras)),
+        marker=norm_marker(str(req.marker)) if req.marker else None,
+        url=req.url or None,
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a locked package comes from.
+
+    kind: "registry" (index None = the installer's default index), "git", "url", "path".
+    """
+
+    kind: str
+    url: Optional[str] = None
+
+    def to_json(self) -> Dict[str, object]:
+        out: Dict[str, object] = {"kind": self.kind}
+        if self.url is not None:
+            out["url"] = self.url
+        return out
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str
+    source: Source
+    hashes: Tuple[str, ...] = ()
+    dependencies: Tuple[Dep, ...] = ()
+    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
+    key: str = ""
+
+    def extra(self, name: str) -> Tuple[Dep, ...]:
+        for extra_name, deps in self.extras:
+            if extra_name == name:
+                return deps
+        return ()
+
+
+@dataclass(frozen=True)
+class LocalPackage:
+    """A package whose source is part of the project: built after `COPY . .`, never in the recipe
+    with its version."""
+
+    name: str
+    path: str  # POSIX, relative to the project root
+    build_requires: Tuple[str, ...] = ()
+    dependencies: Tuple[Dep, ...] = ()
+    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
+    groups: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
+    installable: bool = True  # False for virtual/non-package projects: deps only
+    editable: bool = False
+
+    def extra(self, name: str) -> Tuple[Dep, ...]:
+        return dict(self.extras).get(name, ())
+
+    def group(self, name: str) -> Tuple[Dep, ...]:
+        return dict(self.groups).get(name, ())
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Index options that decide where packages come from (credentials already stripped)."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: Tuple[str, ...] = ()
+    find_links: Tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+
+    def to_json(self) -> Dict[str, object]:
+        return {
+            "index_url": self.index_url,
+            "extra_index_urls": list(self.extra_index_urls),
+            "find_links": list(self.find_links),
+            "no_index": self.no_index,
+            "pre": self.pre,
+        }
+
+
+@dataclass
+class Project:
+    """A project read from disk by one reader.
+
+    `roots` are the edges installed by default: usually one edge per local package at the top
+    (the root project, or every workspace member); requirements files add third-party edges.
+    `locked` is None when nothing is locked and the installer must resolve.
+    """
+
+    root: Path
+    manager: str
+    inputs: List[str] = field(default_factory=list)
+    local_packages: Dict[str, LocalPackage] = field(default_factory=dict)
+    roots: List[Dep] = field(default_factory=list)
+    constraints: List[Dep] = field(default_factory=list)
+    locked: Optional[Dict[str, LockedPackage]] = None
+    index: IndexConfig = field(default_factory=IndexConfig)
+    requires_python: Optional[str] = None
+    notes: List[str] = field(default_factory=list)  # for --explain: what was read/dropped and why

@@ -1,0 +1,315 @@
+"""pip requirements files: `-r`/`-c` includes, options, hashes, markers, URLs and local paths.
+
+Lines are split the way pip splits them (continuations, comments, arguments then options);
+requirements themselves are parsed with `packaging`. Paths that point inside the project become
+local packages (built later by install-project), never dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+from urllib.parse import unquote, urlsplit
+
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+from chef.errors import InputError
+from chef.model import Dep, IndexConfig, LocalPackage, Project, canonical, parse_requirement
+from chef.readers.pep621 import inside, outside_error, read_local_package, rel_display
+from chef.toml import read_text
+from chef.urls import normalize_index_url, strip_credentials
+
+MAX_INCLUDE_DEPTH = 64
+_URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
+_IGNORED_OPTIONS = {"--trusted-host", "--use-feature", "--require-hashes", "--prefer-binary"}
+
+
+def logical_lines(text: str) -> Iterator[Tuple[int, str]]:
+    """(line number, content) after joining `\\` continuations and dropping comments."""
+    start = 0
+    buffer = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        line = raw
+        if line.startswith("#") or " #" in line or "\t#" in line:
+            line = line[: _comment_at(line)]
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        line = (buffer + line).strip()
+        buffer = ""
+        if line:
+            yield start, line
+    if buffer.strip():
+        yield start, buffer.strip()
+
+
+def _comment_at(line: str) -> int:
+    if line.startswith("#"):
+        return 0
+    for i, ch in enumerate(line):
+        if ch == "#" and i > 0 and line[i - 1] in " \t":
+            return i
+    return len(line)
+
+
+@dataclass
+class _State:
+    root: Path
+    roots: List[Dep] = field(default_factory=list)
+    constraints: List[Dep] = field(default_factory=list)
+    locals: Dict[str, LocalPackage] = field(default_factory=dict)
+    index_url: Optional[str] = None
+    extra: List[str] = field(default_factory=list)
+    find_links: List[str] = field(default_factory=list)
+    no_index: bool = False
+    pre: bool = False
+    inputs: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+
+def _split(line: str, display: str, number: int) -> List[str]:
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise InputError(f"cannot split line: {exc}", path=display, line=number) from None
+
+
+def _is_path(text: str) -> bool:
+    return (
+        text.startswith((".", "/", "~"))
+        or os.sep in text.split("[")[0] and not any(c in text for c in "<>=!~;@")
+    )
+
+
+def _name_from_url(url: str) -> Optional[str]:
+    fragment = urlsplit(url).fragment
+    for part in fragment.split("&"):
+        if part.startswith("egg="):
+            return part[4:]
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        return str(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+def _read_file(
+    state: _State, path: Path, kind: str, stack: Tuple[Path, ...], origin: str, line: int
+) -> None:
+    real = Path(os.path.realpath(path))
+    display = rel_display(state.root, path)
+    if real in stack:
+        chain = " -> ".join(rel_display(state.root, p) for p in stack + (real,))
+        raise InputError(f"requirements include cycle: {chain}", path=origin, line=line or None)
+    if len(stack) > MAX_INCLUDE_DEPTH:
+        raise InputError("requirements includes nested too deeply", path=display)
+    if not path.is_file():
+        raise InputError(
+            f"{'included ' if stack else ''}requirements file {display!r} not found",
+            path=origin if stack else display,
+            line=line or None,
+        )
+    state.inputs.append(display)
+    text = read_text(path, display)
+    for number, content in logical_lines(text):
+        _line(state, path, display, number, content, kind, stack + (real,))
+
+
+def _take(tokens: List[str], i: int, display: str, number: int) -> Tuple[str, int]:
+    token = tokens[i]
+    if "=" in token and token.startswith("--"):
+        return token.split("=", 1)[1], i + 1
+    if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+        return token[2:], i + 1
+    if i + 1 >= len(tokens):
+        raise InputError(f"option {token} needs a value", path=display, line=number)
+    return tokens[i + 1], i + 2
+
+
+def _line(
+    state: _State,
+    path: Path,
+    display: str,
+    number: int,
+    content: str,
+    kind: str,
+    stack: Tuple[Path, ...],
+) -> None:
+    tokens = _split(content, display, number)
+    # pip: arguments first, then options; a requirement may carry --hash options.
+    args: List[str] = []
+    i = 0
+    while i < len(tokens) and not tokens[i].startswith("-"):
+        args.append(tokens[i])
+        i += 1
+    hashes: List[str] = []
+    editable: Optional[str] = None
+    while i < len(tokens):
+        token = tokens[i]
+        opt = token.split("=", 1)[0]
+        if opt in ("-r", "--requirement", "-c", "--constraint") or (
+            token[:2] in ("-r", "-c") and not token.startswith("--")
+        ):
+            value, i = _take(tokens, i, display, number)
+            sub_kind = "constraint" if token.startswith(("-c", "--constraint")) else kind
+            target = path.parent / os.path.expandvars(value) if "://" not in value else None
+            if target is None:
+                raise InputError(f"remote includes are not supported: {value}", path=display, line=number)
+            _read_file(state, target, sub_kind, stack, display, number)
+        elif opt in ("-e", "--editable") or token.startswith("-e"):
+            editable, i = _take(tokens, i, display, number)
+        elif opt in ("-i", "--index-url") or (token.startswith("-i") and not token.startswith("--")):
+            value, i = _take(tokens, i, display, number)
+            state.index_url = normalize_index_url(value)
+        elif opt == "--extra-index-url":
+            value, i = _take(tokens, i, display, number)
+            state.extra.append(normalize_index_url(value))
+        elif opt in ("-f", "--find-links") or (token.startswith("-f") and not token.startswith("--")):
+            value, i = _take(tokens, i, display, number)
+            state.find_links.append(_find_link(state, path, value, display, number))
+        elif opt == "--hash":
+            value, i = _take(tokens, i, display, number)
+            hashes.append(value)
+        elif opt == "--pre":
+            state.pre = True
+            i += 1
+        elif opt == "--no-index":
+            state.no_index = True
+            i += 1
+        elif opt in _IGNORED_OPTIONS:
+            if "=" not in token and opt in ("--trusted-host", "--use-feature"):
+                i += 1
+            i += 1
+            state.notes.append(f"{display}:{number}: ignored {opt} (does not change what is installed)")
+        else:
+            raise InputError(
+                f"unsupported option {opt}",
+                path=display,
+                line=number,
+                hint="chef reads -r, -c, -e, -i/--index-url, --extra-index-url, -f/--find-links, "
+                "--pre, --no-index and --hash",
+            )
+    if editable is not None:
+        args = [editable] + args
+        if len(args) > 1:
+            raise InputError("an editable line takes one path or URL", path=display, line=number)
+    if not args:
+        if hashes:
+            raise InputError("--hash without a requirement", path=display, line=number)
+        return
+    text = " ".join(args)
+    dep = _requirement(state, path, display, number, text, editable is not None, kind)
+    if dep is None:
+        return
+    if hashes:
+        dep = replace(dep, hashes=tuple(sorted(set(hashes))))
+    (state.constraints if kind == "constraint" else state.roots).append(dep)
+
+
+def _find_link(state: _State, path: Path, value: str, display: str, number: int) -> str:
+    if "://" in value or value.startswith("file:"):
+        return normalize_index_url(value)
+    rel = inside(state.root, path.parent / value)
+    if rel is None:
+        raise outside_error(display, f"--find-links {value}")
+    return rel
+
+
+def _requirement(
+    state: _State,
+    path: Path,
+    display: str,
+    number: int,
+    text: str,
+    editable: bool,
+    kind: str,
+) -> Optional[Dep]:
+    extras = ""
+    target_text = text
+    if _is_path(text) or (editable and not text.startswith(_URL_SCHEMES)) or text.startswith(
+        "file:"
+    ):
+        if "[" in text and text.endswith("]"):
+            target_text, extras = text[: text.index("[")], text[text.index("[") :]
+        raw = target_text
+        if raw.startswith("file:"):
+            raw = unquote(urlsplit(raw).path)
+        target = path.parent / os.path.expanduser(raw)
+        if target.is_dir():
+            rel = inside(state.root, target)
+            if rel is None:
+                raise outside_error(display, text)
+            if kind == "constraint":
+                return None
+            local = read_local_package(state.root, rel, editable=editable)
+            state.locals.setdefault(local.name, local)
+            extra_names = tuple(sorted(canonical(e) for e in extras.strip("[]").split(",") if e))
+            return Dep(name=local.name, extras=extra_names)
+        if not target.exists():
+            raise InputError(f"path {text!r} does not exist", path=display, line=number)
+        raise InputError(
+            f"local archive {text!r} is not supported",
+            path=display,
+            line=number,
+            hint="publish it to an index or find-links directory and require it by name",
+        )
+    if text.startswith(_URL_SCHEMES):
+        url = strip_credentials(text)
+        name = _name_from_url(url)
+        if name is None:
+            raise InputError(
+                f"cannot tell the package name of {url!r}",
+                path=display,
+                line=number,
+                hint="write it as 'name @ URL' or add #egg=name",
+            )
+        return Dep(name=canonical(name), url=url)
+    dep = parse_requirement(text, path=display, line=number)
+    if dep.url:
+        dep = replace(dep, url=strip_credentials(dep.url))
+    return dep
+
+
+def plain_requirement_lines(path: Path, display: str) -> List[str]:
+    """Requirement lines of a file that may hold no options (setuptools `file =` dependencies)."""
+    text = read_text(path, display)
+    out = []
+    for number, content in logical_lines(text):
+        if content.startswith("-"):
+            raise InputError(
+                "options are not allowed in a dependencies file", path=display, line=number
+            )
+        out.append(content)
+    return out
+
+
+def read(root: Path, files: List[str]) -> Project:
+    """A project from requirements files (in the order given); nothing locked unless every line
+    is pinned with hashes, in which case the installer still checks hashes on every file."""
+    state = _State(root=root)
+    for name in files:
+        path = (root / name) if not os.path.isabs(name) else Path(name)
+        _read_file(state, path, "requirement", (), rel_display(root, path), 0)
+    # A local package's own dependencies are part of the selection too.
+    project = Project(root=root, manager="requirements", inputs=sorted(set(state.inputs)))
+    project.local_packages = dict(state.locals)
+    seen: Set[Dep] = set()
+    project.roots = [d for d in sorted(state.roots) if not (d in seen or seen.add(d))]
+    project.constraints = sorted(set(state.constraints))
+    project.index = IndexConfig(
+        index_url=state.index_url,
+        extra_index_urls=tuple(sorted(set(state.extra))),
+        find_links=tuple(sorted(set(state.find_links))),
+        no_index=state.no_index,
+        pre=state.pre,
+    )
+    project.notes.extend(state.notes)
+    return project

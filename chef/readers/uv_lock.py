@@ -1,0 +1,259 @@
+"""uv.lock (lock version 1, revisions 1-3) plus the `[tool.uv]` settings of pyproject.toml.
+
+The root project and workspace members are local packages: their versions never reach the recipe,
+their dependency edges do. Third-party packages keep version, source, hashes and edges with their
+markers and extras, so selection and cook can walk the graph exactly like `uv sync`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from urllib.parse import urlsplit, urlunsplit
+
+from chef.errors import InputError
+from chef.model import (
+    Dep,
+    IndexConfig,
+    LocalPackage,
+    LockedPackage,
+    Project,
+    Source,
+    canonical,
+    norm_marker,
+)
+from chef.readers.locks import assign_keys
+from chef.readers.pep621 import (
+    DEFAULT_BUILD_REQUIRES,
+    build_requires,
+    expect,
+    inside,
+    load_pyproject,
+    normalize_specifier,
+    outside_error,
+)
+from chef.toml import load_toml
+from chef.urls import normalize_index_url, strip_credentials
+
+SUPPORTED_VERSIONS = (1,)
+LOCAL_SOURCES = ("editable", "virtual", "directory")
+
+
+def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
+    """Index settings from `[tool.uv]` (index, index-url, extra-index-url, find-links)."""
+    uv = data.get("tool", {}).get("uv", {})
+    if not isinstance(uv, dict):
+        return IndexConfig()
+    default: Optional[str] = None
+    extra: List[str] = []
+    for entry in expect(uv.get("index", []), list, display, "tool.uv.index"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise InputError("each [[tool.uv.index]] needs a url", path=display)
+        url = normalize_index_url(entry["url"])
+        if entry.get("format") == "flat":
+            continue
+        if entry.get("default"):
+            default = url
+        elif not entry.get("explicit"):
+            extra.append(url)
+    if isinstance(uv.get("index-url"), str):
+        default = normalize_index_url(uv["index-url"])
+    for url in uv.get("extra-index-url", []) or []:
+        extra.append(normalize_index_url(url))
+    flat = [
+        normalize_index_url(e["url"])
+        for e in uv.get("index", []) or []
+        if isinstance(e, dict) and e.get("format") == "flat"
+    ]
+    flat += [normalize_index_url(u) for u in uv.get("find-links", []) or []]
+    return IndexConfig(
+        index_url=default,
+        extra_index_urls=tuple(sorted(set(extra))),
+        find_links=tuple(sorted(set(flat))),
+        no_index=bool(uv.get("no-index", False)),
+        pre=uv.get("prerelease") == "allow",
+    )
+
+
+def configured_indexes(data: Mapping[str, Any]) -> Set[str]:
+    """Every index URL the project names; registry URLs outside it are the installer's default."""
+    uv = data.get("tool", {}).get("uv", {})
+    if not isinstance(uv, dict):
+        return set()
+    urls = {normalize_index_url(e["url"]) for e in uv.get("index", []) or [] if isinstance(e, dict)}
+    if isinstance(uv.get("index-url"), str):
+        urls.add(normalize_index_url(uv["index-url"]))
+    urls.update(normalize_index_url(u) for u in uv.get("extra-index-url", []) or [])
+    urls.update(normalize_index_url(u) for u in uv.get("find-links", []) or [])
+    return urls
+
+
+def _source_id(source: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={source[k]}" for k in sorted(source))
+
+
+def git_requirement_url(url: str) -> str:
+    """uv's `https://host/repo?rev=x&subdirectory=y#commit` as pip's `git+https://host/repo@commit`."""
+    parts = urlsplit(strip_credentials(url))
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    commit = parts.fragment or query.get("rev") or query.get("tag") or query.get("branch")
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    text = "git+" + base + (f"@{commit}" if commit else "")
+    if query.get("subdirectory"):
+        text += f"#subdirectory={query['subdirectory']}"
+    return text
+
+
+def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
+    found: Set[str] = set()
+    sdist = entry.get("sdist")
+    if isinstance(sdist, dict) and isinstance(sdist.get("hash"), str):
+        found.add(sdist["hash"])
+    for wheel in entry.get("wheels", []) or []:
+        if isinstance(wheel, dict) and isinstance(wheel.get("hash"), str):
+            found.add(wheel["hash"])
+    return tuple(sorted(found))
+
+
+def read(root: Path) -> Project:
+    display = "uv.lock"
+    lock = load_toml(root / "uv.lock", display)
+    version = lock.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        raise InputError(
+            f"unsupported uv.lock version {version!r}",
+            path=display,
+            hint="chef reads lock version 1; upgrade chef or re-lock with a matching uv",
+        )
+    pyproject_path = root / "pyproject.toml"
+    data = load_toml(pyproject_path, "pyproject.toml") if pyproject_path.is_file() else {}
+    configured = configured_indexes(data)
+    packages = expect(lock.get("package", []), list, display, "package")
+
+    entries: List[Tuple[str, str, str]] = []
+    raw: Dict[Tuple[str, str, str], Mapping[str, Any]] = {}
+    for entry in packages:
+        expect(entry, dict, display, "[[package]]")
+        name = canonical(expect(entry.get("name"), str, display, "package.name"))
+        source = expect(entry.get("source", {}), dict, display, f"package {name} source")
+        ident = (name, str(entry.get("version", "")), _source_id(source))
+        entries.append(ident)
+        raw[ident] = entry
+    keys = assign_keys(entries)
+    by_name: Dict[str, List[Tuple[str, str, str]]] = {}
+    for ident in entries:
+        by_name.setdefault(ident[0], []).append(ident)
+
+    local_idents: Dict[Tuple[str, str, str], str] = {}  # ident -> relative path
+    for ident, entry in raw.items():
+        source = entry.get("source", {})
+        kind = next((k for k in LOCAL_SOURCES if k in source), None)
+        if kind is not None:
+            rel = inside(root, root / str(source[kind]))
+            if rel is None:
+                raise outside_error(display, f"{ident[0]} ({kind} = {source[kind]!r})")
+            local_idents[ident] = rel
+
+    def edge(dep: Mapping[str, Any], where: str) -> Dep:
+        expect(dep, dict, display, where)
+        name = canonical(expect(dep.get("name"), str, display, where + ".name"))
+        candidates = by_name.get(name, [])
+        if len(candidates) > 1:
+            if "version" in dep:
+                candidates = [c for c in candidates if c[1] == str(dep["version"])]
+            if "source" in dep and len(candidates) > 1:
+                candidates = [c for c in candidates if c[2] == _source_id(dep["source"])]
+        if len(candidates) != 1:
+            raise InputError(f"{where}: cannot tell which {name!r} the lock means", path=display)
+        target = candidates[0]
+        extras = dep.get("extra", []) or []
+        return Dep(
+            name=name,
+            extras=tuple(sorted({canonical(e) for e in extras})),
+            marker=norm_marker(dep.get("marker")),
+            key=None if target in local_idents else keys[target],
+        )
+
+    def edges(items: Any, where: str) -> Tuple[Dep, ...]:
+        items = expect(items or [], list, display, where)
+        return tuple(sorted({edge(d, where) for d in items}))
+
+    def edge_map(table: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
+        table = expect(table or {}, dict, display, where)
+        return tuple(sorted((canonical(k), edges(v, f"{where}.{k}")) for k, v in table.items()))
+
+    project = Project(root=root, manager="uv", inputs=["uv.lock"])
+    if data:
+        project.inputs.insert(0, "pyproject.toml")
+    locked: Dict[str, LockedPackage] = {}
+    for ident, entry in raw.items():
+        name = ident[0]
+        where = f"package {name}"
+        if ident in local_idents:
+            rel = local_idents[ident]
+            kind = next(k for k in LOCAL_SOURCES if k in entry["source"])
+            member_data = load_pyproject(root, rel) if (root / rel / "pyproject.toml").is_file() else {}
+            if rel != "." and member_data:
+                project.inputs.append(f"{rel}/pyproject.toml")
+            build = (
+                build_requires(member_data, f"{rel}/pyproject.toml")
+                if member_data
+                else DEFAULT_BUILD_REQUIRES
+            )
+            project.local_packages[name] = LocalPackage(
+                name=name,
+                path=rel,
+                build_requires=build if kind != "virtual" else (),
+                dependencies=edges(entry.get("dependencies"), where),
+                extras=edge_map(entry.get("optional-dependencies"), where + " optional"),
+                groups=edge_map(entry.get("dev-dependencies"), where + " dev-dependencies"),
+                installable=kind != "virtual",
+                editable=kind == "editable",
+            )
+            continue
+        source = entry.get("source", {})
+        if "registry" in source:
+            url = str(source["registry"])
+            if "://" in url:
+                index = normalize_index_url(url)
+                src = Source("registry", index if index in configured else None)
+            else:  # a flat find-links directory, relative to the project
+                src = Source("registry", url)
+        elif "git" in source:
+            src = Source("git", git_requirement_url(str(source["git"])))
+        elif "url" in source:
+            src = Source("url", strip_credentials(str(source["url"])))
+        elif "path" in source:
+            raise InputError(
+                f"{name} comes from a local file {source['path']!r}, which chef cannot cook "
+                "before the project is copied",
+                path=display,
+                hint="publish it to an index or a find-links directory",
+            )
+        else:
+            raise InputError(f"package {name} has an unknown source {source!r}", path=display)
+        key = keys[ident]
+        locked[key] = LockedPackage(
+            name=name,
+            version=ident[1],
+            source=src,
+            hashes=_hashes(entry),
+            dependencies=edges(entry.get("dependencies"), where),
+            extras=edge_map(entry.get("optional-dependencies"), where + " optional"),
+            key=key,
+        )
+    project.locked = locked
+
+    members = lock.get("manifest", {}).get("members")
+    if isinstance(members, list) and members:
+        root_names = sorted({canonical(m) for m in members})
+    else:
+        root_names = sorted(
+            ident[0] for ident, rel in local_idents.items() if rel == "."
+        ) or sorted(ident[0] for ident in local_idents)
+    project.roots = [Dep(name=n) for n in root_names if n in project.local_packages]
+    project.requires_python = normalize_specifier(
+        lock.get("requires-python"), display, "requires-python"
+    )
+    project.index = uv_index_config(data, "pyproject.toml")
+    return project

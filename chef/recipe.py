@@ -1,0 +1,460 @@
+"""The recipe: pure data, the Docker cache key.
+
+Built from a `Project` by walking the selected part of its graph; written as canonical JSON
+(sorted keys, lists in a stable order, 2-space indent, UTF-8, trailing newline) so that equal
+inputs give equal bytes. Loading validates every field before any of it can reach a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from chef.errors import ChefError, RecipeError
+from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source
+from chef.select import Selection, root_edges, walk
+
+FORMAT = 1
+
+
+@dataclass
+class Recipe:
+    manager: str
+    extras: Tuple[str, ...] = ()
+    groups: Tuple[str, ...] = ()
+    packages: Tuple[str, ...] = ()
+    requires_python: Optional[str] = None
+    index: IndexConfig = field(default_factory=IndexConfig)
+    local_packages: Dict[str, LocalPackage] = field(default_factory=dict)
+    roots: List[Dep] = field(default_factory=list)
+    constraints: List[Dep] = field(default_factory=list)
+    locked: Optional[Dict[str, LockedPackage]] = None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked is not None
+
+
+def from_project(project: Project, selection: Selection, display: str) -> Recipe:
+    """Keep only what the selection can install, in any target environment."""
+    roots, extras, groups = root_edges(project.roots, project.local_packages, selection, display)
+    reached = walk(roots, project.local_packages, project.locked)
+    locals_out: Dict[str, LocalPackage] = {}
+    for name, local_extras in reached.locals.items():
+        package = project.local_packages[name]
+        chosen_groups = reached.groups.get(name, set())
+        locals_out[name] = LocalPackage(
+            name=name,
+            path=package.path,
+            build_requires=package.build_requires if package.installable else (),
+            dependencies=package.dependencies,
+            extras=tuple((e, d) for e, d in package.extras if e in local_extras),
+            groups=tuple((g, d) for g, d in package.groups if g in chosen_groups),
+            installable=package.installable,
+        )
+    locked_out: Optional[Dict[str, LockedPackage]] = None
+    if project.locked is not None:
+        locked_out = {}
+        for key, pkg_extras in reached.locked.items():
+            package = project.locked[key]
+            locked_out[key] = LockedPackage(
+                name=package.name,
+                version=package.version,
+                source=package.source,
+                hashes=package.hashes,
+                dependencies=package.dependencies,
+                extras=tuple((e, d) for e, d in package.extras if e in pkg_extras),
+                key=key,
+            )
+    return Recipe(
+        manager=project.manager,
+        extras=extras,
+        groups=groups,
+        packages=tuple(sorted(selection.packages)),
+        requires_python=project.requires_python,
+        index=project.index,
+        local_packages=locals_out,
+        roots=sorted(roots),
+        constraints=sorted(project.constraints) if project.locked is None else [],
+        locked=locked_out,
+    )
+
+
+# ---------------------------------------------------------------- JSON out
+
+
+def _deps(deps: Tuple[Dep, ...] | List[Dep]) -> List[Dict[str, object]]:
+    return [d.to_json() for d in sorted(deps)]
+
+
+def _dep_map(items: Tuple[Tuple[str, Tuple[Dep, ...]], ...]) -> Dict[str, object]:
+    return {name: _deps(deps) for name, deps in items}
+
+
+def to_data(recipe: Recipe) -> Dict[str, Any]:
+    locals_json = [
+        {
+            "name": p.name,
+            "path": p.path,
+            "build_requires": sorted(p.build_requires),
+            "installable": p.installable,
+            "dependencies": _deps(p.dependencies),
+            "extras": _dep_map(p.extras),
+            "groups": _dep_map(p.groups),
+        }
+        for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
+    ]
+    locked_json: Optional[List[Dict[str, object]]] = None
+    if recipe.locked is not None:
+        locked_json = [
+            {
+                "key": p.key,
+                "name": p.name,
+                "version": p.version,
+                "source": p.source.to_json(),
+                "hashes": sorted(p.hashes),
+                "dependencies": _deps(p.dependencies),
+                "extras": _dep_map(p.extras),
+            }
+            for p in sorted(recipe.locked.values(), key=lambda p: p.key)
+        ]
+    return {
+        "format": FORMAT,
+        "manager": recipe.manager,
+        "selection": {
+            "extras": list(recipe.extras),
+            "groups": list(recipe.groups),
+            "packages": list(recipe.packages),
+        },
+        "requires_python": recipe.requires_python,
+        "index": recipe.index.to_json(),
+        "local_packages": locals_json,
+        "roots": _deps(recipe.roots),
+        "constraints": _deps(recipe.constraints),
+        "locked": locked_json,
+    }
+
+
+def dumps(recipe: Recipe) -> str:
+    return canonical_json(to_data(recipe))
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory and rename: never half-written."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ChefError(f"cannot write: {exc.strerror or exc}", path=path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------- JSON in, validated
+
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
+_HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]+$")
+_KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
+_URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
+
+
+class _Reader:
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def fail(self, where: str, message: str) -> RecipeError:
+        return RecipeError(
+            f"invalid recipe: {where}: {message}",
+            path=self.display,
+            hint="regenerate it with `chef prepare`",
+        )
+
+    def typed(self, value: Any, kind: type, where: str) -> Any:
+        if kind is str and isinstance(value, str):
+            return value
+        if kind is not str and isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        raise self.fail(where, f"expected {kind.__name__}, got {type(value).__name__}")
+
+    def obj(self, value: Any, where: str, keys: Tuple[str, ...], optional: Tuple[str, ...] = ()) -> Dict[str, Any]:
+        value = self.typed(value, dict, where)
+        unknown = set(value) - set(keys) - set(optional)
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        missing = set(keys) - set(value)
+        if missing:
+            raise self.fail(where, f"missing field(s) {', '.join(sorted(missing))}")
+        return value  # type: ignore[no-any-return]
+
+    def name(self, value: Any, where: str) -> str:
+        text = self.typed(value, str, where)
+        if not _NAME.match(text) or canonicalize_name(text) != text:
+            raise self.fail(where, f"not a normalized package name: {text!r}")
+        return text  # type: ignore[no-any-return]
+
+    def strings(self, value: Any, where: str) -> Tuple[str, ...]:
+        items = self.typed(value, list, where)
+        return tuple(self.typed(v, str, f"{where}[{i}]") for i, v in enumerate(items))
+
+    def names(self, value: Any, where: str) -> Tuple[str, ...]:
+        return tuple(self.name(v, where) for v in self.typed(value, list, where))
+
+    def url(self, value: Any, where: str) -> str:
+        text = self.typed(value, str, where)
+        if (
+            not text.startswith(_URL_SCHEMES)
+            or any(c.isspace() for c in text)
+            or any(ord(c) < 32 for c in text)
+        ):
+            raise self.fail(where, f"not an allowed URL: {text!r}")
+        return text  # type: ignore[no-any-return]
+
+    def location(self, value: Any, where: str) -> str:
+        """A URL, or a relative path inside the project (find-links, flat registries)."""
+        text = self.typed(value, str, where)
+        if "://" in text or text.startswith("file:"):
+            return self.url(text, where)
+        return self.relpath(text, where)
+
+    def relpath(self, value: Any, where: str) -> str:
+        text = self.typed(value, str, where)
+        pure = PurePosixPath(text)
+        if (
+            not text
+            or pure.is_absolute()
+            or "\\" in text
+            or ".." in pure.parts
+            or text.startswith("-")
+            or any(ord(c) < 32 for c in text)
+            or (len(text) > 1 and text[1] == ":")
+        ):
+            raise self.fail(where, f"path must be relative and inside the project: {text!r}")
+        return text  # type: ignore[no-any-return]
+
+    def marker(self, value: Any, where: str) -> Optional[str]:
+        if value is None:
+            return None
+        text = self.typed(value, str, where)
+        try:
+            Marker(text)
+        except InvalidMarker:
+            raise self.fail(where, f"invalid marker {text!r}") from None
+        return text  # type: ignore[no-any-return]
+
+    def dep(self, value: Any, where: str) -> Dep:
+        data = self.obj(
+            value,
+            where,
+            ("name",),
+            ("specifier", "extras", "marker", "url", "key", "hashes", "groups"),
+        )
+        specifier = self.typed(data.get("specifier", ""), str, where + ".specifier")
+        try:
+            SpecifierSet(specifier)
+        except InvalidSpecifier:
+            raise self.fail(where, f"invalid specifier {specifier!r}") from None
+        hashes = self.strings(data.get("hashes", []), where + ".hashes")
+        for h in hashes:
+            if not _HASH.match(h):
+                raise self.fail(where, f"invalid hash {h!r}")
+        key = data.get("key")
+        if key is not None and not _KEY.match(self.typed(key, str, where + ".key")):
+            raise self.fail(where, f"invalid key {key!r}")
+        return Dep(
+            name=self.name(data["name"], where + ".name"),
+            specifier=specifier,
+            extras=self.names(data.get("extras", []), where + ".extras"),
+            marker=self.marker(data.get("marker"), where + ".marker"),
+            url=self.url(data["url"], where + ".url") if "url" in data else None,
+            key=key,
+            hashes=hashes,
+            groups=self.names(data.get("groups", []), where + ".groups"),
+        )
+
+    def deps(self, value: Any, where: str) -> Tuple[Dep, ...]:
+        items = self.typed(value, list, where)
+        return tuple(self.dep(v, f"{where}[{i}]") for i, v in enumerate(items))
+
+    def dep_map(self, value: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
+        table = self.typed(value, dict, where)
+        return tuple(
+            (self.name(k, where), self.deps(v, f"{where}.{k}")) for k, v in sorted(table.items())
+        )
+
+    def requirement_strings(self, value: Any, where: str) -> Tuple[str, ...]:
+        from chef.model import parse_requirement
+
+        items = self.strings(value, where)
+        for item in items:
+            try:
+                parse_requirement(item)
+            except ChefError:
+                raise self.fail(where, f"invalid requirement {item!r}") from None
+            if item.lstrip().startswith("-"):
+                raise self.fail(where, f"invalid requirement {item!r}")
+        return items
+
+
+def loads(text: str, display: str = "recipe.json") -> Recipe:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise RecipeError(
+            f"not valid JSON: {getattr(exc, 'msg', exc)}",
+            path=display,
+            line=line,
+            hint="regenerate it with `chef prepare`",
+        ) from None
+    return from_data(data, display)
+
+
+def from_data(data: Any, display: str = "recipe.json") -> Recipe:
+    r = _Reader(display)
+    if not isinstance(data, dict):
+        raise r.fail("top level", "expected a JSON object")
+    version = data.get("format")
+    if version != FORMAT:
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
+            raise RecipeError(
+                f"recipe format {version} is newer than this chef understands (format {FORMAT})",
+                path=display,
+                hint="use the same chef version for prepare and cook, or upgrade chef",
+            )
+        raise r.fail("format", f"unknown recipe format {version!r}")
+    top = r.obj(
+        data,
+        "top level",
+        (
+            "format",
+            "manager",
+            "selection",
+            "requires_python",
+            "index",
+            "local_packages",
+            "roots",
+            "constraints",
+            "locked",
+        ),
+    )
+    sel = r.obj(top["selection"], "selection", ("extras", "groups", "packages"))
+    idx = r.obj(
+        top["index"], "index", ("index_url", "extra_index_urls", "find_links", "no_index", "pre")
+    )
+    index = IndexConfig(
+        index_url=r.url(idx["index_url"], "index.index_url") if idx["index_url"] is not None else None,
+        extra_index_urls=tuple(r.url(u, "index.extra_index_urls") for u in r.typed(idx["extra_index_urls"], list, "index.extra_index_urls")),
+        find_links=tuple(r.location(u, "index.find_links") for u in r.typed(idx["find_links"], list, "index.find_links")),
+        no_index=r.typed(idx["no_index"], bool, "index.no_index"),
+        pre=r.typed(idx["pre"], bool, "index.pre"),
+    )
+    requires_python = top["requires_python"]
+    if requires_python is not None:
+        try:
+            SpecifierSet(r.typed(requires_python, str, "requires_python"))
+        except InvalidSpecifier:
+            raise r.fail("requires_python", f"invalid specifier {requires_python!r}") from None
+    local_packages: Dict[str, LocalPackage] = {}
+    for i, item in enumerate(r.typed(top["local_packages"], list, "local_packages")):
+        where = f"local_packages[{i}]"
+        p = r.obj(
+            item,
+            where,
+            ("name", "path", "build_requires", "installable", "dependencies", "extras", "groups"),
+        )
+        name = r.name(p["name"], where + ".name")
+        local_packages[name] = LocalPackage(
+            name=name,
+            path=r.relpath(p["path"], where + ".path"),
+            build_requires=r.requirement_strings(p["build_requires"], where + ".build_requires"),
+            installable=r.typed(p["installable"], bool, where + ".installable"),
+            dependencies=r.deps(p["dependencies"], where + ".dependencies"),
+            extras=r.dep_map(p["extras"], where + ".extras"),
+            groups=r.dep_map(p["groups"], where + ".groups"),
+        )
+    locked: Optional[Dict[str, LockedPackage]] = None
+    if top["locked"] is not None:
+        locked = {}
+        for i, item in enumerate(r.typed(top["locked"], list, "locked")):
+            where = f"locked[{i}]"
+            p = r.obj(item, where, ("key", "name", "version", "source", "hashes", "dependencies", "extras"))
+            key = r.typed(p["key"], str, where + ".key")
+            if not _KEY.match(key):
+                raise r.fail(where, f"invalid key {key!r}")
+            version = r.typed(p["version"], str, where + ".version")
+            try:
+                Version(version)
+            except InvalidVersion:
+                raise r.fail(where, f"invalid version {version!r}") from None
+            src = r.obj(p["source"], where + ".source", ("kind",), ("url",))
+            kind = r.typed(src["kind"], str, where + ".source.kind")
+            if kind not in ("registry", "git", "url"):
+                raise r.fail(where, f"unknown source kind {kind!r}")
+            url = src.get("url")
+            if url is not None:
+                url = r.location(url, where + ".source.url") if kind == "registry" else r.url(url, where + ".source.url")
+            elif kind != "registry":
+                raise r.fail(where, f"a {kind} source needs a url")
+            hashes = r.strings(p["hashes"], where + ".hashes")
+            for h in hashes:
+                if not _HASH.match(h):
+                    raise r.fail(where, f"invalid hash {h!r}")
+            locked[key] = LockedPackage(
+                name=r.name(p["name"], where + ".name"),
+                version=version,
+                source=Source(kind, url),
+                hashes=hashes,
+                dependencies=r.deps(p["dependencies"], where + ".dependencies"),
+                extras=r.dep_map(p["extras"], where + ".extras"),
+                key=key,
+            )
+    return Recipe(
+        manager=r.typed(top["manager"], str, "manager"),
+        extras=r.names(sel["extras"], "selection.extras"),
+        groups=r.names(sel["groups"], "selection.groups"),
+        packages=r.names(sel["packages"], "selection.packages"),
+        requires_python=requires_python,
+        index=index,
+        local_packages=local_packages,
+        roots=list(r.deps(top["roots"], "roots")),
+        constraints=list(r.deps(top["constraints"], "constraints")),
+        locked=locked,
+    )
+
+
+def load(path: Path) -> Recipe:
+    display = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecipeError("recipe not found", path=display, hint="run `chef prepare` first") from None
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe: {exc.strerror or exc}", path=display) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecipeError("recipe is not UTF-8 text", path=display, hint="regenerate it with `chef prepare`") from None
+    return loads(text, display)
