@@ -18,7 +18,7 @@ from chef.errors import ChefError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(exc: ChefError) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def _fail(exc: ChefError) -> NoReturn:  # type: ignore[name-defined]  # noqa: F821
     click.echo(f"chef: error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
@@ -57,21 +57,48 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--recipe-path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("recipe.json"), show_default=True, help="Where to write the recipe.")
-@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True, help="The project (or monorepo) root.")
-@click.option("--requirements", "-r", "requirements", multiple=True, metavar="FILE",
-              help="Read these requirements files instead of detecting (repeatable).")
+@click.option(
+    "--recipe-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("recipe.json"),
+    show_default=True,
+    help="Where to write the recipe.",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project (or monorepo) root.",
+)
+@click.option(
+    "--requirements",
+    "-r",
+    "requirements",
+    multiple=True,
+    metavar="FILE",
+    help="Read these requirements files instead of detecting (repeatable).",
+)
 @click.option("--manager", default=None, help="Force the input format instead of detecting it.")
 @click.option("--extra", "extras", multiple=True, help="Include this extra (repeatable).")
 @click.option("--all-extras", is_flag=True, help="Include every extra.")
-@click.option("--group", "groups", multiple=True, help="Include this dependency group (repeatable).")
+@click.option(
+    "--group", "groups", multiple=True, help="Include this dependency group (repeatable)."
+)
 @click.option("--all-groups", is_flag=True, help="Include every dependency group.")
-@click.option("--package", "packages", multiple=True,
-              help="Only this local package and what it needs (repeatable).")
-@click.option("--explain", "-v", "explain", is_flag=True,
-              help="Say which files were read, which input was chosen and why.")
+@click.option(
+    "--package",
+    "packages",
+    multiple=True,
+    help="Only this local package and what it needs (repeatable).",
+)
+@click.option(
+    "--explain",
+    "-v",
+    "explain",
+    is_flag=True,
+    help="Say which files were read, which input was chosen and why.",
+)
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the recipe instead of writing it.")
 @handle_errors
 def prepare(
@@ -93,7 +120,9 @@ def prepare(
     from chef.select import Selection
 
     selection = Selection(extras, groups, all_extras, all_groups, packages)
-    result = do_prepare(project_dir, requirements=requirements, manager=manager, selection=selection)
+    result = do_prepare(
+        project_dir, requirements=requirements, manager=manager, selection=selection
+    )
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
@@ -107,21 +136,45 @@ def prepare(
     count = len(result.recipe.locked or {}) if result.recipe.is_locked else len(result.recipe.roots)
     if not to_stdout:
         kind = "locked packages" if result.recipe.is_locked else "requirements"
-        echo_err(f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
-                 f"{len(result.recipe.local_packages)} local packages)")
+        echo_err(
+            f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
+            f"{len(result.recipe.local_packages)} local packages)"
+        )
 
 
 def _target_options(func: F) -> F:
-    func = click.option("--build-env", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, help="Build environment (default: next to the venv).")(func)
-    func = click.option("--python", "python", default=None, metavar="PATH",
-                        help="Target interpreter (default: the one running chef).")(func)
-    func = click.option("--venv", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Target virtual environment; created when missing.")(func)
-    func = click.option("--installer", type=click.Choice(["auto", "uv", "pip"]), default="auto",
-                        show_default=True, help="uv when available, else pip.")(func)
-    func = click.option("--recipe-path", type=click.Path(dir_okay=False, path_type=Path),
-                        default=Path("recipe.json"), show_default=True)(func)
+    func = click.option(
+        "--build-env",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Build environment (default: next to the venv).",
+    )(func)
+    func = click.option(
+        "--python",
+        "python",
+        default=None,
+        metavar="PATH",
+        help="Target interpreter (default: the one running chef).",
+    )(func)
+    func = click.option(
+        "--venv",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Target virtual environment; created when missing.",
+    )(func)
+    func = click.option(
+        "--installer",
+        type=click.Choice(["auto", "uv", "pip"]),
+        default="auto",
+        show_default=True,
+        help="uv when available, else pip.",
+    )(func)
+    func = click.option(
+        "--recipe-path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("recipe.json"),
+        show_default=True,
+    )(func)
     return func
 
 
@@ -184,8 +237,12 @@ def cook(
 
 @main.command("install-project")
 @_target_options
-@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project root (default: the recipe's directory).")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root (default: the recipe's directory).",
+)
 @click.option("--editable", "-e", is_flag=True, help="Install the local packages in editable mode.")
 @click.option("--package", "packages", multiple=True, help="Only these local packages.")
 @click.option("--quiet", "-q", is_flag=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from chef.errors import InputError
 from chef.model import Project
@@ -81,7 +81,8 @@ def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
     raise InputError(
         "no supported project files found",
         path=str(root),
-        hint=f"looked for {', '.join(looked)}; pass --project-dir, --requirements FILE or --manager",
+        hint=f"looked for {', '.join(looked)}; "
+        "pass --project-dir, --requirements FILE or --manager",
     )
 
 
@@ -94,7 +95,6 @@ def read_project(
         return req_reader.read(root, list(requirements)), "--requirements " + " ".join(requirements)
     reader, reason = detect(root, manager)
     module = importlib.import_module(reader.module)
-    read: Callable[..., Project]
     if reader.name == "requirements":
         project = module.read(root, ["requirements.txt"])
     else:

@@ -85,7 +85,7 @@ class Dep:
         return out
 
 
-def parse_requirement(text: str, *, path: object = None, line: Optional[int] = None) -> Dep:
+def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[int] = None) -> Dep:
     """Parse a PEP 508 requirement with `packaging` into a normalized Dep."""
     try:
         req = Requirement(text)

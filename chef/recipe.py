@@ -13,7 +13,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -66,14 +66,14 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
     if project.locked is not None:
         locked_out = {}
         for key, pkg_extras in reached.locked.items():
-            package = project.locked[key]
+            locked = project.locked[key]
             locked_out[key] = LockedPackage(
-                name=package.name,
-                version=package.version,
-                source=package.source,
-                hashes=package.hashes,
-                dependencies=package.dependencies,
-                extras=tuple((e, d) for e, d in package.extras if e in pkg_extras),
+                name=locked.name,
+                version=locked.version,
+                source=locked.source,
+                hashes=locked.hashes,
+                dependencies=locked.dependencies,
+                extras=tuple((e, d) for e, d in locked.extras if e in pkg_extras),
                 key=key,
             )
     return Recipe(
@@ -195,11 +195,17 @@ class _Reader:
     def typed(self, value: Any, kind: type, where: str) -> Any:
         if kind is str and isinstance(value, str):
             return value
-        if kind is not str and isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        if (
+            kind is not str
+            and isinstance(value, kind)
+            and not (kind is int and isinstance(value, bool))
+        ):
             return value
         raise self.fail(where, f"expected {kind.__name__}, got {type(value).__name__}")
 
-    def obj(self, value: Any, where: str, keys: Tuple[str, ...], optional: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    def obj(
+        self, value: Any, where: str, keys: Tuple[str, ...], optional: Tuple[str, ...] = ()
+    ) -> Dict[str, Any]:
         value = self.typed(value, dict, where)
         unknown = set(value) - set(keys) - set(optional)
         if unknown:
@@ -365,9 +371,17 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         top["index"], "index", ("index_url", "extra_index_urls", "find_links", "no_index", "pre")
     )
     index = IndexConfig(
-        index_url=r.url(idx["index_url"], "index.index_url") if idx["index_url"] is not None else None,
-        extra_index_urls=tuple(r.url(u, "index.extra_index_urls") for u in r.typed(idx["extra_index_urls"], list, "index.extra_index_urls")),
-        find_links=tuple(r.location(u, "index.find_links") for u in r.typed(idx["find_links"], list, "index.find_links")),
+        index_url=r.url(idx["index_url"], "index.index_url")
+        if idx["index_url"] is not None
+        else None,
+        extra_index_urls=tuple(
+            r.url(u, "index.extra_index_urls")
+            for u in r.typed(idx["extra_index_urls"], list, "index.extra_index_urls")
+        ),
+        find_links=tuple(
+            r.location(u, "index.find_links")
+            for u in r.typed(idx["find_links"], list, "index.find_links")
+        ),
         no_index=r.typed(idx["no_index"], bool, "index.no_index"),
         pre=r.typed(idx["pre"], bool, "index.pre"),
     )
@@ -400,7 +414,11 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         locked = {}
         for i, item in enumerate(r.typed(top["locked"], list, "locked")):
             where = f"locked[{i}]"
-            p = r.obj(item, where, ("key", "name", "version", "source", "hashes", "dependencies", "extras"))
+            p = r.obj(
+                item,
+                where,
+                ("key", "name", "version", "source", "hashes", "dependencies", "extras"),
+            )
             key = r.typed(p["key"], str, where + ".key")
             if not _KEY.match(key):
                 raise r.fail(where, f"invalid key {key!r}")
@@ -415,7 +433,11 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 raise r.fail(where, f"unknown source kind {kind!r}")
             url = src.get("url")
             if url is not None:
-                url = r.location(url, where + ".source.url") if kind == "registry" else r.url(url, where + ".source.url")
+                url = (
+                    r.location(url, where + ".source.url")
+                    if kind == "registry"
+                    else r.url(url, where + ".source.url")
+                )
             elif kind != "registry":
                 raise r.fail(where, f"a {kind} source needs a url")
             hashes = r.strings(p["hashes"], where + ".hashes")
@@ -450,11 +472,15 @@ def load(path: Path) -> Recipe:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise RecipeError("recipe not found", path=display, hint="run `chef prepare` first") from None
+        raise RecipeError(
+            "recipe not found", path=display, hint="run `chef prepare` first"
+        ) from None
     except OSError as exc:
         raise RecipeError(f"cannot read recipe: {exc.strerror or exc}", path=display) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise RecipeError("recipe is not UTF-8 text", path=display, hint="regenerate it with `chef prepare`") from None
+        raise RecipeError(
+            "recipe is not UTF-8 text", path=display, hint="regenerate it with `chef prepare`"
+        ) from None
     return loads(text, display)

@@ -155,8 +155,12 @@ def root_edges(
     top_locals = [local_packages[d.name] for d in top]
     all_extras = sorted({e for p in top_locals for e, _ in p.extras})
     all_groups = sorted({g for p in top_locals for g, _ in p.groups})
-    extras = all_extras if selection.all_extras else sorted({canonical(e) for e in selection.extras})
-    groups = all_groups if selection.all_groups else sorted({canonical(g) for g in selection.groups})
+    extras = (
+        all_extras if selection.all_extras else sorted({canonical(e) for e in selection.extras})
+    )
+    groups = (
+        all_groups if selection.all_groups else sorted({canonical(g) for g in selection.groups})
+    )
     for kind, asked, known in (("extra", extras, all_extras), ("group", groups, all_groups)):
         unknown = [a for a in asked if a not in known]
         if unknown:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple, Type
 
 from chef.errors import InputError
 
 
-def _pick() -> Tuple[str, Callable[[str], Dict[str, Any]], type]:
+def _pick() -> Tuple[str, Callable[[str], Dict[str, Any]], Type[Exception]]:
     forced = os.environ.get("CHEF_TOML_READER", "")
     if forced != "tomllib":
         try:

@@ -43,9 +43,10 @@ class IndexServer:
             def do_GET(self, head: bool = False) -> None:  # noqa: N802
                 server.requests.append(self.path)
                 if server.auth is not None:
-                    expected = "Basic " + base64.b64encode(
-                        f"{server.auth[0]}:{server.auth[1]}".encode()
-                    ).decode()
+                    expected = (
+                        "Basic "
+                        + base64.b64encode(f"{server.auth[0]}:{server.auth[1]}".encode()).decode()
+                    )
                     if self.headers.get("Authorization") != expected:
                         self.send_response(401)
                         self.send_header("WWW-Authenticate", 'Basic realm="chef-test"')
@@ -86,7 +87,8 @@ class IndexServer:
             links = ""
             for f in files:
                 digest = hashlib.sha256(f.read_bytes()).hexdigest()
-                links += f'<a href="/files/{html.escape(f.name)}#sha256={digest}">{html.escape(f.name)}</a>\n'
+                name = html.escape(f.name)
+                links += f'<a href="/files/{name}#sha256={digest}">{name}</a>\n'
             return 200, f"<html><body>{links}</body></html>".encode(), "text/html"
         if len(parts) == 2 and parts[0] == "files":
             target = self.wheelhouse / parts[1]
@@ -94,7 +96,7 @@ class IndexServer:
                 return 200, target.read_bytes(), "application/octet-stream"
         return 404, b"not found", "text/plain"
 
-    def __enter__(self) -> "IndexServer":
+    def __enter__(self) -> IndexServer:
         self.thread.start()
         return self
 

@@ -25,6 +25,7 @@ def make_wheel(
     extras: Optional[Dict[str, Sequence[str]]] = None,
     requires_python: Optional[str] = None,
     tag: str = "py3-none-any",
+    files: Optional[Dict[str, str]] = None,
 ) -> Path:
     """Write `name-version-tag.whl` with one module `name` that records its version."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -45,19 +46,21 @@ def make_wheel(
                 meta_lines.append(f"Requires-Dist: {base.strip()} ; ({cond.strip()}) and {marker}")
             else:
                 meta_lines.append(f"Requires-Dist: {req} ; {marker}")
-    files = {
-        f"{module}/__init__.py": f"__version__ = {version!r}\n".encode(),
+    extra_files = {p: d.encode() for p, d in (files or {}).items()}
+    files_out = {
+        **({f"{module}/__init__.py": f"__version__ = {version!r}\n".encode()} if not files else {}),
+        **extra_files,
         f"{dist}-{version}.dist-info/METADATA": ("\n".join(meta_lines) + "\n").encode(),
         f"{dist}-{version}.dist-info/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: chef-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ).encode(),
     }
     record_name = f"{dist}-{version}.dist-info/RECORD"
-    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in files.items())
+    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in files_out.items())
     record += f"{record_name},,\n"
     path = directory / filename
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p, d in files.items():
+        for p, d in files_out.items():
             info = zipfile.ZipInfo(p, date_time=(2020, 1, 1, 0, 0, 0))
             zf.writestr(info, d)
         zf.writestr(zipfile.ZipInfo(record_name, date_time=(2020, 1, 1, 0, 0, 0)), record)

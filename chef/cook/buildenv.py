@@ -52,9 +52,11 @@ def build_order(packages: Dict[str, LocalPackage]) -> List[LocalPackage]:
     state: Dict[str, int] = {}
 
     def deps_of(p: LocalPackage) -> List[str]:
-        edges = list(p.dependencies) + [d for _, ds in p.extras for d in ds] + [
-            d for _, ds in p.groups for d in ds
-        ]
+        edges = (
+            list(p.dependencies)
+            + [d for _, ds in p.extras for d in ds]
+            + [d for _, ds in p.groups for d in ds]
+        )
         return sorted({d.name for d in edges if d.name in packages and d.name != p.name})
 
     def visit(name: str) -> None:
@@ -113,7 +115,7 @@ def build_wheel(
         result = json.loads(result_file.read_text("utf-8"))
     if "error" in result:
         raise InstallError(result["error"], path=display)
-    return outdir / result["wheel"]
+    return outdir / str(result["wheel"])
 
 
 def install_project(
@@ -140,8 +142,10 @@ def install_project(
         wanted = {canonical(p) for p in packages}
         unknown = wanted - set(local)
         if unknown:
-            raise InputError(f"no installable local package {', '.join(sorted(unknown))} in the recipe",
-                             path=str(recipe_path))
+            raise InputError(
+                f"no installable local package {', '.join(sorted(unknown))} in the recipe",
+                path=str(recipe_path),
+            )
         local = {n: p for n, p in local.items() if n in wanted}
     if not local:
         echo("chef: the recipe has no local package to install")
@@ -158,11 +162,17 @@ def install_project(
             source = root / package.path
             display = package.path if package.path != "." else "."
             if not source.is_dir():
-                raise InputError(f"local package {package.name} not found at {display}",
-                                 hint="COPY the project before install-project")
+                raise InputError(
+                    f"local package {package.name} not found at {display}",
+                    hint="COPY the project before install-project",
+                )
             if not quiet:
                 echo(f"chef: building {package.name} ({display})")
-            wheels.append(str(build_wheel(str(build_python), source, Path(tmp), editable, display, quiet)))
+            wheels.append(
+                str(build_wheel(str(build_python), source, Path(tmp), editable, display, quiet))
+            )
             names.append(package.name)
-        installers.run(backend.install_paths(target.python, wheels, quiet), "installing the project", quiet)
+        installers.run(
+            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet
+        )
     return names

@@ -33,7 +33,7 @@ def find_uv() -> Optional[str]:
 class Backend:
     name = "base"
 
-    def install(self, python: str, files: "BatchFiles", batch: Batch, quiet: bool) -> List[str]:
+    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
         raise NotImplementedError
 
     def create_venv(self, path: Path, python: str) -> List[str]:
@@ -99,8 +99,17 @@ class UvBackend(Backend):
         return [self.uv, "venv", "--quiet", "--python", python, str(path)]
 
     def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
-        argv = [self.uv, "pip", "install", "--python", python, "--no-deps", "--no-index",
-                "--reinstall", *paths]
+        argv = [
+            self.uv,
+            "pip",
+            "install",
+            "--python",
+            python,
+            "--no-deps",
+            "--no-index",
+            "--reinstall",
+            *paths,
+        ]
         return argv + (["--quiet"] if quiet else [])
 
 
@@ -130,8 +139,14 @@ class PipBackend(Backend):
         return [python, "-m", "venv", "--without-pip", str(path)]
 
     def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
-        argv = self._pip(python) + ["install", "--no-input", "--no-deps", "--no-index",
-                                    "--force-reinstall", *paths]
+        argv = self._pip(python) + [
+            "install",
+            "--no-input",
+            "--no-deps",
+            "--no-index",
+            "--force-reinstall",
+            *paths,
+        ]
         return argv + (["--quiet"] if quiet else [])
 
 
@@ -161,9 +176,15 @@ def display_argv(argv: Sequence[str]) -> str:
 
 
 def mask(text: str) -> str:
-    if "@" in text and "://" in text:
-        return strip_credentials(text) if strip_credentials(text) != text else text
-    return text
+    """Hide user:password in any URL inside `text` (argv items, option values)."""
+    if "@" not in text or "://" not in text:
+        return text
+    prefix, sep, url = text.rpartition("=") if text.startswith("--") else ("", "", text)
+    stripped = strip_credentials(url)
+    if stripped != url:
+        scheme, _, rest = url.partition("://")
+        url = f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return prefix + sep + url
 
 
 def run(argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None) -> None:  # type: ignore[type-arg]
@@ -178,12 +199,14 @@ def run(argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None)
             check=False,
         )
     except FileNotFoundError:
-        raise EnvironmentError_(f"cannot run {argv[0]!r}", hint="is the installer installed?") from None
+        raise EnvironmentError_(
+            f"cannot run {argv[0]!r}", hint="is the installer installed?"
+        ) from None
     if done.returncode != 0:
         raise InstallError(
             f"{what} failed (exit code {done.returncode}); the installer's error is above",
         )
 
 
-def temp_dir() -> "tempfile.TemporaryDirectory[str]":
+def temp_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="chef-")

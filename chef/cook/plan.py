@@ -125,7 +125,9 @@ def _base_options(index: IndexConfig) -> IndexOptions:
 def _locked_line(package: LockedPackage) -> Line:
     label = f"{package.name}=={package.version}"
     if package.source.kind == "git":
-        return Line(f"{package.name} @ {package.source.url}", (), label + f" ({package.source.url})")
+        return Line(
+            f"{package.name} @ {package.source.url}", (), label + f" ({package.source.url})"
+        )
     if package.source.kind == "url":
         return Line(f"{package.name} @ {package.source.url}", package.hashes, label)
     return Line(f"{package.name}=={package.version}", package.hashes, label)
@@ -150,31 +152,42 @@ def plan(
             line = _locked_line(package)
             index = package.source.url if package.source.kind == "registry" else None
             groups.setdefault((index, bool(line.hashes)), []).append(line)
-        for (index, hashed), lines in sorted(groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+        for (index, hashed), lines in sorted(
+            groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+        ):
             options = base
             if index is not None:
                 if "://" in index or index.startswith("file:"):
-                    options = overrides.apply(replace(_base_options(recipe.index), index_url=index, extra_index_urls=()))
+                    options = overrides.apply(
+                        replace(_base_options(recipe.index), index_url=index, extra_index_urls=())
+                    )
                 else:  # a flat directory of the project's, used as find-links
-                    options = overrides.apply(replace(_base_options(recipe.index), find_links=(index,)))
-            result.batches.append(
-                Batch(tuple(lines), options, no_deps=True, require_hashes=hashed)
-            )
+                    options = overrides.apply(
+                        replace(_base_options(recipe.index), find_links=(index,))
+                    )
+            result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed))
         unreached = sorted(set(recipe.locked) - set(reached.locked))
         result.skipped = [f"{recipe.locked[k].name}=={recipe.locked[k].version}" for k in unreached]
     else:
-        lines: Dict[str, Line] = {}
+        by_text: Dict[str, Line] = {}
         for dep in reached.leaves:
-            text = Dep(name=dep.name, specifier=dep.specifier, extras=dep.extras, url=dep.url).requirement_string()
+            text = Dep(
+                name=dep.name, specifier=dep.specifier, extras=dep.extras, url=dep.url
+            ).requirement_string()
             line = Line(text, dep.hashes, text)
-            lines[line.render()] = line
+            by_text[line.render()] = line
         constraints = tuple(
-            Line(Dep(name=c.name, specifier=c.specifier, extras=c.extras, url=c.url).requirement_string(), c.hashes)
+            Line(
+                Dep(
+                    name=c.name, specifier=c.specifier, extras=c.extras, url=c.url
+                ).requirement_string(),
+                c.hashes,
+            )
             for c in recipe.constraints
             if evaluate(c.marker, "")
         )
-        if lines:
-            all_lines = tuple(lines[k] for k in sorted(lines))
+        if by_text:
+            all_lines = tuple(by_text[k] for k in sorted(by_text))
             result.batches.append(
                 Batch(
                     all_lines,
@@ -185,7 +198,9 @@ def plan(
                 )
             )
     if build_deps:
-        build = sorted({r for p in recipe.local_packages.values() if p.installable for r in p.build_requires})
+        build = sorted(
+            {r for p in recipe.local_packages.values() if p.installable for r in p.build_requires}
+        )
         if build:
             result.build_batch = Batch(
                 tuple(Line(r, (), r) for r in build),

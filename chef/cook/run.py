@@ -51,38 +51,48 @@ def resolve_target(
     return probe(spec.python or sys.executable)
 
 
-def ensure_build_env(
-    path: Path, target: Target, backend: installers.Backend, echo: Echo
-) -> str:
+def ensure_build_env(path: Path, target: Target, backend: installers.Backend, echo: Echo) -> str:
     python = venv_python(path)
     if not python.exists():
         echo(f"chef: creating build environment {path}")
-        installers.run(backend.create_venv(path, target.python), "creating the build env", quiet=True)
+        installers.run(
+            backend.create_venv(path, target.python), "creating the build env", quiet=True
+        )
     return str(python)
 
 
-def run_batch(
-    backend: installers.Backend, python: str, batch: Batch, quiet: bool
-) -> None:
+def run_batch(backend: installers.Backend, python: str, batch: Batch, quiet: bool) -> None:
     with installers.temp_dir() as tmp:
         files = installers.BatchFiles(batch, Path(tmp))
         argv = backend.install(python, files, batch, quiet)
         installers.run(argv, f"installing {batch.purpose}", quiet)
 
 
-def describe(install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str) -> List[str]:
+def describe(
+    install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str
+) -> List[str]:
     """The dry-run text: what would be installed, from where, and the installer command."""
     out: List[str] = []
-    mode = "locked: exact versions, no resolution" if install_plan.locked else "unlocked: the installer resolves"
+    mode = (
+        "locked: exact versions, no resolution"
+        if install_plan.locked
+        else "unlocked: the installer resolves"
+    )
     out.append(f"plan ({mode}), installer {backend.name}, target {python}")
-    for batch in install_plan.batches + ([install_plan.build_batch] if install_plan.build_batch else []):
-        where = batch.options.index_url or "installer's default index"
+    for batch in install_plan.batches + (
+        [install_plan.build_batch] if install_plan.build_batch else []
+    ):
+        where = installers.mask(batch.options.index_url or "installer's default index")
         if batch.options.no_index:
             where = "no index"
         if batch.options.find_links:
-            where += " + find-links " + " ".join(batch.options.find_links)
+            where += " + find-links " + " ".join(
+                installers.mask(u) for u in batch.options.find_links
+            )
         target = build_python if batch.purpose == "build requirements" else python
-        out.append(f"- {batch.purpose} from {where}" + (" (hash-checked)" if batch.require_hashes else ""))
+        out.append(
+            f"- {batch.purpose} from {where}" + (" (hash-checked)" if batch.require_hashes else "")
+        )
         for line in batch.lines:
             out.append(f"    {line.label or line.requirement}")
         for line in batch.constraints:
@@ -110,11 +120,14 @@ def cook(
     recipe: Recipe = load(recipe_path)
     backend = installers.choose(installer)
     target = resolve_target(spec, backend, echo, create=not dry_run)
+    python = target.python
+    if dry_run and spec.venv is not None:
+        python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
     install_plan = plan(recipe, target.env, overrides, build_deps=build_deps)
     install_plan = _recipe_relative(install_plan, recipe_path)
     build_env = spec.default_build_env()
     if dry_run:
-        for line in describe(install_plan, backend, target.python, str(venv_python(build_env))):
+        for line in describe(install_plan, backend, python, str(venv_python(build_env))):
             echo(line)
         return install_plan
     for batch in install_plan.batches:
@@ -133,7 +146,8 @@ def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPla
 
     def fix(batch: Batch) -> Batch:
         links = tuple(
-            link if ("://" in link or link.startswith("file:") or Path(link).is_absolute())
+            link
+            if ("://" in link or link.startswith("file:") or Path(link).is_absolute())
             else str(base / link)
             for link in batch.options.find_links
         )

@@ -62,13 +62,17 @@ def normalize_specifier(value: Any, display: str, key: str) -> Optional[str]:
     try:
         return str(SpecifierSet(text))
     except InvalidSpecifier:
-        raise InputError(f"{key} is not a valid version specifier: {text!r}", path=display) from None
+        raise InputError(
+            f"{key} is not a valid version specifier: {text!r}", path=display
+        ) from None
 
 
 def dependency_groups(data: Mapping[str, Any], display: str) -> Dict[str, List[str]]:
     """PEP 735 groups with `{include-group = ...}` expanded; names canonical; cycles refused."""
     raw = expect(data.get("dependency-groups", {}), dict, display, "[dependency-groups]")
-    groups = {canonical(k): expect(v, list, display, f"dependency-groups.{k}") for k, v in raw.items()}
+    groups = {
+        canonical(k): expect(v, list, display, f"dependency-groups.{k}") for k, v in raw.items()
+    }
     out: Dict[str, List[str]] = {}
 
     def expand(name: str, stack: Tuple[str, ...]) -> List[str]:
@@ -100,7 +104,9 @@ def build_requires(data: Mapping[str, Any], display: str) -> Tuple[str, ...]:
         return DEFAULT_BUILD_REQUIRES
     system = expect(system, dict, display, "[build-system]")
     items = str_list(system.get("requires", []), display, "build-system.requires")
-    return tuple(sorted({d.requirement_string() for d in parse_deps(items, display, "build-system")}))
+    return tuple(
+        sorted({d.requirement_string() for d in parse_deps(items, display, "build-system")})
+    )
 
 
 def dynamic_file_deps(
@@ -167,7 +173,9 @@ def local_from_pyproject(
                 lines.extend(plain_requirement_lines(path, rel_display(root, path)))
             extras[canonical(extra)] = parse_deps(lines, display, f"extra {extra}")
     else:
-        opt = expect(project.get("optional-dependencies", {}), dict, display, "optional-dependencies")
+        opt = expect(
+            project.get("optional-dependencies", {}), dict, display, "optional-dependencies"
+        )
         for extra, items in opt.items():
             key = f"project.optional-dependencies.{extra}"
             extras[canonical(extra)] = parse_deps(str_list(items, display, key), display, key)

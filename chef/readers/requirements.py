@@ -11,11 +11,15 @@ import os
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
-from packaging.utils import InvalidSdistFilename, InvalidWheelFilename
-from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, Project, canonical, parse_requirement
@@ -39,7 +43,7 @@ def logical_lines(text: str) -> Iterator[Tuple[int, str]]:
         if line.startswith("#") or " #" in line or "\t#" in line:
             line = line[: _comment_at(line)]
         if line.endswith("\\"):
-            buffer += line[:-1] + " "
+            buffer += line[:-1]
             continue
         line = (buffer + line).strip()
         buffer = ""
@@ -83,7 +87,8 @@ def _split(line: str, display: str, number: int) -> List[str]:
 def _is_path(text: str) -> bool:
     return (
         text.startswith((".", "/", "~"))
-        or os.sep in text.split("[")[0] and not any(c in text for c in "<>=!~;@")
+        or os.sep in text.split("[")[0]
+        and not any(c in text for c in "<>=!~;@")
     )
 
 
@@ -143,13 +148,12 @@ def _line(
     kind: str,
     stack: Tuple[Path, ...],
 ) -> None:
-    tokens = _split(content, display, number)
-    # pip: arguments first, then options; a requirement may carry --hash options.
-    args: List[str] = []
+    # pip: arguments first (split on spaces, quotes kept for markers), then shell-like options.
+    words = content.split(" ")
+    cut = next((n for n, w in enumerate(words) if w.startswith("-")), len(words))
+    args = [" ".join(words[:cut]).strip()] if " ".join(words[:cut]).strip() else []
+    tokens = _split(" ".join(words[cut:]), display, number)
     i = 0
-    while i < len(tokens) and not tokens[i].startswith("-"):
-        args.append(tokens[i])
-        i += 1
     hashes: List[str] = []
     editable: Optional[str] = None
     while i < len(tokens):
@@ -162,17 +166,23 @@ def _line(
             sub_kind = "constraint" if token.startswith(("-c", "--constraint")) else kind
             target = path.parent / os.path.expandvars(value) if "://" not in value else None
             if target is None:
-                raise InputError(f"remote includes are not supported: {value}", path=display, line=number)
+                raise InputError(
+                    f"remote includes are not supported: {value}", path=display, line=number
+                )
             _read_file(state, target, sub_kind, stack, display, number)
         elif opt in ("-e", "--editable") or token.startswith("-e"):
             editable, i = _take(tokens, i, display, number)
-        elif opt in ("-i", "--index-url") or (token.startswith("-i") and not token.startswith("--")):
+        elif opt in ("-i", "--index-url") or (
+            token.startswith("-i") and not token.startswith("--")
+        ):
             value, i = _take(tokens, i, display, number)
             state.index_url = normalize_index_url(value)
         elif opt == "--extra-index-url":
             value, i = _take(tokens, i, display, number)
             state.extra.append(normalize_index_url(value))
-        elif opt in ("-f", "--find-links") or (token.startswith("-f") and not token.startswith("--")):
+        elif opt in ("-f", "--find-links") or (
+            token.startswith("-f") and not token.startswith("--")
+        ):
             value, i = _take(tokens, i, display, number)
             state.find_links.append(_find_link(state, path, value, display, number))
         elif opt == "--hash":
@@ -188,7 +198,9 @@ def _line(
             if "=" not in token and opt in ("--trusted-host", "--use-feature"):
                 i += 1
             i += 1
-            state.notes.append(f"{display}:{number}: ignored {opt} (does not change what is installed)")
+            state.notes.append(
+                f"{display}:{number}: ignored {opt} (does not change what is installed)"
+            )
         else:
             raise InputError(
                 f"unsupported option {opt}",
@@ -234,8 +246,10 @@ def _requirement(
 ) -> Optional[Dep]:
     extras = ""
     target_text = text
-    if _is_path(text) or (editable and not text.startswith(_URL_SCHEMES)) or text.startswith(
-        "file:"
+    if (
+        _is_path(text)
+        or (editable and not text.startswith(_URL_SCHEMES))
+        or text.startswith("file:")
     ):
         if "[" in text and text.endswith("]"):
             target_text, extras = text[: text.index("[")], text[text.index("[") :]
@@ -301,8 +315,7 @@ def read(root: Path, files: List[str]) -> Project:
     # A local package's own dependencies are part of the selection too.
     project = Project(root=root, manager="requirements", inputs=sorted(set(state.inputs)))
     project.local_packages = dict(state.locals)
-    seen: Set[Dep] = set()
-    project.roots = [d for d in sorted(state.roots) if not (d in seen or seen.add(d))]
+    project.roots = sorted(set(state.roots))
     project.constraints = sorted(set(state.constraints))
     project.index = IndexConfig(
         index_url=state.index_url,

@@ -192,7 +192,9 @@ def read(root: Path) -> Project:
         if ident in local_idents:
             rel = local_idents[ident]
             kind = next(k for k in LOCAL_SOURCES if k in entry["source"])
-            member_data = load_pyproject(root, rel) if (root / rel / "pyproject.toml").is_file() else {}
+            member_data = (
+                load_pyproject(root, rel) if (root / rel / "pyproject.toml").is_file() else {}
+            )
             if rel != "." and member_data:
                 project.inputs.append(f"{rel}/pyproject.toml")
             build = (

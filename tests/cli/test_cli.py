@@ -1,0 +1,142 @@
+"""The command line: exit codes and one-line errors, never a traceback for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+from conftest import write
+
+from chef import errors
+
+
+def chef(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr
+    lines: List[str] = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("chef: error: ")
+    return lines[0]
+
+
+def test_help_and_version() -> None:
+    assert chef("--help").returncode == 0
+    assert "chef" in chef("--version").stdout
+
+
+def test_prepare_writes_recipe_and_reports(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "p"\nversion = "1"\ndependencies = ["six"]\n',
+    )
+    done = chef(
+        "prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "r.json")
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["roots"] == [{"name": "p"}]
+    done = chef("prepare", "--project-dir", str(tmp_path), "--stdout", "--explain")
+    assert json.loads(done.stdout)["format"] == 1
+    assert "read pyproject.toml" in done.stderr
+
+
+def test_missing_project(tmp_path: Path) -> None:
+    done = chef("prepare", "--project-dir", str(tmp_path / "nope"))
+    assert done.returncode == errors.EXIT_INPUT
+    assert "not found" in one_line_error(done)
+
+
+def test_nothing_to_read(tmp_path: Path) -> None:
+    done = chef("prepare", "--project-dir", str(tmp_path))
+    assert done.returncode == errors.EXIT_INPUT
+    line = one_line_error(done)
+    assert "looked for" in line and "--requirements" in line
+
+
+def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "p"\ndependencies = [\n  "six",\n  oops\n]\n',
+    )
+    (tmp_path / "recipe.json").write_text("previous\n")
+    done = chef(
+        "prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "recipe.json")
+    )
+    assert done.returncode == errors.EXIT_INPUT
+    line = one_line_error(done)
+    assert "pyproject.toml:5" in line and "malformed TOML" in line
+    assert (tmp_path / "recipe.json").read_text() == "previous\n"  # untouched
+
+
+def test_unreadable_recipe(tmp_path: Path) -> None:
+    (tmp_path / "recipe.json").write_text("{")
+    done = chef("cook", "--recipe-path", str(tmp_path / "recipe.json"), "--dry-run")
+    assert done.returncode == errors.EXIT_RECIPE
+    assert "not valid JSON" in one_line_error(done)
+    done = chef("cook", "--recipe-path", str(tmp_path / "missing.json"), "--dry-run")
+    assert done.returncode == errors.EXIT_RECIPE
+    assert "run `chef prepare` first" in one_line_error(done)
+
+
+def test_unknown_format_version(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    assert (
+        chef(
+            "prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "r.json")
+        ).returncode
+        == 0
+    )
+    data = json.loads((tmp_path / "r.json").read_text())
+    data["format"] = 99
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    done = chef("cook", "--recipe-path", str(tmp_path / "r.json"), "--dry-run")
+    assert done.returncode == errors.EXIT_RECIPE
+    assert "format 99 is newer" in one_line_error(done)
+
+
+def test_missing_interpreter(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    chef("prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "r.json"))
+    done = chef(
+        "cook", "--recipe-path", str(tmp_path / "r.json"), "--python", str(tmp_path / "nopython")
+    )
+    assert done.returncode == errors.EXIT_ENVIRONMENT
+    assert "interpreter not found" in one_line_error(done)
+
+
+def test_dry_run_prints_plan_and_installs_nothing(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "p"\nversion = "1"\ndependencies = ["six"]\n',
+    )
+    chef("prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "r.json"))
+    done = chef(
+        "cook",
+        "--recipe-path",
+        str(tmp_path / "r.json"),
+        "--venv",
+        str(tmp_path / "v"),
+        "--dry-run",
+        "--index-url",
+        "https://user:pw@index.invalid/simple",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "six" in done.stdout and "install" in done.stdout
+    assert "pw@" not in done.stdout + done.stderr
+    assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.parametrize("flag", ["--extra", "--group"])
+def test_unknown_extra_or_group(tmp_path: Path, flag: str) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    done = chef("prepare", "--project-dir", str(tmp_path), flag, "nope", "--stdout")
+    assert done.returncode == errors.EXIT_INPUT
+    assert "available" in one_line_error(done)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write
+from stability_helpers import recipe_text
+
+from chef.errors import RecipeError
+from chef.recipe import FORMAT, canonical_json, dumps, load, loads, write_atomic
+
+PYPROJECT = '[project]\nname = "p"\nversion = "1"\ndependencies = ["six>=1", "idna"]\n'
+
+
+def test_canonical_json(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", PYPROJECT)
+    text = recipe_text(tmp_path)
+    assert text.endswith("}\n")
+    data = json.loads(text)
+    assert data["format"] == FORMAT
+    assert canonical_json(data) == text
+    assert dumps(loads(text)) == text  # round trip
+
+
+def test_unknown_future_format(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", PYPROJECT)
+    data = json.loads(recipe_text(tmp_path))
+    data["format"] = FORMAT + 1
+    with pytest.raises(RecipeError, match="newer than this chef"):
+        loads(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["roots"].append({"name": "--index-url=http://evil"}), "package name"),
+        (lambda d: d["local_packages"][0].update(path="../outside"), "inside the project"),
+        (lambda d: d["local_packages"][0].update(path="/abs"), "inside the project"),
+        (lambda d: d["index"].update(index_url="-i http://x"), "URL"),
+        (lambda d: d["local_packages"][0]["build_requires"].append("--pre"), "invalid requirement"),
+        (lambda d: d["roots"].append({"name": "x", "marker": "os_name == "}), "marker"),
+        (lambda d: d.update(extra_field=1), "unknown field"),
+        (lambda d: d.pop("roots"), "missing field"),
+        (lambda d: d["roots"].append({"name": "x", "url": "https://a b"}), "URL"),
+    ],
+)
+def test_validation(tmp_path: Path, mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "pyproject.toml", PYPROJECT)
+    data = json.loads(recipe_text(tmp_path))
+    mutate(data)
+    with pytest.raises(RecipeError, match=message):
+        loads(json.dumps(data))
+
+
+def test_unreadable_recipe(tmp_path: Path) -> None:
+    with pytest.raises(RecipeError, match="not found"):
+        load(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(RecipeError, match="not valid JSON"):
+        load(tmp_path / "bad.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(RecipeError, match="UTF-8"):
+        load(tmp_path / "bin.json")
+
+
+def test_write_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "recipe.json"
+    target.write_text("old\n")
+
+    def boom(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", boom)
+    with pytest.raises(OSError):
+        write_atomic(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
