@@ -8,6 +8,7 @@ isolation would download the build requirements again, defeating the cached laye
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -101,9 +102,13 @@ def build_wheel(
             "outdir": str(outdir),
             "result": str(result_file),
         }
+        # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
+        scripts = str(Path(build_python).parent)
+        env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
         done = subprocess.run(
             [build_python, "-c", _HOOK, json.dumps(cfg)],
             cwd=source_dir,
+            env=env,
             stdout=subprocess.DEVNULL if quiet else None,
             check=False,
         )
