@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Tuple, Type
 
 from chef.errors import InputError
 
@@ -55,27 +55,25 @@ def read_text(path: Path, display: str) -> str:
         ) from None
 
 
-_CACHE: Dict[Tuple[str, int, int], Dict[str, Any]] = {}
+_CACHE: Dict[str, Dict[str, Any]] = {}
+_CACHE_SIZE = 32
 
 
 def load_toml(path: Path, display: str) -> Dict[str, Any]:
-    """Parse a TOML file; parsed once per process (several readers and checks look at the same
-    pyproject.toml/lock), so callers must treat the result as read-only."""
-    try:
-        stat = path.stat()
-        key: Optional[Tuple[str, int, int]] = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        key = None
-    if key is not None and key in _CACHE:
-        return _CACHE[key]
-    data = _parse(path, display)
-    if key is not None:
-        _CACHE[key] = data
+    """Parse a TOML file. Equal text is parsed once per process (readers and lock checks look at
+    the same pyproject.toml/lock), so callers must treat the result as read-only."""
+    text = read_text(path, display)
+    cached = _CACHE.get(text)
+    if cached is not None:
+        return cached
+    data = _parse(text, display)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[text] = data
     return data
 
 
-def _parse(path: Path, display: str) -> Dict[str, Any]:
-    text = read_text(path, display)
+def _parse(text: str, display: str) -> Dict[str, Any]:
     try:
         return _loads(text)
     except _DecodeError as exc:
