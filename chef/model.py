@@ -54,6 +54,9 @@ class Dep:
     key: Optional[str] = None
     hashes: Tuple[str, ...] = ()
     groups: Tuple[str, ...] = ()
+    # The extra whose list held this edge, when its marker tests `extra` (PEP 621 allows
+    # `pkg; extra == "x"` inside optional-dependencies.x): cook evaluates the marker with it.
+    marker_extra: Optional[str] = None
 
     def requirement_string(self) -> str:
         """A PEP 508 string for an installer (unlocked mode)."""
@@ -78,6 +81,8 @@ class Dep:
                 out[attr] = value
         if self.key and self.key != self.name:
             out["key"] = self.key
+        if self.marker_extra:
+            out["marker_extra"] = self.marker_extra
         for attr in ("extras", "hashes", "groups"):
             value = getattr(self, attr)
             if value:
@@ -151,6 +156,7 @@ class LocalPackage:
     groups: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
     installable: bool = True  # False for virtual/non-package projects: deps only
     editable: bool = False
+    requires: Tuple[str, ...] = ()  # local packages this one needs (recipe: build order)
 
     def extra(self, name: str) -> Tuple[Dep, ...]:
         return dict(self.extras).get(name, ())

@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from chef.errors import ChefError, RecipeError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source
-from chef.select import Selection, root_edges, walk
+from chef.select import Selection, flatten, root_edges, walk
 
 FORMAT = 1
 
@@ -48,22 +48,21 @@ class Recipe:
 def from_project(project: Project, selection: Selection, display: str) -> Recipe:
     """Keep only what the selection can install, in any target environment."""
     roots, extras, groups = root_edges(project.roots, project.local_packages, selection, display)
-    reached = walk(roots, project.local_packages, project.locked)
+    flat = flatten(roots, project.local_packages)
+    edges = sorted(flat.edges)
     locals_out: Dict[str, LocalPackage] = {}
-    for name, local_extras in reached.locals.items():
+    for name, requires in flat.requires.items():
         package = project.local_packages[name]
-        chosen_groups = reached.groups.get(name, set())
         locals_out[name] = LocalPackage(
             name=name,
             path=package.path,
             build_requires=package.build_requires if package.installable else (),
-            dependencies=package.dependencies,
-            extras=tuple((e, d) for e, d in package.extras if e in local_extras),
-            groups=tuple((g, d) for g, d in package.groups if g in chosen_groups),
             installable=package.installable,
+            requires=tuple(sorted(requires)),
         )
     locked_out: Optional[Dict[str, LockedPackage]] = None
     if project.locked is not None:
+        reached = walk(edges, project.locked)
         locked_out = {}
         for key, pkg_extras in reached.locked.items():
             locked = project.locked[key]
@@ -84,7 +83,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         requires_python=project.requires_python,
         index=project.index,
         local_packages=locals_out,
-        roots=sorted(roots),
+        roots=edges,
         constraints=sorted(project.constraints) if project.locked is None else [],
         locked=locked_out,
     )
@@ -108,9 +107,7 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
             "path": p.path,
             "build_requires": sorted(p.build_requires),
             "installable": p.installable,
-            "dependencies": _deps(p.dependencies),
-            "extras": _dep_map(p.extras),
-            "groups": _dep_map(p.groups),
+            "requires": sorted(p.requires),
         }
         for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
     ]
@@ -275,7 +272,7 @@ class _Reader:
             value,
             where,
             ("name",),
-            ("specifier", "extras", "marker", "url", "key", "hashes", "groups"),
+            ("specifier", "extras", "marker", "url", "key", "hashes", "groups", "marker_extra"),
         )
         specifier = self.typed(data.get("specifier", ""), str, where + ".specifier")
         try:
@@ -298,6 +295,11 @@ class _Reader:
             key=key,
             hashes=hashes,
             groups=self.names(data.get("groups", []), where + ".groups"),
+            marker_extra=(
+                self.name(data["marker_extra"], where + ".marker_extra")
+                if "marker_extra" in data
+                else None
+            ),
         )
 
     def deps(self, value: Any, where: str) -> Tuple[Dep, ...]:
@@ -397,7 +399,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         p = r.obj(
             item,
             where,
-            ("name", "path", "build_requires", "installable", "dependencies", "extras", "groups"),
+            ("name", "path", "build_requires", "installable", "requires"),
         )
         name = r.name(p["name"], where + ".name")
         local_packages[name] = LocalPackage(
@@ -405,9 +407,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             path=r.relpath(p["path"], where + ".path"),
             build_requires=r.requirement_strings(p["build_requires"], where + ".build_requires"),
             installable=r.typed(p["installable"], bool, where + ".installable"),
-            dependencies=r.deps(p["dependencies"], where + ".dependencies"),
-            extras=r.dep_map(p["extras"], where + ".extras"),
-            groups=r.dep_map(p["groups"], where + ".groups"),
+            requires=r.names(p["requires"], where + ".requires"),
         )
     locked: Optional[Dict[str, LockedPackage]] = None
     if top["locked"] is not None:

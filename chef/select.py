@@ -1,20 +1,24 @@
-"""Walk the dependency graph from the selected roots.
+"""Selection: which part of the project's graph gets installed.
 
-One walker serves both ends: `prepare` walks with every marker taken as true, to keep exactly the
-part of the graph that some target environment could install (the recipe stays independent of the
-machine that prepares it); `cook` walks the recipe again with the target interpreter's markers, to
-get exactly what to install there. Nodes are (package, extra) pairs, so an extra pulls in only its
-own dependencies.
+Two steps. `flatten` expands the selected local packages (root project, workspace members, path
+dependencies) into the third-party edges they need, with the markers on the path to them; so the
+recipe never says which member declares which dependency (moving one between members, or bumping a
+member, cannot bust the cache). `walk` then follows a lock's third-party graph from those edges;
+`prepare` walks with every marker taken as true (the recipe stays independent of the machine that
+prepares it), `cook` walks again with the target interpreter's markers. Nodes are (package, extra)
+pairs, so an extra pulls in only its own dependencies.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, List, Mapping, Optional, Set, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Callable, Deque, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+
+from packaging.markers import Marker
 
 from chef.errors import InputError
-from chef.model import Dep, LocalPackage, LockedPackage, and_markers
+from chef.model import Dep, LocalPackage, LockedPackage
 
 # evaluate(marker, extra) -> bool; `extra` is the extra whose dependency list holds the edge.
 Evaluator = Callable[[Optional[str], str], bool]
@@ -25,64 +29,85 @@ def always(marker: Optional[str], extra: str) -> bool:
 
 
 @dataclass
+class Flat:
+    edges: Set[Dep] = field(default_factory=set)  # third-party edges, path markers folded in
+    requires: Dict[str, Set[str]] = field(default_factory=dict)  # local -> locals it needs
+
+
+def _conjuncts(marker: Optional[str]) -> FrozenSet[str]:
+    return frozenset() if marker is None else frozenset({marker})
+
+
+def _joined(conjuncts: FrozenSet[str]) -> Optional[str]:
+    if not conjuncts:
+        return None
+    if len(conjuncts) == 1:
+        return next(iter(conjuncts))
+    return str(Marker(" and ".join(f"({c})" for c in sorted(conjuncts))))
+
+
+def flatten(roots: List[Dep], local_packages: Mapping[str, LocalPackage]) -> Flat:
+    """Third-party edges reachable from `roots` through local packages.
+
+    A path marker is a set of conjuncts, so cycles between local packages saturate instead of
+    growing. Groups apply only at the roots (PEP 735 groups are not transitive).
+    """
+    flat = Flat()
+    queue: Deque[Tuple[Dep, FrozenSet[str], bool, Optional[str]]] = deque(
+        (d, frozenset(), True, None) for d in roots
+    )
+    seen: Set[Tuple[str, str, FrozenSet[str]]] = set()
+    while queue:
+        edge, path, is_root, parent = queue.popleft()
+        local = local_packages.get(edge.name)
+        if local is None or edge.url or (edge.key not in (None, edge.name)):
+            marker = _joined(path | _conjuncts(edge.marker))
+            flat.edges.add(replace(edge, marker=marker, groups=()))
+            continue
+        if parent is not None and parent != local.name:
+            flat.requires.setdefault(parent, set()).add(local.name)
+        flat.requires.setdefault(local.name, set())
+        here = path | _conjuncts(edge.marker)
+        lists: List[Tuple[str, Tuple[Dep, ...]]] = [("", local.dependencies)]
+        lists += [(f"extra:{e}", _in_extra(local.extra(e), e)) for e in edge.extras]
+        if is_root:
+            lists += [(f"group:{g}", local.group(g)) for g in edge.groups]
+        for tag, deps in lists:
+            if (local.name, tag, here) in seen:
+                continue
+            seen.add((local.name, tag, here))
+            for dep in deps:
+                queue.append((dep, here, False, local.name))
+    return flat
+
+
+def _in_extra(deps: Tuple[Dep, ...], extra: str) -> Tuple[Dep, ...]:
+    """Remember the extra for edges whose marker tests `extra` (normalized: `extra == "x"`)."""
+    return tuple(
+        replace(d, marker_extra=extra) if d.marker and "extra " in d.marker else d for d in deps
+    )
+
+
+@dataclass
 class Reached:
-    locals: Dict[str, Set[str]] = field(default_factory=dict)  # name -> extras reached
-    groups: Dict[str, Set[str]] = field(default_factory=dict)  # root local name -> groups
     locked: Dict[str, Set[str]] = field(default_factory=dict)  # key -> extras reached
-    leaves: List[Dep] = field(default_factory=list)  # unlocked third-party edges, path markers
+    leaves: List[Dep] = field(default_factory=list)  # unlocked: the root edges that apply
 
 
 def walk(
     roots: List[Dep],
-    local_packages: Mapping[str, LocalPackage],
     locked: Optional[Mapping[str, LockedPackage]],
     evaluate: Evaluator = always,
 ) -> Reached:
-    """Everything reachable from `roots`.
-
-    For unlocked projects third-party edges are leaves, returned with the conjunction of the markers
-    on the path to them (only used by cook, where markers are evaluated anyway).
-    """
+    """Everything a lock installs from third-party `roots` (or, unlocked, the roots that apply)."""
     reached = Reached()
-    # queue items: (edge, marker of the path to the edge's owner)
-    queue: Deque[Tuple[Dep, Optional[str], bool]] = deque((d, None, True) for d in roots)
-    seen: Set[Tuple[str, str, bool]] = set()
-
-    def visit(edges: Tuple[Dep, ...], extra: str, path_marker: Optional[str]) -> None:
-        for edge in edges:
-            if evaluate(edge.marker, extra):
-                queue.append((edge, path_marker, False))
-
+    if locked is None:
+        reached.leaves = [d for d in roots if evaluate(d.marker, d.marker_extra or "")]
+        return reached
+    queue: Deque[Dep] = deque(d for d in roots if evaluate(d.marker, d.marker_extra or ""))
+    seen: Set[Tuple[str, str]] = set()
     while queue:
-        edge, path_marker, is_root = queue.popleft()
-        if is_root and not evaluate(edge.marker, ""):
-            continue
-        local = local_packages.get(edge.name) if edge.key in (None, edge.name) else None
-        if local is not None and not edge.url:
-            marker = and_markers(path_marker, edge.marker)
-            extras = reached.locals.setdefault(local.name, set())
-            todo: List[Tuple[str, Tuple[Dep, ...]]] = []
-            if (local.name, "", False) not in seen:
-                seen.add((local.name, "", False))
-                todo.append(("", local.dependencies))
-            for extra in edge.extras:
-                if (local.name, extra, False) not in seen:
-                    seen.add((local.name, extra, False))
-                    extras.add(extra)
-                    todo.append((extra, local.extra(extra)))
-            if is_root:
-                groups = reached.groups.setdefault(local.name, set())
-                for group in edge.groups:
-                    if (local.name, group, True) not in seen:
-                        seen.add((local.name, group, True))
-                        groups.add(group)
-                        todo.append(("", local.group(group)))
-            for extra, deps in todo:
-                visit(deps, extra, marker)
-            continue
-        if locked is None:
-            reached.leaves.append(_with_marker(edge, and_markers(path_marker, edge.marker)))
-            continue
+        edge = queue.popleft()
         key = edge.key or edge.name
         package = locked.get(key)
         if package is None:
@@ -91,27 +116,18 @@ def walk(
                 hint="re-lock the project",
             )
         extras = reached.locked.setdefault(key, set())
-        if (key, "", False) not in seen:
-            seen.add((key, "", False))
-            visit(package.dependencies, "", None)
+        todo: List[Tuple[str, Tuple[Dep, ...]]] = []
+        if (key, "") not in seen:
+            seen.add((key, ""))
+            todo.append(("", package.dependencies))
         for extra in edge.extras:
-            if (key, extra, False) not in seen:
-                seen.add((key, extra, False))
+            if (key, extra) not in seen:
+                seen.add((key, extra))
                 extras.add(extra)
-                visit(package.extra(extra), extra, None)
+                todo.append((extra, package.extra(extra)))
+        for extra, deps in todo:
+            queue.extend(d for d in deps if evaluate(d.marker, extra))
     return reached
-
-
-def _with_marker(edge: Dep, marker: Optional[str]) -> Dep:
-    return Dep(
-        name=edge.name,
-        specifier=edge.specifier,
-        extras=edge.extras,
-        marker=marker,
-        url=edge.url,
-        key=edge.key,
-        hashes=edge.hashes,
-    )
 
 
 @dataclass(frozen=True)

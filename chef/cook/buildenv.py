@@ -53,12 +53,7 @@ def build_order(packages: Dict[str, LocalPackage]) -> List[LocalPackage]:
     state: Dict[str, int] = {}
 
     def deps_of(p: LocalPackage) -> List[str]:
-        edges = (
-            list(p.dependencies)
-            + [d for _, ds in p.extras for d in ds]
-            + [d for _, ds in p.groups for d in ds]
-        )
-        return sorted({d.name for d in edges if d.name in packages and d.name != p.name})
+        return sorted(n for n in p.requires if n in packages and n != p.name)
 
     def visit(name: str) -> None:
         if state.get(name):

@@ -142,7 +142,7 @@ def plan(
 ) -> InstallPlan:
     check_requires_python(recipe, env)
     evaluate = evaluator(env)
-    reached = walk(recipe.roots, recipe.local_packages, recipe.locked, evaluate)
+    reached = walk(recipe.roots, recipe.locked, evaluate)
     base = overrides.apply(_base_options(recipe.index))
     result = InstallPlan(locked=recipe.is_locked)
     if recipe.locked is not None:

@@ -42,7 +42,9 @@ def test_prepare_writes_recipe_and_reports(tmp_path: Path) -> None:
         "prepare", "--project-dir", str(tmp_path), "--recipe-path", str(tmp_path / "r.json")
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads((tmp_path / "r.json").read_text())["roots"] == [{"name": "p"}]
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["roots"] == [{"name": "six"}]
+    assert [p["name"] for p in data["local_packages"]] == ["p"]
     done = chef("prepare", "--project-dir", str(tmp_path), "--stdout", "--explain")
     assert json.loads(done.stdout)["format"] == 1
     assert "read pyproject.toml" in done.stderr
