@@ -7,6 +7,8 @@ normalized by `packaging`, so that formatting in the user's files never reaches 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -38,7 +40,8 @@ def and_markers(a: Optional[str], b: Optional[str]) -> Optional[str]:
     return str(Marker(f"({a}) and ({b})"))
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class Dep:
     """An edge of the dependency graph: a requirement on a package, local or third-party.
 
@@ -57,6 +60,19 @@ class Dep:
     # The extra whose list held this edge, when its marker tests `extra` (PEP 621 allows
     # `pkg; extra == "x"` inside optional-dependencies.x): cook evaluates the marker with it.
     marker_extra: Optional[str] = None
+
+    def _sort_key(self) -> Tuple[object, ...]:
+        # Optional fields sort None first: the same package may be required with and without
+        # a marker (or a key), and a generated `order=True` cannot compare None with str.
+        return tuple(
+            (value is not None, value if value is not None else "")
+            for value in dataclasses.astuple(self)
+        )
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Dep):
+            return NotImplemented
+        return self._sort_key() < other._sort_key()
 
     def requirement_string(self) -> str:
         """A PEP 508 string for an installer (unlocked mode)."""
