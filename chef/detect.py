@@ -104,3 +104,14 @@ def read_project(
 
 def supported_inputs() -> List[Reader]:
     return list(READERS)
+
+
+def inputs_table() -> str:
+    """The README's "Supported inputs" table, generated from READERS (a test keeps them equal)."""
+    order = {name: i for i, name in enumerate(_PRECEDENCE)}
+    rows = ["| precedence | `--manager` | files | what is read |", "|---|---|---|---|"]
+    ranked = sorted(READERS, key=lambda r: order.get(r.name, len(order)))
+    for rank, reader in enumerate(ranked, start=1):
+        files = ", ".join(f"`{f}`" for f in reader.marker_files)
+        rows.append(f"| {rank} | `{reader.name}` | {files} | {reader.description} |")
+    return "\n".join(rows) + "\n"
