@@ -132,6 +132,7 @@ def install_project(
     recipe = load(recipe_path)
     root = (project_dir or recipe_path.resolve().parent).resolve()
     backend = installers.choose(installer)
+    spec = spec.with_default()
     target = resolve_target(spec, backend, echo, create=True)
     build_env = spec.default_build_env()
     build_python = venv_python(build_env)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -32,12 +33,25 @@ class TargetSpec:
         digest = hashlib.sha256(str(self.python or sys.executable).encode()).hexdigest()[:12]
         return Path.home() / ".cache" / "chef" / f"build-env-{digest}"
 
+    def with_default(self) -> "TargetSpec":
+        """Neither --venv nor --python: the active virtualenv, else `.venv` (uv's convention).
+
+        Never chef's own environment implicitly: chef lives in its own venv, the app in another.
+        """
+        if self.venv is not None or self.python is not None:
+            return self
+        active = os.environ.get("VIRTUAL_ENV")
+        if active and Path(active).resolve() != Path(sys.prefix).resolve():
+            return replace(self, venv=Path(active))
+        return replace(self, venv=Path(".venv"))
+
 
 def resolve_target(
     spec: TargetSpec, backend: installers.Backend, echo: Echo, create: bool
 ) -> Target:
     if spec.venv is not None and spec.python is not None:
         raise EnvironmentError_("--venv and --python exclude each other")
+    spec = spec.with_default()
     if spec.venv is not None:
         python = venv_python(spec.venv)
         if not python.exists():
@@ -119,6 +133,7 @@ def cook(
 ) -> InstallPlan:
     recipe: Recipe = load(recipe_path)
     backend = installers.choose(installer)
+    spec = spec.with_default()
     target = resolve_target(spec, backend, echo, create=not dry_run)
     python = target.python
     if dry_run and spec.venv is not None:
