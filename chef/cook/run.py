@@ -33,7 +33,7 @@ class TargetSpec:
         digest = hashlib.sha256(str(self.python or sys.executable).encode()).hexdigest()[:12]
         return Path.home() / ".cache" / "chef" / f"build-env-{digest}"
 
-    def with_default(self) -> "TargetSpec":
+    def with_default(self) -> TargetSpec:
         """Neither --venv nor --python: the active virtualenv, else `.venv` (uv's convention).
 
         Never chef's own environment implicitly: chef lives in its own venv, the app in another.
