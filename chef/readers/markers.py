@@ -1,0 +1,184 @@
+"""Split lock markers that test the *selection* (extras, dependency groups) from the environment.
+
+Flat locks (poetry.lock 2.1, pylock.toml) say "install X when extra `a` is selected" inside the
+marker (`extra == "a"`, `'a' in extras`, `'dev' in dependency_groups`). chef expresses selection
+with the graph instead (an edge under an extra or a group of the root package), so the selection
+part of such a marker is evaluated here, per placement, and only the environment part is kept.
+The result is plain PEP 508, which any `packaging` can evaluate at cook time.
+
+The marker is parsed by `packaging`; this module only walks the tree it produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import AbstractSet, Any, FrozenSet, List, Optional, Set, Tuple, Union
+
+from packaging.markers import InvalidMarker, Marker
+
+from chef.errors import InputError
+from chef.model import canonical, norm_marker
+
+_SELECTION_VARS = ("extra", "extras", "dependency_groups")
+
+Residual = Union[bool, str]  # True: always, False: never, str: an environment-only marker
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an edge goes in a root package: kind "main", "extra" or "group", and its marker."""
+
+    kind: str
+    name: str
+    marker: Optional[str]
+
+
+def _var_name(node: Any) -> Optional[str]:
+    return str(node) if type(node).__name__ == "Variable" else None
+
+
+def _parse(marker: str, display: str) -> List[Any]:
+    try:
+        parsed = Marker(marker)
+    except InvalidMarker as exc:
+        raise InputError(f"invalid marker {marker!r}: {exc}".replace("\n", " "), path=display) from None
+    return list(parsed._markers)  # the tree packaging parsed; see module docstring
+
+
+def _atom(
+    item: Tuple[Any, Any, Any],
+    extras: AbstractSet[str],
+    groups: AbstractSet[str],
+    display: str,
+) -> Residual:
+    lhs, op, rhs = item
+    names = (_var_name(lhs), _var_name(rhs))
+    var = next((n for n in names if n in _SELECTION_VARS), None)
+    if var is None:
+        return f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}"
+    value = canonical(str(rhs if names[0] == var else lhs))
+    chosen = groups if var == "dependency_groups" else extras
+    operator = str(op)
+    if operator in ("==", "in"):
+        return value in chosen
+    if operator in ("!=", "not in"):
+        return value not in chosen
+    raise InputError(f"unsupported comparison {operator!r} on {var} in a marker", path=display)
+
+
+def _tree(
+    items: List[Any], extras: AbstractSet[str], groups: AbstractSet[str], display: str
+) -> Residual:
+    # packaging's grammar: a list is an "or" of "and" runs.
+    runs: List[List[Residual]] = [[]]
+    for item in items:
+        if isinstance(item, str):
+            if item == "or":
+                runs.append([])
+            continue
+        if isinstance(item, list):
+            value = _tree(item, extras, groups, display)
+            runs[-1].append(f"({value})" if isinstance(value, str) else value)
+        else:
+            runs[-1].append(_atom(item, extras, groups, display))
+    kept: List[str] = []
+    for run in runs:
+        if any(part is False for part in run):
+            continue
+        parts = [p for p in run if isinstance(p, str)]
+        if not parts:
+            return True
+        kept.append(" and ".join(parts))
+    if not kept:
+        return False
+    if len(kept) == 1:
+        return kept[0]
+    return " or ".join(f"({k})" if " and " in k else k for k in kept)
+
+
+def mentioned(marker: str, display: str) -> Tuple[Set[str], Set[str], bool]:
+    """(extras, groups, negated) that the marker tests."""
+    extras: Set[str] = set()
+    groups: Set[str] = set()
+    negated = False
+
+    def visit(items: List[Any]) -> None:
+        nonlocal negated
+        for item in items:
+            if isinstance(item, list):
+                visit(item)
+            elif isinstance(item, tuple):
+                lhs, op, rhs = item
+                names = (_var_name(lhs), _var_name(rhs))
+                var = next((n for n in names if n in _SELECTION_VARS), None)
+                if var is None:
+                    continue
+                value = canonical(str(rhs if names[0] == var else lhs))
+                (groups if var == "dependency_groups" else extras).add(value)
+                negated = negated or str(op) in ("!=", "not in")
+
+    visit(_parse(marker, display))
+    return extras, groups, negated
+
+
+def residual(
+    marker: Optional[str],
+    display: str,
+    extras: AbstractSet[str] = frozenset(),
+    groups: AbstractSet[str] = frozenset(),
+) -> Residual:
+    """The marker with the selection fixed: True, False or a normalized environment marker."""
+    if marker is None or not marker.strip():
+        return True
+    value = _tree(_parse(marker, display), extras, groups, display)
+    if isinstance(value, str):
+        return norm_marker(value) or True
+    return value
+
+
+def placements(
+    marker: Optional[str], display: str, *, groups_allowed: bool = True
+) -> List[Placement]:
+    """Every (main | extra e | group g) placement under which the package is installed.
+
+    Refused: markers that exclude a package when something is selected (`extra != "a"`), and
+    markers that need two selections at once: chef's graph has no way to say either.
+    """
+    if marker is None or not marker.strip():
+        return [Placement("main", "", None)]
+    extras, groups, negated = mentioned(marker, display)
+    if not extras and not groups:
+        return [Placement("main", "", norm_marker(marker))]
+    if negated:
+        raise InputError(
+            f"marker {marker!r} removes a package when an extra or group is selected, which "
+            "chef cannot express",
+            path=display,
+            hint="re-lock, or use a requirements file exported for the selection you need",
+        )
+    if groups and not groups_allowed:
+        raise InputError(f"marker {marker!r} tests dependency_groups here", path=display)
+    out: List[Placement] = []
+    main = residual(marker, display)
+    if main is not False:
+        out.append(Placement("main", "", None if main is True else main))
+    for kind, names in (("extra", extras), ("group", groups)):
+        for name in sorted(names):
+            chosen: FrozenSet[str] = frozenset([name])
+            value = residual(
+                marker,
+                display,
+                extras=chosen if kind == "extra" else frozenset(),
+                groups=chosen if kind == "group" else frozenset(),
+            )
+            if value is False or value == main:
+                continue
+            out.append(Placement(kind, name, None if value is True else value))
+    if not out and residual(marker, display, extras, groups) is not False:
+        raise InputError(
+            f"marker {marker!r} needs several extras or groups selected at once, which chef "
+            "cannot express",
+            path=display,
+            hint="re-lock, or use a requirements file exported for the selection you need",
+        )
+    return out
