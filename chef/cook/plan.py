@@ -39,15 +39,17 @@ class Overrides:
     find_links: Tuple[str, ...] = ()
     no_index: bool = False
 
-    def apply(self, options: IndexOptions) -> IndexOptions:
+    def apply(self, options: IndexOptions, pinned: bool = False) -> IndexOptions:
+        """`pinned`: the lock names this batch's index explicitly; --index-url and
+        --extra-index-url replace only the default index, --no-index and --find-links apply to
+        every batch."""
         if self.no_index:
             options = replace(options, index_url=None, extra_index_urls=(), no_index=True)
-        elif self.index_url:
+        elif self.index_url and not pinned:
             options = replace(options, index_url=self.index_url, no_index=False)
+        extra = options.extra_index_urls + (() if pinned else self.extra_index_urls)
         return replace(
-            options,
-            extra_index_urls=options.extra_index_urls + self.extra_index_urls,
-            find_links=options.find_links + self.find_links,
+            options, extra_index_urls=extra, find_links=options.find_links + self.find_links
         )
 
 
@@ -157,14 +159,12 @@ def plan(
         ):
             options = base
             if index is not None:
+                pre = recipe.index.pre
                 if "://" in index or index.startswith("file:"):
-                    options = overrides.apply(
-                        replace(_base_options(recipe.index), index_url=index, extra_index_urls=())
-                    )
+                    pinned = IndexOptions(index_url=index, pre=pre)
                 else:  # a flat directory of the project's, used as find-links
-                    options = overrides.apply(
-                        replace(_base_options(recipe.index), find_links=(index,))
-                    )
+                    pinned = IndexOptions(find_links=(index,), no_index=True, pre=pre)
+                options = overrides.apply(pinned, pinned=True)
             result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed))
         unreached = sorted(set(recipe.locked) - set(reached.locked))
         result.skipped = [f"{recipe.locked[k].name}=={recipe.locked[k].version}" for k in unreached]

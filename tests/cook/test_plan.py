@@ -12,6 +12,7 @@ from projects import make_locked_app
 
 from chef.cook.plan import Overrides, plan
 from chef.errors import EnvironmentError_
+from chef.model import Dep
 from chef.prepare import prepare
 from chef.select import Selection
 
@@ -92,3 +93,30 @@ def test_unlocked_plan_evaluates_extra_markers(tmp_path: Path) -> None:
 def test_copy_is_independent(locked_app: Path, tmp_path: Path) -> None:
     other = Path(shutil.copytree(locked_app, tmp_path / "x"))
     assert prepare(other).text == prepare(locked_app).text
+
+
+def test_explicit_index_batches_keep_their_index(tmp_path: Path) -> None:
+    from chef.model import IndexConfig, LockedPackage, Source
+    from chef.recipe import Recipe
+
+    def pkg(name: str, index: str | None) -> LockedPackage:
+        return LockedPackage(name, "1.0", Source("registry", index), ("sha256:00",), key=name)
+
+    recipe = Recipe(
+        manager="uv",
+        index=IndexConfig(extra_index_urls=("https://extra.index.invalid/simple",)),
+        roots=[Dep(name="a"), Dep(name="b"), Dep(name="c")],
+        locked={
+            "a": pkg("a", None),
+            "b": pkg("b", "https://torch.index.invalid/cpu"),
+            "c": pkg("c", "wheels"),
+        },
+    )
+    batches = {b.lines[0].requirement: b.options for b in plan(recipe, env(), Overrides(index_url="https://mirror.invalid/simple")).batches}
+    assert batches["a==1.0"].index_url == "https://mirror.invalid/simple"
+    assert batches["a==1.0"].extra_index_urls == ("https://extra.index.invalid/simple",)
+    assert batches["b==1.0"].index_url == "https://torch.index.invalid/cpu"
+    assert batches["b==1.0"].extra_index_urls == ()
+    assert batches["c==1.0"].no_index and batches["c==1.0"].find_links == ("wheels",)
+    offline = plan(recipe, env(), Overrides(no_index=True, find_links=("/w",))).batches
+    assert all(b.options.no_index and "/w" in b.options.find_links for b in offline)
