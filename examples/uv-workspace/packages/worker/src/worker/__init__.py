@@ -1,0 +1,8 @@
+import attrs  # noqa: F401
+from common import banner
+
+GREETING = banner("worker")
+
+
+def main() -> None:
+    print(GREETING)
