@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
-from chef.errors import EnvironmentError_, RecipeError
+from chef.cook.markers import conflict_names, evaluator
+from chef.errors import EnvironmentError_
 from chef.model import Dep, IndexConfig, LockedPackage
 from chef.recipe import Recipe
 from chef.select import walk
@@ -85,23 +85,6 @@ class InstallPlan:
     skipped: List[str] = field(default_factory=list)  # markers false for this target
 
 
-def evaluator(env: Mapping[str, str]):  # type: ignore[no-untyped-def]
-    cache: Dict[Tuple[Optional[str], str], bool] = {}
-
-    def evaluate(marker: Optional[str], extra: str) -> bool:
-        if marker is None:
-            return True
-        key = (marker, extra)
-        if key not in cache:
-            try:
-                cache[key] = Marker(marker).evaluate({**env, "extra": extra})
-            except Exception as exc:  # undefined names, bad comparisons
-                raise RecipeError(f"cannot evaluate marker {marker!r}: {exc}") from None
-        return cache[key]
-
-    return evaluate
-
-
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
     if recipe.requires_python is None:
         return
@@ -143,7 +126,9 @@ def plan(
     build_deps: bool = True,
 ) -> InstallPlan:
     check_requires_python(recipe, env)
-    evaluate = evaluator(env)
+    evaluate = evaluator(
+        env, conflict_names(recipe.local_packages, recipe.extras, recipe.groups)
+    )
     reached = walk(recipe.roots, recipe.locked, evaluate)
     base = overrides.apply(_base_options(recipe.index))
     result = InstallPlan(locked=recipe.is_locked)
