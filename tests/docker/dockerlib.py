@@ -1,0 +1,534 @@
+"""Real `docker build`s of Dockerfile.example over the examples/, shared by tests/docker and
+bench/docker_rebuild.py.
+
+- `Docker`: the engine (Debian's /usr/bin/docker with BuildKit), builds with `--progress=plain`
+  parsed into steps, so a test can ask whether the `chef cook` step was CACHED.
+- `test_base_image`: the base image plus a wheelhouse holding the checkout's own chef (and uv);
+  `PIP_FIND_LINKS=/wheels` makes Dockerfile.example's default `CHEF_SPEC=chef` install it.
+- `Project`: a temporary copy of one example whose lock is made by the real manager (uv, Poetry,
+  PDM, or `uv pip compile` for requirements.txt); it edits itself the way a developer would and
+  exports what its manager installs (the oracle for the image's installed set).
+
+Why locks are made here, at test time: uv.lock records the index URL of every package, and Poetry
+can only lock here through an explicit simple-index source, which poetry.lock records per package.
+Committed files never name the public registry, so these two locks are generated into the
+temporary copy (the default index URL is pip's own constant: `PyPI.simple_url`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+DOCKERFILE = ROOT / "Dockerfile.example"
+DEFAULT_BASE = "python:3.12-slim"
+
+# Managers installed into a scratch venv (never into the repo or chef's venv). Pinned: a lock made
+# by another version could differ. hishel<2: pdm 2.29 does not run with hishel 2.
+TOOLS = ("poetry==2.5.1", "poetry-plugin-export==1.10.1", "pdm==2.29.4", "hishel[httpx2]>=1.4,<2")
+
+
+class CommandError(AssertionError):
+    pass
+
+
+def run(argv: Sequence[str], cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None,
+        timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(argv), cwd=cwd, env=dict(env) if env is not None else None,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise CommandError(f"{' '.join(argv)} failed ({done.returncode}) in {cwd}:\n"
+                           f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    number: int
+    name: str  # e.g. "[builder 2/4] RUN ... chef cook ..."
+    cached: bool = False
+    done: bool = False
+    error: bool = False
+
+
+@dataclass
+class Build:
+    tag: str
+    log: str
+    seconds: float
+    steps: Dict[int, Step] = field(default_factory=dict)
+    ok: bool = True
+
+    def step(self, needle: str) -> Step:
+        found = [s for s in self.steps.values() if needle in s.name]
+        if len(found) != 1:
+            names = "\n  ".join(s.name for s in self.steps.values())
+            raise AssertionError(f"{len(found)} build steps match {needle!r}; steps:\n  {names}")
+        return found[0]
+
+    def cached(self, needle: str) -> bool:
+        return self.step(needle).cached
+
+
+_HEADER = re.compile(r"^#(\d+) (\[.*)$")
+_STATUS = re.compile(r"^#(\d+) (CACHED|DONE [0-9.]+s|ERROR.*)$")
+
+
+def parse_steps(log: str) -> Dict[int, Step]:
+    """BuildKit's `--progress=plain`: `#N [stage i/n] INSTRUCTION`, later `#N CACHED|DONE|ERROR`."""
+    steps: Dict[int, Step] = {}
+    for line in log.splitlines():
+        m = _HEADER.match(line)
+        if m and int(m.group(1)) not in steps:
+            steps[int(m.group(1))] = Step(int(m.group(1)), m.group(2))
+            continue
+        m = _STATUS.match(line)
+        if m and int(m.group(1)) in steps:
+            step = steps[int(m.group(1))]
+            status = m.group(2)
+            step.cached |= status == "CACHED"
+            step.done |= status.startswith("DONE")
+            step.error |= status.startswith("ERROR")
+    return steps
+
+
+class Docker:
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+        self.tags: List[str] = []
+
+    @classmethod
+    def find(cls) -> Tuple[Optional[Docker], str]:
+        """(Docker, "") or (None, one-line reason)."""
+        binary = os.environ.get("CHEF_DOCKER") or (
+            "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker"))
+        if not binary:
+            return None, "no docker client"
+        try:
+            done = subprocess.run([binary, "info", "--format", "{{.ServerVersion}}"],
+                                  capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"docker engine not reachable ({exc})"
+        if done.returncode != 0 or not done.stdout.strip():
+            return None, "docker engine not reachable: " + (done.stderr.strip().splitlines()
+                                                           or ["no answer"])[-1]
+        return cls(binary), ""
+
+    def __call__(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return run([self.binary, *args], env=self.env, timeout=timeout)
+
+    def has_image(self, image: str) -> bool:
+        return subprocess.run([self.binary, "image", "inspect", image], capture_output=True,
+                              check=False).returncode == 0
+
+    def ensure_image(self, image: str) -> str:
+        """"" when the image is there (pulled if needed), else why not."""
+        if self.has_image(image):
+            return ""
+        try:
+            done = subprocess.run([self.binary, "pull", image], capture_output=True, text=True,
+                                  timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            return f"base image {image} not present and pulling it timed out"
+        if done.returncode != 0:
+            return f"base image {image} not present and cannot be pulled"
+        return ""
+
+    def build(self, context: Path, tag: str, dockerfile: Path = DOCKERFILE,
+              build_args: Optional[Mapping[str, str]] = None,
+              secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
+              check: bool = True) -> Build:
+        argv = [self.binary, "build", "--network", "host", "--progress", "plain",
+                "-f", str(dockerfile), "-t", tag]
+        for key, value in (build_args or {}).items():
+            argv += ["--build-arg", f"{key}={value}"]
+        for key, path in (secrets or {}).items():
+            argv += ["--secret", f"id={key},src={path}"]
+        if target:
+            argv += ["--target", target]
+        argv.append(str(context))
+        start = time.monotonic()
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
+                              check=False)
+        seconds = time.monotonic() - start
+        log = done.stdout + done.stderr
+        if tag not in self.tags:
+            self.tags.append(tag)
+        if check and done.returncode != 0:
+            raise CommandError(f"docker build of {context} failed ({done.returncode}):\n"
+                               + log[-6000:])
+        return Build(tag, log, seconds, parse_steps(log), ok=done.returncode == 0)
+
+    def run(self, image: str, *argv: str, workdir: Optional[str] = None) -> str:
+        args = ["run", "--rm", "--network", "none"]
+        if workdir:
+            args += ["-w", workdir]
+        return self(*args, image, *argv).stdout
+
+    def python(self, image: str, code: str) -> str:
+        return self.run(image, "python", "-I", "-c", code, workdir="/")
+
+    def installed(self, image: str) -> Dict[str, str]:
+        """canonical name -> version of every distribution the image's `python` sees."""
+        code = ("import importlib.metadata as m, json, re;"
+                "print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version"
+                " for d in m.distributions()}))")
+        return json.loads(self.python(image, code))  # type: ignore[no-any-return]
+
+    def marker_env(self, image: str) -> Dict[str, str]:
+        """The image interpreter's marker environment (chef's own probe, stdlib only)."""
+        from chef.cook.target import _PROBE
+
+        return json.loads(self.python(image, _PROBE))["env"]  # type: ignore[no-any-return]
+
+    def remove_images(self) -> None:
+        for tag in self.tags:
+            subprocess.run([self.binary, "image", "rm", "-f", tag], capture_output=True,
+                           check=False)
+        self.tags.clear()
+
+
+# --- chef itself, from the checkout ------------------------------------------------------------
+
+def build_chef_wheel(out: Path) -> Path:
+    """A reproducible wheel of the checkout (fixed zip timestamps: same source, same bytes)."""
+    src = out.parent / "chef-src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    shutil.copytree(ROOT / "chef", src / "chef",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, src / name)
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800", "PIP_CONFIG_FILE": os.devnull}
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(out), str(src)], env=env)
+    shutil.rmtree(src, ignore_errors=True)
+    (wheel,) = out.glob("chef-*.whl")
+    return wheel
+
+
+TEST_BASE_DOCKERFILE = """\
+ARG BASE
+FROM ${BASE}
+COPY wheels/ /wheels/
+# chef's dependencies and uv, as wheels for this image's Python (from the package index).
+RUN --mount=type=cache,target=/root/.cache/pip \\
+    python3 -m venv /tmp/dl && /tmp/dl/bin/pip download -q -d /wheels /wheels/chef-*.whl uv \\
+    && rm -rf /tmp/dl
+# Dockerfile.example honours the base image's pip settings: `pip install chef` finds the
+# checkout's wheel here. SSL_CERT_FILE: uv trusts its own CA roots unless told to use the
+# system bundle (which, on machines behind a TLS-intercepting proxy, holds the proxy's CA).
+ENV PIP_FIND_LINKS=/wheels SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+"""
+
+
+def test_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True) -> str:
+    """Build the base + chef wheelhouse image; returns its tag.
+
+    fresh=True puts a random nonce into the image, so nothing built on it can come from an
+    earlier run's build cache: the first build of a session is really cold (the installers'
+    download caches, BuildKit cache mounts, stay warm)."""
+    context = workdir / "test-base"
+    shutil.rmtree(context, ignore_errors=True)
+    wheel = build_chef_wheel(context / "wheels")
+    nonce = uuid.uuid4().hex[:12] if fresh else "stable"
+    (context / "wheels" / "chef-test-session").write_text(nonce + "\n")
+    (context / "Dockerfile").write_text(TEST_BASE_DOCKERFILE)
+    digest = hashlib.sha256(wheel.read_bytes() + base.encode() + nonce.encode()).hexdigest()[:12]
+    tag = f"chef-test-base-chef:{digest}"
+    docker.build(context, tag, dockerfile=context / "Dockerfile", build_args={"BASE": base})
+    return tag
+
+
+# --- the managers ------------------------------------------------------------------------------
+
+def uv_binary() -> str:
+    from chef.cook.installers import find_uv
+
+    found = find_uv()
+    if not found:
+        raise CommandError("uv not found (pip install -e '.[test]')")
+    return found
+
+
+def default_index_url() -> str:
+    """The index the managers use by default (pip's own constant: PyPI), or CHEF_TEST_INDEX_URL."""
+    if os.environ.get("CHEF_TEST_INDEX_URL"):
+        return os.environ["CHEF_TEST_INDEX_URL"]
+    from pip._internal.models.index import PyPI
+
+    return str(PyPI.simple_url)
+
+
+def tools_venv() -> Path:
+    """A scratch venv with Poetry and PDM, outside the repo; reused while the pins are the same."""
+    base = Path(os.environ.get("CHEF_TEST_TOOLS") or Path.home() / ".cache" / "chef-tests")
+    spec = "\n".join(TOOLS) + f"\n{sys.version_info[:2]}\n"
+    venv = base / ("tools-" + hashlib.sha256(spec.encode()).hexdigest()[:10])
+    stamp = venv / "chef-tools.txt"
+    if stamp.exists() and stamp.read_text() == spec:
+        return venv
+    shutil.rmtree(venv, ignore_errors=True)
+    run([sys.executable, "-m", "venv", str(venv)])
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+         "--disable-pip-version-check", *TOOLS])
+    stamp.write_text(spec)
+    return venv
+
+
+def manager_env() -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "POETRY_",
+                                                                      "PDM_", "UV_"))}
+    env.update({"UV_PYTHON_DOWNLOADS": "never", "POETRY_VIRTUALENVS_CREATE": "false",
+                "PDM_CHECK_UPDATE": "false", "PDM_NON_INTERACTIVE": "1",
+                "POETRY_NO_INTERACTION": "1"})
+    return env
+
+
+def parse_requirement_lines(text: str, env: Mapping[str, str]) -> Dict[str, str]:
+    """`name==version ; marker` lines (exports, compiled requirements) -> {name: version} of
+    the lines whose markers hold in `env`."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    joined = re.sub(r"\\\n", " ", text)
+    out: Dict[str, str] = {}
+    for raw in joined.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        line = re.sub(r"\s--hash=\S+", "", line).strip()
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+            continue
+        pins = [s.version for s in req.specifier if s.operator in ("==", "===")]
+        if len(pins) != 1:
+            raise AssertionError(f"not a pinned requirement: {raw!r}")
+        out[str(canonicalize_name(req.name))] = pins[0]
+    return out
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str  # directory under examples/
+    manager: str  # uv | poetry | pdm | requirements
+    module: str  # `python -m MODULE` runs the app
+    source: str  # the file that holds GREETING
+    dist: Optional[str] = None  # the app's distribution (None: not a package)
+    pyproject: str = "pyproject.toml"  # where the app's version and dependencies are
+    package: Optional[str] = None  # workspace member the image is for
+    reader: str = ""  # chef's reader for this manager (chef detect.READERS name)
+    local: Tuple[str, ...] = ()  # the project's own distributions installed in the image
+
+    @property
+    def prepare_args(self) -> str:
+        return f"--package {self.package}" if self.package else ""
+
+    @property
+    def build_args(self) -> Dict[str, str]:
+        return {"CHEF_PREPARE_ARGS": self.prepare_args} if self.package else {}
+
+
+EXAMPLE_LIST = (
+    Example("uv-app", "uv", "app", "src/app/__init__.py", dist="uv-example", reader="uv",
+            local=("uv-example",)),
+    Example("poetry-app", "poetry", "app", "src/app/__init__.py", dist="poetry-example",
+            reader="poetry", local=("poetry-example",)),
+    Example("pdm-app", "pdm", "app", "src/app/__init__.py", dist="pdm-example", reader="pdm",
+            local=("pdm-example",)),
+    Example("requirements-app", "requirements", "app", "app/__main__.py",
+            reader="requirements"),
+    Example("uv-workspace", "uv", "api", "packages/api/src/api/__init__.py", dist="api",
+            pyproject="packages/api/pyproject.toml", package="api", reader="uv",
+            local=("api", "common")),
+)
+EXAMPLES_BY_NAME = {e.name: e for e in EXAMPLE_LIST}
+
+
+class Project:
+    """A temporary copy of an example, locked and edited with its real manager."""
+
+    def __init__(self, example: Example, root: Path) -> None:
+        self.example = example
+        self.root = root
+        self.env = manager_env()
+
+    @classmethod
+    def copy(cls, example: Example, parent: Path) -> Project:
+        root = parent / example.name
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(EXAMPLES / example.name, root,
+                        ignore=shutil.ignore_patterns(".venv", "__pycache__", "*.pyc"))
+        project = cls(example, root)
+        project.prepare_lock()
+        return project
+
+    # -- running the manager
+    def _tool(self, name: str) -> str:
+        return str(tools_venv() / "bin" / name)
+
+    def manager(self, *args: str) -> str:
+        m = self.example.manager
+        if m in ("uv", "requirements"):
+            argv = [uv_binary(), *args]
+        elif m == "poetry":
+            argv = [self._tool("poetry"), *args]
+        elif m == "pdm":
+            argv = [self._tool("pdm"), *args]
+        else:
+            raise AssertionError(m)
+        return run(argv, cwd=self.root, env=self.env).stdout
+
+    def prepare_lock(self) -> None:
+        """Make the lock where the example ships none (see the module docstring)."""
+        m = self.example.manager
+        if m == "uv" and not (self.root / "uv.lock").exists():
+            self.lock()
+        elif m == "poetry" and not (self.root / "poetry.lock").exists():
+            # This registry serves the simple API but not Poetry's JSON API: lock through it.
+            self.manager("source", "add", "--priority=primary", "simple-index",
+                         default_index_url())
+            self.lock()
+
+    def lock(self) -> None:
+        m = self.example.manager
+        if m == "uv":
+            self.manager("lock", "--quiet")
+        elif m == "poetry" or m == "pdm":
+            self.manager("lock")
+        elif m == "requirements":
+            self.manager("pip", "compile", "requirements.in", "--generate-hashes", "--universal",
+                         "--quiet", "-o", "requirements.txt")
+
+    def export(self, env: Mapping[str, str]) -> Dict[str, str]:
+        """What the manager installs from its lock (main dependencies, not the project itself)
+        in the marker environment `env`: {canonical name: version}."""
+        m = self.example.manager
+        if m == "uv":
+            args = ["export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project",
+                    "--no-emit-workspace", "--no-header", "--no-annotate"]
+            if self.example.package:
+                args += ["--package", self.example.package]
+            text = self.manager(*args)
+        elif m == "poetry":
+            text = self.manager("export", "--only", "main", "--without-hashes",
+                                "-f", "requirements.txt")
+        elif m == "pdm":
+            text = self.manager("export", "--prod", "--no-hashes")
+        else:
+            text = (self.root / "requirements.txt").read_text()
+        return parse_requirement_lines(text, env)
+
+    # -- edits a developer makes
+    def read(self, rel: str) -> str:
+        return (self.root / rel).read_text()
+
+    def write(self, rel: str, text: str) -> None:
+        (self.root / rel).write_text(text)
+
+    def replace(self, rel: str, old: str, new: str) -> None:
+        text = self.read(rel)
+        if old not in text:
+            raise AssertionError(f"{old!r} not in {rel}")
+        self.write(rel, text.replace(old, new, 1))
+
+    def greeting(self) -> str:
+        m = re.search(r'GREETING = (?:banner\()?"([^"]+)"', self.read(self.example.source))
+        assert m, self.example.source
+        return m.group(1)
+
+    def edit_source(self, suffix: str) -> str:
+        """Change the greeting; returns the text the app now prints."""
+        old = self.greeting()
+        self.replace(self.example.source, f'"{old}"', f'"{old} {suffix}"')
+        if self.example.package:  # the greeting comes from common.banner()
+            return f"hello from the {old} {suffix} service"
+        return f"{old} {suffix}"
+
+    def bump_version(self) -> str:
+        """Bump the app's version (and relock, as the manager would); returns the new version."""
+        if self.example.dist is None:  # not a package: the version lives in the code
+            rel = "app/__init__.py"
+            old = re.search(r'__version__ = "([^"]+)"', self.read(rel)).group(1)  # type: ignore[union-attr]
+            new = _next_version(old)
+            self.replace(rel, f'__version__ = "{old}"', f'__version__ = "{new}"')
+            return new
+        rel = self.example.pyproject
+        old = re.search(r'^version = "([^"]+)"', self.read(rel), re.M).group(1)  # type: ignore[union-attr]
+        new = _next_version(old)
+        self.replace(rel, f'version = "{old}"', f'version = "{new}"')
+        self.lock()
+        return new
+
+    def edit_tool_config(self) -> None:
+        text = self.read("pyproject.toml")
+        new = re.sub(r"(?m)^line-length = (\d+)$", lambda m: f"line-length = {int(m.group(1)) - 1}",
+                     text, count=1)
+        assert new != text, "no [tool.ruff] line-length"
+        self.write("pyproject.toml", new)
+
+    def edit_readme(self) -> None:
+        self.write("README.md", self.read("README.md") + "\nAnother line of documentation.\n")
+
+    def add_dependency(self, requirement: str, package: Optional[str] = None) -> None:
+        """Add a main dependency with the manager's own command (lock updated, nothing installed)."""
+        m = self.example.manager
+        if m == "uv":
+            extra = ["--package", package or self.example.package] if (package or self.example.package) else []
+            self.manager("add", "--no-sync", "--quiet", *extra, requirement)
+        elif m == "poetry":
+            self.manager("add", "--lock", requirement)
+        elif m == "pdm":
+            self.manager("add", "--no-sync", requirement)
+        else:
+            self.write("requirements.in", self.read("requirements.in") + requirement + "\n")
+            self.lock()
+
+    def bump_dev_dependency(self, requirement: str) -> None:
+        """Change a dev-only dependency (lock updated): the image must not notice."""
+        m = self.example.manager
+        if m == "uv":
+            self.manager("add", "--no-sync", "--quiet", "--dev", requirement)
+        elif m == "poetry":
+            self.manager("add", "--lock", "--group", "dev", requirement)
+        elif m == "pdm":
+            self.manager("add", "--no-sync", "--dev", "--group", "dev", requirement)
+        else:
+            name = requirement.split("==")[0]
+            text = re.sub(rf"(?m)^{name}==\S+$", requirement, self.read("requirements-dev.txt"))
+            self.write("requirements-dev.txt", text)
+
+
+def _next_version(version: str) -> str:
+    parts = version.split(".")
+    parts[-1] = str(int(parts[-1]) + 1)
+    return ".".join(parts)
+
+
+def chef_readers() -> List[str]:
+    from chef.detect import readers
+
+    return list(readers())
+
+
+def iter_examples(names: Optional[Sequence[str]] = None) -> Iterator[Example]:
+    for e in EXAMPLE_LIST:
+        if names is None or e.name in names:
+            yield e

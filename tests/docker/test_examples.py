@@ -1,0 +1,152 @@
+"""Dockerfile.example over every example, for real: after a cold build, each change a developer
+makes is applied and the image rebuilt; the `chef cook` layer must be reused exactly when nothing
+that decides the installed set changed, and the image must run the new code.
+
+Each example's changes are applied one after another to one temporary copy (so the checks share
+its cold build); the tests of a class run in order, grouped per example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import dockerlib
+import pytest
+from dockerlib import Build, Docker, Example, Project
+
+pytestmark = pytest.mark.docker
+
+READERS = set(dockerlib.chef_readers())
+# Examples whose format chef cannot read yet are not collected (the session header names them).
+CASES = [e for e in dockerlib.EXAMPLE_LIST if e.reader in READERS]
+
+COOK = "chef cook"
+PREPARE = "chef prepare"
+INSTALL_PROJECT = "chef install-project"
+NEW_DEPENDENCY = ("tabulate==0.9.0", "tabulate", "0.9.0")
+DEV_BUMP = ("iniconfig==2.1.0", "iniconfig")
+
+
+@dataclass
+class App:
+    docker: Docker
+    project: Project
+    base: str
+    builds: List[Build] = field(default_factory=list)
+
+    @property
+    def example(self) -> Example:
+        return self.project.example
+
+    @property
+    def tag(self) -> str:
+        return f"chef-test-{self.example.name}:latest"
+
+    def build(self) -> Build:
+        args = {"PYTHON_IMAGE": self.base, **self.example.build_args}
+        build = self.docker.build(self.project.root, self.tag, build_args=args)
+        self.builds.append(build)
+        return build
+
+    def run_app(self) -> str:
+        return self.docker.run(self.tag, "python", "-m", self.example.module)
+
+    def installed(self) -> Dict[str, str]:
+        return self.docker.installed(self.tag)
+
+    def expected(self) -> Dict[str, str]:
+        """What the project's manager installs from its lock, for the image's interpreter."""
+        return self.project.export(self.docker.marker_env(self.tag))
+
+    def why(self, build: Build) -> str:
+        steps = "\n".join(f"  {'CACHED' if s.cached else 'ran   '} {s.name[:110]}"
+                          for s in build.steps.values())
+        return f"{self.example.name}: build steps were:\n{steps}"
+
+
+@pytest.fixture(scope="class", params=CASES, ids=lambda e: e.name)
+def app(request: pytest.FixtureRequest, docker: Docker, chef_base: str,
+        tmp_path_factory: pytest.TempPathFactory) -> App:
+    example: Example = request.param
+    project = Project.copy(example, tmp_path_factory.mktemp(example.name))
+    state = App(docker, project, chef_base)
+    state.build()  # the cold build every check below starts from
+    return state
+
+
+def assert_installed_set_is_the_lock(app: App) -> None:
+    installed = app.installed()
+    local = set(app.example.local)
+    assert local <= set(installed), f"the project's own packages are not installed: {installed}"
+    third_party = {k: v for k, v in installed.items() if k not in local}
+    expected = app.expected()
+    assert third_party == expected, (
+        f"{app.example.name}: image differs from the {app.example.manager} export:\n"
+        f"  only in the image: {sorted(set(third_party.items()) - set(expected.items()))}\n"
+        f"  only in the lock:  {sorted(set(expected.items()) - set(third_party.items()))}")
+
+
+def assert_only_project_layers_rebuilt(app: App, build: Build) -> None:
+    assert not build.cached(PREPARE), "the planner did not see the change: " + app.why(build)
+    assert build.cached(COOK), "the dependency layer was rebuilt: " + app.why(build)
+    if app.example.local:
+        assert not build.cached(INSTALL_PROJECT), app.why(build)
+
+
+class TestRebuilds:
+    def test_cold_build_installs_exactly_the_lock(self, app: App) -> None:
+        cold = app.builds[0]
+        assert not cold.cached(COOK), app.why(cold)
+        assert app.project.greeting() in app.run_app()
+        assert_installed_set_is_the_lock(app)
+        # chef and the build environment stay out of the runtime image.
+        assert app.docker.run(app.tag, "sh", "-c", "ls -d /opt/chef /app/.venv.chef-build "
+                              "/usr/local/bin/chef 2>/dev/null || true").strip() == ""
+
+    def test_source_edit_reuses_the_dependency_layer(self, app: App) -> None:
+        expected = app.project.edit_source("(edited)")
+        build = app.build()
+        assert_only_project_layers_rebuilt(app, build)
+        assert expected in app.run_app()
+
+    def test_version_bump_reuses_the_dependency_layer(self, app: App) -> None:
+        version = app.project.bump_version()
+        build = app.build()
+        assert_only_project_layers_rebuilt(app, build)
+        if app.example.dist:
+            code = f"import importlib.metadata as m; print(m.version({app.example.dist!r}))"
+            assert app.docker.python(app.tag, code).strip() == version
+        else:
+            got = app.docker.run(app.tag, "python", "-c", "import app; print(app.__version__)")
+            assert got.strip() == version
+        assert "(edited)" in app.run_app()
+
+    def test_tool_config_edit_reuses_the_dependency_layer(self, app: App) -> None:
+        app.project.edit_tool_config()
+        build = app.build()
+        assert_only_project_layers_rebuilt(app, build)
+        assert "(edited)" in app.run_app()
+
+    def test_readme_edit_reuses_the_dependency_layer(self, app: App) -> None:
+        app.project.edit_readme()
+        build = app.build()
+        assert_only_project_layers_rebuilt(app, build)
+        assert "(edited)" in app.run_app()
+
+    def test_dev_dependency_bump_reuses_the_dependency_layer(self, app: App) -> None:
+        requirement, name = DEV_BUMP
+        app.project.bump_dev_dependency(requirement)
+        build = app.build()
+        assert_only_project_layers_rebuilt(app, build)
+        assert name not in app.installed()
+
+    def test_new_dependency_rebuilds_the_dependency_layer(self, app: App) -> None:
+        requirement, module, version = NEW_DEPENDENCY
+        app.project.add_dependency(requirement)
+        build = app.build()
+        assert not build.cached(COOK), "a new dependency must rerun chef cook: " + app.why(build)
+        code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
+        assert app.docker.python(app.tag, code).strip() == version
+        assert "(edited)" in app.run_app()
+        assert_installed_set_is_the_lock(app)
