@@ -1,10 +1,10 @@
 """Which reader applies to a directory, and why.
 
-Precedence (first match wins; README "Supported inputs" documents it):
+Precedence (first match wins; README "Supported inputs" is generated from READERS and this order):
 explicit `--requirements` files > `--manager` > uv.lock > poetry.lock > pdm.lock > Pipfile.lock >
-pylock.toml > pyproject.toml with [tool.poetry] > pyproject.toml with [project] or a uv workspace >
-setup.cfg > requirements.txt. A lock wins over the manifest it was made from because it is what the
-manager installs.
+pylock.toml (or pylock.<name>.toml) > pyproject.toml with [tool.poetry] > pyproject.toml with
+[project] or a uv workspace > setup.cfg/setup.py > requirements.txt. A lock wins over the manifest
+it was made from because it is what the manager installs.
 """
 
 from __future__ import annotations
@@ -29,15 +29,75 @@ class Reader:
 
 READERS: Tuple[Reader, ...] = (
     Reader("uv", "chef.readers.uv_lock", ("uv.lock",), "uv.lock + pyproject.toml", "uv.lock"),
-    Reader("pyproject", "chef.readers.pep621", ("pyproject.toml",),
-           "PEP 621 [project], PEP 735 [dependency-groups], uv workspace (unlocked)",
-           "pyproject.toml"),
-    Reader("requirements", "chef.readers.requirements", ("requirements.txt",),
-           "pip requirements files (-r/-c, hashes, indexes)", "requirements.txt"),
+    Reader(
+        "poetry",
+        "chef.readers.poetry",
+        ("poetry.lock",),
+        "poetry.lock 1.1/2.0/2.1 + [tool.poetry] or PEP 621 (groups, extras, sources)",
+        "poetry.lock",
+    ),
+    Reader(
+        "pdm",
+        "chef.readers.pdm",
+        ("pdm.lock",),
+        "pdm.lock 4.x + PEP 621, [tool.pdm] sources and dev-dependencies",
+        "pdm.lock",
+    ),
+    Reader(
+        "pipenv",
+        "chef.readers.pipenv",
+        ("Pipfile.lock",),
+        "Pipfile.lock (categories, indexes); Pipfile alone with --manager pipenv",
+        "Pipfile.lock",
+    ),
+    Reader(
+        "pylock",
+        "chef.readers.pylock",
+        ("pylock.toml", "pylock.<name>.toml"),
+        "PEP 751 lock (markers on extras/dependency groups, index/vcs/archive/directory)",
+        "pylock.toml",
+    ),
+    Reader(
+        "poetry-manifest",
+        "chef.readers.poetry:read_manifest_project",
+        ("pyproject.toml",),
+        "[tool.poetry] without a lock (unlocked)",
+        "pyproject.toml",
+    ),
+    Reader(
+        "pyproject",
+        "chef.readers.pep621",
+        ("pyproject.toml",),
+        "PEP 621 [project], PEP 735 [dependency-groups], uv workspace (unlocked)",
+        "pyproject.toml",
+    ),
+    Reader(
+        "setuptools",
+        "chef.readers.setuptools",
+        ("setup.cfg", "setup.py"),
+        "setup.cfg install_requires/extras_require/python_requires (setup.py is never run)",
+        "setup.cfg",
+    ),
+    Reader(
+        "requirements",
+        "chef.readers.requirements",
+        ("requirements.txt",),
+        "pip requirements files (-r/-c, hashes, indexes)",
+        "requirements.txt",
+    ),
 )
 
-_PRECEDENCE = ("uv", "poetry", "pdm", "pipenv", "pylock", "poetry-manifest", "pyproject",
-               "setuptools", "requirements")
+_PRECEDENCE = (
+    "uv",
+    "poetry",
+    "pdm",
+    "pipenv",
+    "pylock",
+    "poetry-manifest",
+    "pyproject",
+    "setuptools",
+    "requirements",
+)
 
 
 def readers() -> Dict[str, Reader]:
@@ -68,8 +128,15 @@ def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
         reader = known.get(name)
         if reader is None:
             continue
-        present = [f for f in reader.marker_files if (root / f).is_file()]
+        if name == "pylock":
+            from chef.readers.pylock import lock_files
+
+            present = lock_files(root)
+        else:
+            present = [f for f in reader.marker_files if (root / f).is_file()]
         if not present:
+            continue
+        if name == "poetry-manifest" and not _has_table(root / "pyproject.toml", "tool.poetry"):
             continue
         if name == "pyproject" and not (
             _has_table(root / "pyproject.toml", "project")
@@ -86,19 +153,41 @@ def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
     )
 
 
+# Readers that can read a project in a subdirectory of the build context (`subdir`), with local
+# paths relative to the context: a monorepo whose services each keep their own lock.
+SUBDIR_READERS = ("poetry", "poetry-manifest", "pdm", "pipenv", "pylock", "setuptools")
+
+
 def read_project(
-    root: Path, manager: Optional[str] = None, requirements: Sequence[str] = ()
+    root: Path,
+    manager: Optional[str] = None,
+    requirements: Sequence[str] = (),
+    subdir: str = ".",
 ) -> Tuple[Project, str]:
+    """Read the project in `root/subdir`; `root` is the build context (default: the same)."""
+    if subdir not in (".", ""):
+        reader, reason = detect(root / subdir, manager)
+        if reader.name not in SUBDIR_READERS:
+            raise InputError(
+                f"the {reader.name} reader reads a project at the context root only",
+                path=str(root / subdir),
+                hint="run chef with --project-dir on that directory",
+            )
+        module_name, _, function = reader.module.partition(":")
+        module = importlib.import_module(module_name)
+        project = getattr(module, function or "read")(root, subdir)
+        return project, f"{reader.name} ({reason} in {subdir})"
     if requirements:
         from chef.readers import requirements as req_reader
 
         return req_reader.read(root, list(requirements)), "--requirements " + " ".join(requirements)
     reader, reason = detect(root, manager)
-    module = importlib.import_module(reader.module)
+    module_name, _, function = reader.module.partition(":")
+    module = importlib.import_module(module_name)
     if reader.name == "requirements":
         project = module.read(root, ["requirements.txt"])
     else:
-        project = module.read(root)
+        project = getattr(module, function or "read")(root)
     return project, f"{reader.name} ({reason})"
 
 

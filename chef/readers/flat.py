@@ -74,10 +74,10 @@ class GuardedLocals(Dict[str, LocalPackage]):
     dev-only path dependency outside the project fails only when that group is selected."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.outside: Dict[str, InputError] = {}
 
-    def get(self, key: str, default: object = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self.outside and not dict.__contains__(self, key):
             raise self.outside[key]
         return dict.get(self, key, default)

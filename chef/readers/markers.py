@@ -41,7 +41,9 @@ def _parse(marker: str, display: str) -> List[Any]:
     try:
         parsed = Marker(marker)
     except InvalidMarker as exc:
-        raise InputError(f"invalid marker {marker!r}: {exc}".replace("\n", " "), path=display) from None
+        raise InputError(
+            f"invalid marker {marker!r}: {exc}".replace("\n", " "), path=display
+        ) from None
     return list(parsed._markers)  # the tree packaging parsed; see module docstring
 
 

@@ -1,4 +1,4 @@
-"""PDM: PEP 621 `[project]`, `[tool.pdm]` (sources, dev-dependencies), PEP 735 groups + pdm.lock 4.x.
+"""PDM: PEP 621 `[project]`, `[tool.pdm]` (sources, dev-dependencies), PEP 735 groups, pdm.lock 4.x.
 
 A lock made with the `inherit_metadata` strategy (PDM's default since 2.11) records, per package,
 the groups that need it and the environment marker under which they do; `pdm sync` and
@@ -147,8 +147,9 @@ class _Reader:
 
     def source(self, entry: Mapping[str, Any]) -> Tuple[Source, str]:
         if isinstance(entry.get("git"), str):
-            url = _git_url(entry["git"], entry.get("revision") or entry.get("ref"),
-                           entry.get("subdirectory"))
+            url = _git_url(
+                entry["git"], entry.get("revision") or entry.get("ref"), entry.get("subdirectory")
+            )
             return Source("git", url), url
         if isinstance(entry.get("url"), str):
             url = strip_credentials(entry["url"])
@@ -211,7 +212,7 @@ class _Reader:
             if rel == self.subdir:
                 continue
             pyproject = self.root / rel / "pyproject.toml"
-            build = DEFAULT_BUILD_REQUIRES
+            build: Tuple[str, ...] = DEFAULT_BUILD_REQUIRES
             if pyproject.is_file():
                 shown = rel_display(self.root, pyproject)
                 build = build_requires(load_toml(pyproject, shown), shown)
@@ -226,22 +227,28 @@ class _Reader:
         project.locked = locked
         project.roots = [Dep(name=root_package.name)]
         requires = self.data.get("project", {}).get("requires-python")
-        project.requires_python = normalize_specifier(requires, self.pyproject_display,
-                                                      "project.requires-python")
+        project.requires_python = normalize_specifier(
+            requires, self.pyproject_display, "project.requires-python"
+        )
         project.index = index_config(self.data, self.pyproject_display)
         project.notes.extend(self.notes)
         project.notes.append(
             f"{self.display} {self.lock_version}: "
-            + ("flat (inherit_metadata: groups and markers per package)" if flat
-               else "graph walked from pyproject")
+            + (
+                "flat (inherit_metadata: groups and markers per package)"
+                if flat
+                else "graph walked from pyproject"
+            )
         )
         return project
 
     def _declared_groups(self) -> Set[str]:
         groups = set(dependency_groups(self.data, self.pyproject_display))
         dev = self.data.get("tool", {}).get("pdm", {}).get("dev-dependencies", {}) or {}
-        groups.update(canonical(g) for g in expect(dev, dict, self.pyproject_display,
-                                                     "tool.pdm.dev-dependencies"))
+        groups.update(
+            canonical(g)
+            for g in expect(dev, dict, self.pyproject_display, "tool.pdm.dev-dependencies")
+        )
         return groups
 
     def _flat_root(
@@ -278,13 +285,20 @@ class _Reader:
             self.subdir,
             installable=self.installable,
             build_requires=build_requires(self.data, self.pyproject_display)
-            if self.installable else (),
+            if self.installable
+            else (),
         )
 
     # -- graph mode (strategies without inherit_metadata)
 
-    def _edge(self, text: str, by_name: Dict[str, List[str]], locked: Mapping[str, LockedPackage],
-              local_names: Set[str], where: str) -> List[Dep]:
+    def _edge(
+        self,
+        text: str,
+        by_name: Dict[str, List[str]],
+        locked: Mapping[str, LockedPackage],
+        local_names: Set[str],
+        where: str,
+    ) -> List[Dep]:
         text = text.strip()
         if text.startswith("-e "):
             text = text[3:].strip()
@@ -347,23 +361,33 @@ class _Reader:
         return out
 
     def _graph_root(
-        self, by_name: Dict[str, List[str]], locked: Mapping[str, LockedPackage],
+        self,
+        by_name: Dict[str, List[str]],
+        locked: Mapping[str, LockedPackage],
         local_names: Set[str],
     ) -> LocalPackage:
         project = self.data.get("project", {})
         where = self.pyproject_display
 
         def edges(items: List[str], label: str) -> Tuple[Dep, ...]:
-            return tuple(sorted({
-                d for text in items for d in self._edge(text, by_name, locked, local_names, label)
-            }))
+            return tuple(
+                sorted(
+                    {
+                        d
+                        for text in items
+                        for d in self._edge(text, by_name, locked, local_names, label)
+                    }
+                )
+            )
 
         main = edges(str_list(project.get("dependencies", []), where, "dependencies"), where)
         extras = {
             canonical(k): edges(str_list(v, where, f"optional-dependencies.{k}"), where)
             for k, v in (project.get("optional-dependencies") or {}).items()
         }
-        groups = {g: edges(items, where) for g, items in dependency_groups(self.data, where).items()}
+        groups = {
+            g: edges(items, where) for g, items in dependency_groups(self.data, where).items()
+        }
         dev = self.data.get("tool", {}).get("pdm", {}).get("dev-dependencies", {}) or {}
         for group, items in expect(dev, dict, where, "tool.pdm.dev-dependencies").items():
             merged = set(groups.get(canonical(group), ())) | set(
@@ -384,4 +408,3 @@ class _Reader:
 def read(root: Path, subdir: str = ".") -> Project:
     """pdm.lock + pyproject.toml in `root/subdir`; local paths are relative to `root`."""
     return _Reader(root, subdir).read()
-

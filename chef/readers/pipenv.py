@@ -32,8 +32,13 @@ from chef.model import (
 )
 from chef.readers.flat import GuardedLocals, RootBuilder, unique_name
 from chef.readers.locks import assign_keys
-from chef.readers.pep621 import DEFAULT_BUILD_REQUIRES, build_requires, inside, outside_error
-from chef.readers.pep621 import rel_display
+from chef.readers.pep621 import (
+    DEFAULT_BUILD_REQUIRES,
+    build_requires,
+    inside,
+    outside_error,
+    rel_display,
+)
 from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -41,9 +46,17 @@ DEFAULT_SOURCE_NAME = "pypi"  # the name pipenv gives its default index
 CATEGORY_GROUPS = {"default": None, "develop": "dev-packages"}
 PIPFILE_SECTIONS = {"packages": None, "dev-packages": "dev-packages"}
 _MARKER_KEYS = (
-    "os_name", "sys_platform", "platform_machine", "platform_python_implementation",
-    "platform_release", "platform_system", "platform_version", "python_version",
-    "python_full_version", "implementation_name", "implementation_version",
+    "os_name",
+    "sys_platform",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "python_version",
+    "python_full_version",
+    "implementation_name",
+    "implementation_version",
 )
 
 
@@ -79,8 +92,11 @@ class _Sources:
         if index is None or index == self.first:
             return Source("registry", None)
         if not isinstance(index, str) or index not in self.urls:
-            raise InputError(f"{package} names an unknown index {index!r}", path=self.display,
-                             hint="add it to [[source]] and re-lock")
+            raise InputError(
+                f"{package} names an unknown index {index!r}",
+                path=self.display,
+                hint="add it to [[source]] and re-lock",
+            )
         return Source("registry", self.urls[index])
 
 
@@ -89,8 +105,12 @@ def _load_json(path: Path, display: str) -> Dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", path=display, line=exc.lineno,
-                         hint="re-lock with `pipenv lock`") from None
+        raise InputError(
+            f"malformed JSON: {exc.msg}",
+            path=display,
+            line=exc.lineno,
+            hint="re-lock with `pipenv lock`",
+        ) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", path=display)
     return data
@@ -126,7 +146,7 @@ class _Reader:
 
     def local_package(self, name: str, rel: str, editable: bool) -> LocalPackage:
         pyproject = self.root / rel / "pyproject.toml"
-        build = DEFAULT_BUILD_REQUIRES
+        build: Tuple[str, ...] = DEFAULT_BUILD_REQUIRES
         if pyproject.is_file():
             shown = rel_display(self.root, pyproject)
             build = build_requires(load_toml(pyproject, shown), shown)
@@ -139,8 +159,11 @@ class _Reader:
             raise InputError("_meta must be an object", path=self.display)
         spec = meta.get("pipfile-spec", 6)
         if spec != 6:
-            raise InputError(f"unsupported pipfile-spec {spec!r}", path=self.display,
-                             hint="chef reads pipfile-spec 6; re-lock with a current pipenv")
+            raise InputError(
+                f"unsupported pipfile-spec {spec!r}",
+                path=self.display,
+                hint="chef reads pipfile-spec 6; re-lock with a current pipenv",
+            )
         sources = _Sources(meta.get("sources"), self.display)
         project = Project(root=self.root, manager="pipenv", inputs=[self.display])
         if (self.base / "Pipfile").is_file():
@@ -183,13 +206,15 @@ class _Reader:
         }
         builder = RootBuilder()
         builder.declare(groups=[g for g in (_group_of(c) for c in categories) if g])
-        for category, name, ident, entry in targets:
+        for category, name, target, entry in targets:
             marker = entry.get("markers")
             marker = norm_marker(marker) if isinstance(marker, str) else None
-            dep = Dep(name=name, key=keys[ident] if ident else None, marker=marker)
+            dep = Dep(name=name, key=keys[target] if target else None, marker=marker)
             group = _group_of(category)
             builder.add("main" if group is None else "group", group or "", dep)
-        root_name = unique_name("pipfile", set(locked_name(locked)) | set(locals_) | set(self.outside))
+        root_name = unique_name(
+            "pipfile", set(locked_name(locked)) | set(locals_) | set(self.outside)
+        )
         guarded = GuardedLocals(locals_)
         guarded.outside.update(self.outside)
         guarded[root_name] = builder.package(root_name, self.subdir, installable=False)
@@ -212,8 +237,9 @@ class _Reader:
         if isinstance(entry.get("file"), str):
             return Source("url", strip_credentials(entry["file"])), version or "0"
         if not version:
-            raise InputError(f"{name} has no version", path=self.display,
-                             hint="re-lock with `pipenv lock`")
+            raise InputError(
+                f"{name} has no version", path=self.display, hint="re-lock with `pipenv lock`"
+            )
         return sources.source(entry.get("index"), name), version
 
     # -- Pipfile only (no lock): the installer resolves
@@ -226,7 +252,9 @@ class _Reader:
         builder = RootBuilder()
         locals_: Dict[str, LocalPackage] = {}
         for section, table in data.items():
-            if section in ("source", "requires", "scripts", "pipenv") or not isinstance(table, dict):
+            if section in ("source", "requires", "scripts", "pipenv") or not isinstance(
+                table, dict
+            ):
                 continue
             group = PIPFILE_SECTIONS.get(section, canonical(section))
             builder.declare(groups=[group] if group else [])
@@ -243,8 +271,9 @@ class _Reader:
         project.notes.append("no Pipfile.lock: the installer resolves the Pipfile")
         return project
 
-    def _pipfile_dep(self, name: str, spec: Any, display: str,
-                     locals_: Dict[str, LocalPackage]) -> Dep:
+    def _pipfile_dep(
+        self, name: str, spec: Any, display: str, locals_: Dict[str, LocalPackage]
+    ) -> Dep:
         if isinstance(spec, str):
             spec = {"version": spec}
         if not isinstance(spec, dict):
@@ -263,8 +292,7 @@ class _Reader:
             url = _git_url(spec["git"], spec.get("ref"), spec.get("subdirectory"))
             return Dep(name=name, extras=extras, marker=marker, url=url)
         if isinstance(spec.get("file"), str):
-            return Dep(name=name, extras=extras, marker=marker,
-                       url=strip_credentials(spec["file"]))
+            return Dep(name=name, extras=extras, marker=marker, url=strip_credentials(spec["file"]))
         version = str(spec.get("version", "*")).strip()
         try:
             specifier = "" if version in ("*", "") else str(SpecifierSet(version))

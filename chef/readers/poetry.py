@@ -223,7 +223,11 @@ def parse_spec(name: str, spec: Any, display: str, where: str) -> List[PoetryDep
 def _from_pep508(text: str, display: str, where: str, optional: bool = False) -> PoetryDep:
     dep = parse_requirement(text, path=f"{display} [{where}]")
     if dep.url:
-        kind = "path" if dep.url.startswith("file:") else ("git" if dep.url.startswith("git+") else "url")
+        kind = (
+            "path"
+            if dep.url.startswith("file:")
+            else ("git" if dep.url.startswith("git+") else "url")
+        )
         path = None
         if kind == "path":
             from urllib.parse import unquote
@@ -239,7 +243,10 @@ def _from_pep508(text: str, display: str, where: str, optional: bool = False) ->
             path=path,
         )
     return PoetryDep(
-        name=dep.name, constraint=dep.specifier or "*", extras=dep.extras, marker=dep.marker,
+        name=dep.name,
+        constraint=dep.specifier or "*",
+        extras=dep.extras,
+        marker=dep.marker,
         optional=optional,
     )
 
@@ -279,12 +286,16 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
     for dep_name, spec in deps_table.items():
         if canonical(dep_name) == "python":
             continue
-        tool_deps[canonical(dep_name)] = parse_spec(dep_name, spec, display, "tool.poetry.dependencies")
+        tool_deps[canonical(dep_name)] = parse_spec(
+            dep_name, spec, display, "tool.poetry.dependencies"
+        )
 
     manifest = Manifest(
         name=canonical(name),
         installable=tool.get("package-mode", True) is not False,
-        build_requires=build_requires(data, display) if "build-system" in data else DEFAULT_BUILD_REQUIRES,
+        build_requires=build_requires(data, display)
+        if "build-system" in data
+        else DEFAULT_BUILD_REQUIRES,
         requires_python=requires_python,
         sources=[s for s in tool.get("source", []) or [] if isinstance(s, dict)],
     )
@@ -296,14 +307,19 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
             dep = _from_pep508(text, display, "project.dependencies")
             detail = tool_deps.get(dep.name)
             if detail and dep.kind == "registry" and detail[0].kind != "registry":
-                dep = replace(detail[0], extras=dep.extras or detail[0].extras,
-                              marker=dep.marker or detail[0].marker)
+                dep = replace(
+                    detail[0],
+                    extras=dep.extras or detail[0].extras,
+                    marker=dep.marker or detail[0].marker,
+                )
             manifest.main.append(dep)
     else:
         for deps in tool_deps.values():
             manifest.main.extend(deps)
 
-    optional = expect(project.get("optional-dependencies", {}), dict, display, "optional-dependencies")
+    optional = expect(
+        project.get("optional-dependencies", {}), dict, display, "optional-dependencies"
+    )
     for extra, items in optional.items():
         where = f"project.optional-dependencies.{extra}"
         manifest.extras[canonical(extra)] = [
@@ -325,10 +341,14 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
         group = manifest.groups.setdefault("dev", [])
         for dep_name, spec in legacy_dev.items():
             group.extend(parse_spec(dep_name, spec, display, "tool.poetry.dev-dependencies"))
-    for group_name, table in expect(tool.get("group", {}), dict, display, "tool.poetry.group").items():
+    for group_name, table in expect(
+        tool.get("group", {}), dict, display, "tool.poetry.group"
+    ).items():
         table = expect(table, dict, display, f"tool.poetry.group.{group_name}")
         group = manifest.groups.setdefault(canonical(group_name), [])
-        deps = expect(table.get("dependencies", {}), dict, display, f"group.{group_name}.dependencies")
+        deps = expect(
+            table.get("dependencies", {}), dict, display, f"group.{group_name}.dependencies"
+        )
         for dep_name, spec in deps.items():
             group.extend(parse_spec(dep_name, spec, display, f"tool.poetry.group.{group_name}"))
     for group_name, items in dependency_groups(data, display).items():
@@ -351,7 +371,9 @@ def _local_target(root: Path, base: str, path: str, display: str, what: str) -> 
 # ---------------------------------------------------------------- unlocked (manifest only)
 
 
-def _manifest_local(root: Path, rel: str, project: Project, seen: Set[str], editable: bool) -> LocalPackage:
+def _manifest_local(
+    root: Path, rel: str, project: Project, seen: Set[str], editable: bool
+) -> LocalPackage:
     display = rel_display(root, root / rel / "pyproject.toml")
     data = load_toml(root / rel / "pyproject.toml", display)
     manifest = read_manifest(data, display)
@@ -393,12 +415,12 @@ def _manifest_local(root: Path, rel: str, project: Project, seen: Set[str], edit
     )
 
 
-def read_manifest_project(root: Path) -> Project:
+def read_manifest_project(root: Path, subdir: str = ".") -> Project:
     """pyproject.toml with [tool.poetry] and no poetry.lock: the installer resolves."""
-    display = "pyproject.toml"
-    data = load_toml(root / display, display)
+    display = rel_display(root, root / subdir / "pyproject.toml")
+    data = load_toml(root / subdir / "pyproject.toml", display)
     project = Project(root=root, manager="poetry", inputs=[display])
-    local = _manifest_local(root, ".", project, {"."}, editable=False)
+    local = _manifest_local(root, subdir, project, {subdir}, editable=False)
     project.local_packages[local.name] = local
     project.roots = [Dep(name=local.name)]
     manifest = read_manifest(data, display)
@@ -410,7 +432,8 @@ def read_manifest_project(root: Path) -> Project:
 
 def _index_config(sources: List[Dict[str, Any]]) -> IndexConfig:
     """A source with priority "default" (or a legacy `default = true`) replaces the default index;
-    "primary"/"supplemental" sources are extra indexes; "explicit" ones serve named packages only."""
+    "primary"/"supplemental" sources are extra indexes; "explicit" ones serve named packages
+    only."""
     default: Optional[str] = None
     extra: List[str] = []
     for source in sources:
@@ -498,7 +521,9 @@ def _python_split(candidates: List[_Entry]) -> List[Tuple[_Entry, Optional[str]]
 
 
 class _LockReader:
-    def __init__(self, root: Path, subdir: str, lock: Mapping[str, Any], manifest: Manifest) -> None:
+    def __init__(
+        self, root: Path, subdir: str, lock: Mapping[str, Any], manifest: Manifest
+    ) -> None:
         self.root = root
         self.subdir = subdir
         self.display = rel_display(root, root / subdir / "poetry.lock")
@@ -517,10 +542,17 @@ class _LockReader:
             files = raw.get("files")
             if files is None:
                 files = legacy_files.get(raw.get("name"), legacy_files.get(name, []))
-            hashes = tuple(sorted({
-                f["hash"] for f in files or []
-                if isinstance(f, dict) and isinstance(f.get("hash"), str) and ":" in f["hash"]
-            }))
+            hashes = tuple(
+                sorted(
+                    {
+                        f["hash"]
+                        for f in files or []
+                        if isinstance(f, dict)
+                        and isinstance(f.get("hash"), str)
+                        and ":" in f["hash"]
+                    }
+                )
+            )
             source = raw.get("source", {}) or {}
             entry = _Entry(
                 name=name,
@@ -547,7 +579,9 @@ class _LockReader:
         for entry in self.entries:
             self.by_name.setdefault(entry.name, []).append(entry)
         self.local_names = (
-            {e.name for e in self.entries if e.local is not None} | {manifest.name} | set(self.outside)
+            {e.name for e in self.entries if e.local is not None}
+            | {manifest.name}
+            | set(self.outside)
         )
 
     @property
@@ -555,7 +589,9 @@ class _LockReader:
         try:
             return Version(self.lock_version) >= Version("2.1")
         except InvalidVersion:
-            raise InputError(f"unsupported lock-version {self.lock_version!r}", path=self.display) from None
+            raise InputError(
+                f"unsupported lock-version {self.lock_version!r}", path=self.display
+            ) from None
 
     def locked(self) -> Dict[str, LockedPackage]:
         out: Dict[str, LockedPackage] = {}
@@ -590,13 +626,16 @@ class _LockReader:
         elif dep.kind == "registry":
             sets = constraint_sets(dep.constraint, self.display, f"{where} {dep.name}")
             candidates = [
-                c for c in candidates
+                c
+                for c in candidates
                 if c.source.get("type") not in ("git", "url", "file", "directory")
                 and allows(sets, c.version)
             ] or [c for c in candidates if allows(sets, c.version)]
         if not candidates:
-            self.notes.append(f"{where}: no locked {dep.name} matches {dep.constraint!r}; skipped "
-                              "(Poetry skips it too: its markers never apply to this project)")
+            self.notes.append(
+                f"{where}: no locked {dep.name} matches {dep.constraint!r}; skipped "
+                "(Poetry skips it too: its markers never apply to this project)"
+            )
             return []
         if len(candidates) == 1:
             return [Dep(name=dep.name, extras=dep.extras, marker=dep.marker, key=candidates[0].key)]
@@ -627,7 +666,9 @@ class _LockReader:
             required = [d for d in required if d.name not in self.local_names]
             optional = {n: ds for n, ds in optional.items() if n not in self.local_names}
         extras: Dict[str, Tuple[Dep, ...]] = {}
-        raw_extras = expect(entry.raw.get("extras", {}) or {}, dict, self.display, where + " extras")
+        raw_extras = expect(
+            entry.raw.get("extras", {}) or {}, dict, self.display, where + " extras"
+        )
         for extra, items in raw_extras.items():
             chosen: List[PoetryDep] = []
             for text in str_list(items, self.display, f"{where} extras.{extra}"):
@@ -699,15 +740,20 @@ class _LockReader:
             for group in str_list(groups, self.display, f"package {entry.name} groups"):
                 marker = markers.get(group) if isinstance(markers, dict) else markers
                 if marker is not None and not isinstance(marker, str):
-                    raise InputError(f"package {entry.name}: markers must be strings", path=self.display)
+                    raise InputError(
+                        f"package {entry.name}: markers must be strings", path=self.display
+                    )
                 if group == MAIN:
                     for place in placements(marker, self.display, groups_allowed=False):
                         builder.add(place.kind, place.name, replace(target, marker=place.marker))
                     continue
                 value = residual(marker, self.display)
                 if value is not False:
-                    builder.add("group", canonical(group),
-                                replace(target, marker=None if value is True else value))
+                    builder.add(
+                        "group",
+                        canonical(group),
+                        replace(target, marker=None if value is True else value),
+                    )
         return builder.package(
             self.manifest.name,
             self.subdir,
@@ -722,12 +768,18 @@ class _LockReader:
             path=self.subdir,
             build_requires=m.build_requires if m.installable else (),
             dependencies=self.resolve_all(m.main, "pyproject.toml dependencies"),
-            extras=tuple(sorted(
-                (k, self.resolve_all(v, f"pyproject.toml extra {k}")) for k, v in m.extras.items()
-            )),
-            groups=tuple(sorted(
-                (k, self.resolve_all(v, f"pyproject.toml group {k}")) for k, v in m.groups.items()
-            )),
+            extras=tuple(
+                sorted(
+                    (k, self.resolve_all(v, f"pyproject.toml extra {k}"))
+                    for k, v in m.extras.items()
+                )
+            ),
+            groups=tuple(
+                sorted(
+                    (k, self.resolve_all(v, f"pyproject.toml group {k}"))
+                    for k, v in m.groups.items()
+                )
+            ),
             installable=m.installable,
         )
 
@@ -738,10 +790,15 @@ def read(root: Path, subdir: str = ".") -> Project:
     base = root / subdir
     display = rel_display(root, base / "poetry.lock")
     pyproject_display = rel_display(root, base / "pyproject.toml")
+    if not (base / "poetry.lock").is_file() and (base / "pyproject.toml").is_file():
+        return read_manifest_project(root, subdir)
     lock = load_toml(base / "poetry.lock", display)
     if not (base / "pyproject.toml").is_file():
-        raise InputError("poetry.lock without a pyproject.toml next to it", path=display,
-                         hint="run chef in the directory that holds both")
+        raise InputError(
+            "poetry.lock without a pyproject.toml next to it",
+            path=display,
+            hint="run chef in the directory that holds both",
+        )
     data = load_toml(base / "pyproject.toml", pyproject_display)
     manifest = read_manifest(data, pyproject_display)
     reader = _LockReader(root, subdir, lock, manifest)
@@ -770,6 +827,10 @@ def read(root: Path, subdir: str = ".") -> Project:
     project.notes.extend(reader.notes)
     project.notes.append(
         f"{display} {reader.lock_version}: "
-        + ("flat (groups and markers per package)" if reader.flat else "graph walked from pyproject")
+        + (
+            "flat (groups and markers per package)"
+            if reader.flat
+            else "graph walked from pyproject"
+        )
     )
     return project

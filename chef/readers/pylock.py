@@ -69,8 +69,10 @@ class _Reader:
         if isinstance(vcs, dict):
             url, commit = vcs.get("url"), vcs.get("commit-id")
             if not isinstance(url, str) or not isinstance(commit, str):
-                raise self.fail(f"{name}: a vcs package needs url and commit-id (a local "
-                                "repository path cannot be cooked before the project is copied)")
+                raise self.fail(
+                    f"{name}: a vcs package needs url and commit-id (a local "
+                    "repository path cannot be cooked before the project is copied)"
+                )
             text = f"{vcs.get('type', 'git')}+{strip_credentials(url)}@{commit}"
             if vcs.get("subdirectory"):
                 text += f"#subdirectory={vcs['subdirectory']}"
@@ -78,8 +80,10 @@ class _Reader:
         archive = package.get("archive")
         if isinstance(archive, dict):
             if not isinstance(archive.get("url"), str):
-                raise self.fail(f"{name}: a local archive cannot be cooked before the project is "
-                                "copied", hint="publish it to an index or a find-links directory")
+                raise self.fail(
+                    f"{name}: a local archive cannot be cooked before the project is copied",
+                    hint="publish it to an index or a find-links directory",
+                )
             return Source("url", strip_credentials(archive["url"])), tuple(sorted(_hashes(archive)))
         files: List[Mapping[str, Any]] = []
         sdist = package.get("sdist")
@@ -94,8 +98,10 @@ class _Reader:
         if isinstance(package.get("index"), str):
             return Source("registry", normalize_index_url(package["index"])), hashes
         if any(not isinstance(f.get("url"), str) for f in files):
-            raise self.fail(f"{name}: a file given only by path cannot be cooked before the "
-                            "project is copied", hint="publish it to an index or find-links")
+            raise self.fail(
+                f"{name}: a file given only by path cannot be cooked before the project is copied",
+                hint="publish it to an index or find-links",
+            )
         if len(files) == 1:
             return Source("url", strip_credentials(str(files[0]["url"]))), hashes
         return Source("registry", None), hashes
@@ -107,12 +113,19 @@ class _Reader:
         except InvalidVersion:
             major = -1
         if major != 1:
-            raise self.fail(f"unsupported lock-version {version!r}",
-                            hint="chef reads PEP 751 lock-version 1.x")
+            raise self.fail(
+                f"unsupported lock-version {version!r}", hint="chef reads PEP 751 lock-version 1.x"
+            )
         packages = expect(self.data.get("packages", []), list, self.display, "packages")
-        extras = [canonical(e) for e in str_list(self.data.get("extras", []), self.display, "extras")]
-        groups = [canonical(g) for g in
-                  str_list(self.data.get("dependency-groups", []), self.display, "dependency-groups")]
+        extras = [
+            canonical(e) for e in str_list(self.data.get("extras", []), self.display, "extras")
+        ]
+        groups = [
+            canonical(g)
+            for g in str_list(
+                self.data.get("dependency-groups", []), self.display, "dependency-groups"
+            )
+        ]
         project = Project(root=self.root, manager="pylock", inputs=[self.display])
         locals_: Dict[str, LocalPackage] = {}
         rows: List[Tuple[str, Optional[Tuple[str, str, str]], Mapping[str, Any]]] = []
@@ -126,9 +139,8 @@ class _Reader:
                 rows.append((name, None, package))
                 continue
             source, hashes = self.source(name, package)
-            if not isinstance(package.get("version"), str):
-                if source.kind == "registry":
-                    raise self.fail(f"{name}: a package from an index needs a version")
+            if not isinstance(package.get("version"), str) and source.kind == "registry":
+                raise self.fail(f"{name}: a package from an index needs a version")
             ident = (name, str(package.get("version", "0")), f"{source.kind}:{source.url or ''}")
             found[ident] = (source, hashes)
             rows.append((name, ident, package))
@@ -139,14 +151,17 @@ class _Reader:
         }
         builder = RootBuilder()
         builder.declare(extras, groups)
-        for name, ident, package in rows:
+        for name, row_ident, package in rows:
             marker = package.get("marker")
             if marker is not None and not isinstance(marker, str):
                 raise self.fail(f"{name}: marker must be a string")
-            target = Dep(name=name, key=keys[ident] if ident else None)
+            target = Dep(name=name, key=keys[row_ident] if row_ident else None)
             for place in placements(marker, self.display):
-                builder.add(place.kind, place.name,
-                            Dep(name=target.name, key=target.key, marker=place.marker))
+                builder.add(
+                    place.kind,
+                    place.name,
+                    Dep(name=target.name, key=target.key, marker=place.marker),
+                )
         root_name = unique_name("pylock", {p.name for p in locked.values()} | set(locals_))
         guarded = GuardedLocals(locals_)
         guarded.outside.update(self.outside)
@@ -166,8 +181,9 @@ class _Reader:
             )
         return project
 
-    def _directory(self, name: str, directory: Mapping[str, Any],
-                   locals_: Dict[str, LocalPackage]) -> None:
+    def _directory(
+        self, name: str, directory: Mapping[str, Any], locals_: Dict[str, LocalPackage]
+    ) -> None:
         path = directory.get("path")
         if not isinstance(path, str):
             raise self.fail(f"{name}: directory needs a path")
@@ -179,12 +195,16 @@ class _Reader:
             self.outside[name] = outside_error(self.display, f"{name} (directory {path!r})")
             return
         pyproject = self.root / rel / "pyproject.toml"
-        build = DEFAULT_BUILD_REQUIRES
+        build: Tuple[str, ...] = DEFAULT_BUILD_REQUIRES
         if pyproject.is_file():
             shown = rel_display(self.root, pyproject)
             build = build_requires(load_toml(pyproject, shown), shown)
-        locals_[name] = LocalPackage(name=name, path=rel, build_requires=build,
-                                     editable=bool(directory.get("editable", False)))
+        locals_[name] = LocalPackage(
+            name=name,
+            path=rel,
+            build_requires=build,
+            editable=bool(directory.get("editable", False)),
+        )
 
 
 def read(root: Path, subdir: str = ".", filename: Optional[str] = None) -> Project:
