@@ -7,17 +7,43 @@ install-project builds offline with it, as a real backend would.
 
 BACKEND_SOURCE = r'''
 """tinybuild: builds a pure-Python wheel from [project] and src/<pkg> or <pkg>/."""
-import base64, hashlib, os, zipfile
+import ast, base64, hashlib, os, zipfile
 try:
     import tomllib
-except ImportError:  # Python < 3.11
-    import tomli as tomllib
+except ImportError:  # Python < 3.11: enough TOML for the tests' [project] tables
+    tomllib = None
+
+
+def _mini_toml(text):
+    """[project] and [project.optional-dependencies] of the tests' fixtures (strings, arrays)."""
+    tables, current, buffer = {}, None, ""
+    for raw in text.splitlines():
+        line = raw.split(" #")[0].strip()
+        if not buffer and line.startswith("["):
+            current = tables.setdefault(line.strip("[]").strip(), {})
+            continue
+        if current is None or not (line or buffer):
+            continue
+        buffer += line
+        if buffer.count("[") > buffer.count("]") or "=" not in buffer:
+            continue
+        key, _, value = buffer.partition("=")
+        buffer = ""
+        try:
+            current[key.strip().strip('"')] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            pass
+    project = dict(tables.get("project", {}))
+    project["optional-dependencies"] = tables.get("project.optional-dependencies", {})
+    return {"project": project}
 
 
 def _meta():
     with open("pyproject.toml", "rb") as f:
-        project = tomllib.load(f)["project"]
-    return project
+        data = f.read()
+    if tomllib is None:
+        return _mini_toml(data.decode())["project"]
+    return tomllib.loads(data.decode())["project"]
 
 
 def _dist(name):

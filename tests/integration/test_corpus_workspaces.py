@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from chef.cook.plan import plan
+from chef.errors import EnvironmentError_
 from chef.prepare import prepare
 from chef.select import Selection
 
@@ -73,7 +74,10 @@ def _exported(root: Path, package: str) -> Dict[str, str]:
 def test_package_agrees_with_uv_export(workspace: str, member: str) -> None:
     root = CORPUS / workspace
     recipe = prepare(root, selection=Selection(packages=(member,))).recipe
-    install_plan = plan(recipe, dict(default_environment()))
+    try:
+        install_plan = plan(recipe, dict(default_environment()))
+    except EnvironmentError_ as exc:
+        pytest.skip(str(exc))
     ours: Dict[str, str] = {}
     for batch in install_plan.batches:
         for line in batch.lines:
