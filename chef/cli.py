@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 import click
 
 from chef import __version__
-from chef.errors import ChefError
+from chef.errors import EXIT_DIFFERENT, ChefError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +56,71 @@ def main() -> None:
     """
 
 
+def _project_options(func: F) -> F:
+    """What decides a recipe: shared by `prepare` and `check` (same flags, same recipe)."""
+    options = [
+        click.option(
+            "--project-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="The project (or monorepo) root.",
+        ),
+        click.option(
+            "--requirements",
+            "-r",
+            "requirements",
+            multiple=True,
+            metavar="FILE",
+            help="Read these requirements files instead of detecting (repeatable).",
+        ),
+        click.option(
+            "--manager", default=None, help="Force the input format instead of detecting it."
+        ),
+        click.option("--extra", "extras", multiple=True, help="Include this extra (repeatable)."),
+        click.option("--all-extras", is_flag=True, help="Include every extra."),
+        click.option(
+            "--group", "groups", multiple=True, help="Include this dependency group (repeatable)."
+        ),
+        click.option("--all-groups", is_flag=True, help="Include every dependency group."),
+        click.option(
+            "--package",
+            "packages",
+            multiple=True,
+            help="Only this local package and what it needs (repeatable).",
+        ),
+        click.option(
+            "--frozen",
+            is_flag=True,
+            help="Use the lock as it is, even if it no longer matches its manifest.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
+    from chef.prepare import prepare as do_prepare
+    from chef.select import Selection
+
+    selection = Selection(
+        options["extras"],
+        options["groups"],
+        options["all_extras"],
+        options["all_groups"],
+        options["packages"],
+    )
+    return do_prepare(
+        options["project_dir"],
+        requirements=options["requirements"],
+        manager=options["manager"],
+        selection=selection,
+        frozen=options["frozen"],
+        explain=explain,
+    )
+
+
 @main.command()
 @click.option(
     "--recipe-path",
@@ -64,65 +129,21 @@ def main() -> None:
     show_default=True,
     help="Where to write the recipe.",
 )
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project (or monorepo) root.",
-)
-@click.option(
-    "--requirements",
-    "-r",
-    "requirements",
-    multiple=True,
-    metavar="FILE",
-    help="Read these requirements files instead of detecting (repeatable).",
-)
-@click.option("--manager", default=None, help="Force the input format instead of detecting it.")
-@click.option("--extra", "extras", multiple=True, help="Include this extra (repeatable).")
-@click.option("--all-extras", is_flag=True, help="Include every extra.")
-@click.option(
-    "--group", "groups", multiple=True, help="Include this dependency group (repeatable)."
-)
-@click.option("--all-groups", is_flag=True, help="Include every dependency group.")
-@click.option(
-    "--package",
-    "packages",
-    multiple=True,
-    help="Only this local package and what it needs (repeatable).",
-)
+@_project_options
 @click.option(
     "--explain",
     "-v",
     "explain",
     is_flag=True,
-    help="Say which files were read, which input was chosen and why.",
+    help="Say which files were read, which input was chosen and why, and what was dropped.",
 )
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the recipe instead of writing it.")
 @handle_errors
-def prepare(
-    recipe_path: Path,
-    project_dir: Path,
-    requirements: Tuple[str, ...],
-    manager: Optional[str],
-    extras: Tuple[str, ...],
-    all_extras: bool,
-    groups: Tuple[str, ...],
-    all_groups: bool,
-    packages: Tuple[str, ...],
-    explain: bool,
-    to_stdout: bool,
-) -> None:
+def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -> None:
     """Write a recipe of what decides the installed dependencies."""
-    from chef.prepare import prepare as do_prepare
     from chef.recipe import write_atomic
-    from chef.select import Selection
 
-    selection = Selection(extras, groups, all_extras, all_groups, packages)
-    result = do_prepare(
-        project_dir, requirements=requirements, manager=manager, selection=selection
-    )
+    result = _prepare(options, explain)
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
@@ -133,6 +154,8 @@ def prepare(
             echo_err(f"chef: read {name}")
         for note in result.notes:
             echo_err(f"chef: note: {note}")
+        for item in result.dropped:
+            echo_err(f"chef: dropped: {item}")
     count = len(result.recipe.locked or {}) if result.recipe.is_locked else len(result.recipe.roots)
     if not to_stdout:
         kind = "locked packages" if result.recipe.is_locked else "requirements"
@@ -140,6 +163,56 @@ def prepare(
             f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
             f"{len(result.recipe.local_packages)} local packages)"
         )
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def diff(old: Path, new: Path, as_json: bool) -> None:
+    """Explain why a cache would miss: what differs between two recipes.
+
+    Exit code 0 when they are identical, 1 when they differ, 4 when one is not a valid recipe.
+    """
+    from chef.diff import diff_texts, render_json, render_text
+    from chef.recipe import read_recipe_text
+
+    changes = diff_texts(read_recipe_text(old), read_recipe_text(new), str(old), str(new))
+    render = render_json if as_json else render_text
+    click.echo(render(changes, str(old), str(new)), nl=False)
+    sys.exit(EXIT_DIFFERENT if changes else 0)
+
+
+@main.command()
+@click.option(
+    "--recipe-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("recipe.json"),
+    show_default=True,
+    help="The committed recipe to check.",
+)
+@_project_options
+@click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
+@handle_errors
+def check(recipe_path: Path, as_json: bool, **options: Any) -> None:
+    """Exit 1 (and show why) when the recipe is not what `prepare` would write now.
+
+    For CI and pre-commit: pass the same flags as to `chef prepare`.
+    """
+    from chef.diff import diff_texts, render_json, render_text
+    from chef.recipe import read_recipe_text
+
+    committed = read_recipe_text(recipe_path)
+    result = _prepare(options)
+    if committed == result.text:
+        echo_err(f"chef: {recipe_path} is up to date")
+        return
+    changes = diff_texts(committed, result.text, str(recipe_path), "prepare now")
+    render = render_json if as_json else render_text
+    click.echo(render(changes, str(recipe_path), "prepare now"), nl=False)
+    echo_err(f"chef: {recipe_path} is out of date; run `chef prepare` with the same options")
+    sys.exit(EXIT_DIFFERENT)
 
 
 def _target_options(func: F) -> F:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from chef.detect import read_project
+from chef.model import Project
 from chef.recipe import Recipe, dumps, from_project, write_atomic
 from chef.select import Selection
 
@@ -18,6 +19,7 @@ class Prepared:
     chosen: str  # which input was read and why
     inputs: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    dropped: List[str] = field(default_factory=list)  # with explain: what was left out, and why
 
 
 def prepare(
@@ -26,12 +28,82 @@ def prepare(
     requirements: Sequence[str] = (),
     manager: Optional[str] = None,
     selection: Selection = Selection(),
+    frozen: bool = False,
+    explain: bool = False,
 ) -> Prepared:
-    """Read the project and build its recipe; writes nothing."""
+    """Read the project and build its recipe; writes nothing.
+
+    A lock that no longer matches its manifest is refused (StaleLockError) unless `frozen`.
+    With `explain`, also say what was dropped as irrelevant (cheap: parsed files are cached).
+    """
     root = Path(project_dir)
     project, chosen = read_project(root, manager, requirements)
+    notes = list(project.notes)
+    if frozen:
+        notes.append("lock freshness not checked (--frozen)")
+    elif not requirements:
+        from chef.stale import ensure_fresh
+
+        verdict = ensure_fresh(root, project.manager)
+        if verdict is not None:
+            notes.extend(verdict.notes())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))
-    return Prepared(recipe, dumps(recipe), chosen, list(project.inputs), list(project.notes))
+    result = Prepared(recipe, dumps(recipe), chosen, list(project.inputs), notes)
+    if explain:
+        result.dropped = dropped(project, recipe)
+    return result
+
+
+# [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.
+_TOOL_TABLES = {
+    "uv": ("uv", "setuptools"),
+    "pyproject": ("uv", "setuptools"),
+    "poetry": ("poetry",),
+    "pdm": ("pdm",),
+    "setuptools": ("setuptools",),
+}
+
+
+def dropped(project: Project, recipe: Recipe) -> List[str]:
+    """What the recipe leaves out, for `prepare --explain`."""
+    from chef.toml import load_toml
+
+    out: List[str] = []
+    top = [project.local_packages[d.name] for d in project.roots
+           if d.name in project.local_packages and not d.url]
+    for kind, chosen in (("extras", recipe.extras), ("groups", recipe.groups)):
+        names = {name for p in top for name, _ in (p.extras if kind == "extras" else p.groups)}
+        left = sorted(names - set(chosen))
+        if left:
+            flag = "--extra" if kind == "extras" else "--group"
+            out.append(f"unselected {kind}: {', '.join(left)} (add {flag} NAME to include one)")
+    if recipe.packages:
+        others = sorted(set(project.local_packages) - set(recipe.local_packages))
+        if others:
+            out.append(f"local packages outside --package: {', '.join(others)}")
+    if project.locked is not None and recipe.locked is not None:
+        left_out = len(project.locked) - len(recipe.locked)
+        if left_out:
+            out.append(
+                f"{left_out} of {len(project.locked)} locked packages are not reachable from the "
+                "selection (other groups, extras or members)"
+            )
+    if project.local_packages:
+        out.append("versions of the project's own packages (they do not decide installs)")
+    used = _TOOL_TABLES.get(project.manager, ())
+    for name in project.inputs:
+        if not name.endswith("pyproject.toml"):
+            continue
+        try:
+            data = load_toml(project.root / name, name)
+        except Exception:  # already read by the reader; never fail an explanation
+            continue
+        tool = data.get("tool")
+        ignored = sorted(t for t in tool if t not in used) if isinstance(tool, dict) else []
+        if ignored:
+            out.append(f"{name}: ignored " + ", ".join(f"[tool.{t}]" for t in ignored)
+                       + " (they do not decide installs)")
+    return out
 
 
 def prepare_to_file(project_dir: Path, recipe_path: Path, **kwargs: object) -> Prepared:

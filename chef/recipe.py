@@ -468,6 +468,11 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
 
 
 def load(path: Path) -> Recipe:
+    return loads(read_recipe_text(path), str(path))
+
+
+def read_recipe_text(path: Path) -> str:
+    """A recipe file's text; a missing, unreadable or non-UTF-8 file is a RecipeError."""
     display = str(path)
     try:
         raw = path.read_bytes()
@@ -483,4 +488,4 @@ def load(path: Path) -> Recipe:
         raise RecipeError(
             "recipe is not UTF-8 text", path=display, hint="regenerate it with `chef prepare`"
         ) from None
-    return loads(text, display)
+    return text

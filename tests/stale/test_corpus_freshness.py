@@ -1,0 +1,94 @@
+"""Every lock in ../shared/corpus is judged the way its manager judges it.
+
+The corpus README says each lock is fresh at its commit unless its MANIFEST note says otherwise.
+Two facts of the stored copies matter here:
+
+- The corpus replaced the public index's host names with `index.invalid` /
+  `files.index.invalid` in every file. Hash-based checks (pipenv hashes the Pipfile's [[source]]
+  URLs) must see the upstream text, so the files are read with the substitution undone, in memory
+  only, using pip's own constants for the default index (the name is never written here).
+- pydantic-core/uv.lock is not the lock uv uses: pydantic-core is a member of the parent workspace
+  (pydantic/pyproject.toml [tool.uv.workspace]), so `uv lock --check` there checks ../uv.lock. Read
+  on its own, the leftover file no longer matches its pyproject.toml (requires-python >=3.9 vs
+  >=3.10, groups renamed), and chef says so.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict, Mapping
+
+import pytest
+
+from chef import stale
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+
+MANAGER = {"uv.lock": "uv", "poetry.lock": "poetry", "pdm.lock": "pdm", "Pipfile.lock": "pipenv"}
+
+# lock -> expected verdict; every lock not listed is expected fresh.
+STALE = {
+    "pydantic__pydantic/pydantic-core/uv.lock": "requires-python",
+}
+
+
+def _hosts() -> Dict[str, str]:
+    try:
+        from pip._internal.models.index import PyPI
+    except ImportError:  # pragma: no cover - pip ships with the test venv
+        pytest.skip("pip is not importable: cannot restore the corpus's index host names")
+    return {"files.index.invalid": PyPI.file_storage_domain, "index.invalid": PyPI.netloc}
+
+
+class UpstreamFiles(stale.Files):
+    """The corpus files as they were upstream (host-name substitution undone, in memory)."""
+
+    def text(self, rel: str) -> str:
+        text = super().text(rel)
+        for placeholder, host in _hosts().items():
+            text = text.replace(placeholder, host)
+        return text
+
+    def toml(self, rel: str) -> Mapping[str, Any]:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        return tomllib.loads(self.text(rel))
+
+
+def _locks() -> list:  # type: ignore[type-arg]
+    if not CORPUS.is_dir():
+        return []
+    return sorted(
+        p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.name in MANAGER
+    )
+
+
+def test_the_corpus_has_every_kind_of_lock() -> None:
+    kinds = {MANAGER[Path(p).name] for p in _locks()}
+    assert kinds == {"uv", "poetry", "pdm", "pipenv"}
+
+
+@pytest.mark.parametrize("lock", _locks())
+def test_corpus_lock_verdict(lock: str) -> None:
+    path = CORPUS / lock
+    verdict = stale.check(path.parent, MANAGER[path.name], UpstreamFiles(path.parent))
+    assert verdict is not None
+    assert not verdict.unchecked, verdict.unchecked
+    if lock in STALE:
+        assert not verdict.fresh
+        assert STALE[lock] in "; ".join(verdict.reasons)
+    else:
+        assert verdict.fresh, verdict.reasons
+
+
+def test_stored_pipfile_differs_from_upstream_and_chef_sees_it() -> None:
+    """Read as stored (index host replaced in the Pipfile's [[source]]), checkov's Pipfile.lock
+    does not match: the check looks at sources, as pipenv does."""
+    root = CORPUS / "bridgecrewio__checkov"
+    verdict = stale.check(root, "pipenv")
+    assert verdict is not None and not verdict.fresh
