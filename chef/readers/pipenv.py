@@ -192,7 +192,10 @@ class _Reader:
                 continue
             source, version = self._source(name, entry, sources)
             ident = (name, version, f"{source.kind}:{source.url or ''}")
-            hashes = tuple(sorted({h for h in entry.get("hashes", []) or [] if ":" in str(h)}))
+            # pipenv passes hashes on for index packages only (not for file/git entries)
+            hashes: Tuple[str, ...] = ()
+            if source.kind == "registry":
+                hashes = tuple(sorted({h for h in entry.get("hashes", []) or [] if ":" in str(h)}))
             previous = idents.get((name, ident))
             if previous is not None:
                 hashes = tuple(sorted(set(previous.hashes) | set(hashes)))

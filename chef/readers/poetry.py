@@ -520,6 +520,44 @@ def _python_split(candidates: List[_Entry]) -> List[Tuple[_Entry, Optional[str]]
     return out
 
 
+_HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what Poetry passes on to installers
+
+
+def _hashes(files: List[Any]) -> Tuple[str, ...]:
+    out = set()
+    for item in files:
+        value = item.get("hash") if isinstance(item, dict) else None
+        if not isinstance(value, str) or not value:
+            continue
+        algorithm, _, digest = value.rpartition(":")
+        algorithm = algorithm or "sha256"  # the oldest locks stored bare sha256 digests
+        if algorithm in _HASH_ALGORITHMS:
+            out.add(f"{algorithm}:{digest}")
+    return tuple(sorted(out))
+
+
+def _files(
+    raw: Mapping[str, Any], legacy_files: Mapping[str, Any], legacy_hashes: Mapping[str, Any]
+) -> List[Any]:
+    """A package's files as Poetry reads them from the three generations of poetry.lock:
+    per package (2.x), `[metadata.files]` by name (1.x, every version of the name; only the
+    named file for a `file` source; none for git/url/directory sources), `metadata.hashes`."""
+    if isinstance(raw.get("files"), list):
+        return list(raw["files"])
+    name = str(raw.get("name", ""))
+    if name in legacy_hashes:
+        return [{"hash": h} for h in legacy_hashes[name] or []]
+    source = raw.get("source", {}) or {}
+    kind = source.get("type")
+    if kind in ("git", "directory", "url"):
+        return []
+    files = legacy_files.get(name, legacy_files.get(canonical(name), [])) or []
+    if kind == "file":
+        filename = str(source.get("url", "")).replace("\\", "/").rsplit("/", 1)[-1]
+        return [f for f in files if isinstance(f, dict) and f.get("file") == filename]
+    return list(files)
+
+
 class _LockReader:
     def __init__(
         self, root: Path, subdir: str, lock: Mapping[str, Any], manifest: Manifest
@@ -534,25 +572,14 @@ class _LockReader:
         metadata = expect(lock.get("metadata", {}), dict, self.display, "[metadata]")
         self.lock_version = str(metadata.get("lock-version", "1.0"))
         legacy_files = metadata.get("files", {}) if isinstance(metadata.get("files"), dict) else {}
+        legacy_hashes = metadata.get("hashes") if isinstance(metadata.get("hashes"), dict) else {}
         self.entries: List[_Entry] = []
         for raw in expect(lock.get("package", []), list, self.display, "package"):
             expect(raw, dict, self.display, "[[package]]")
             name = canonical(expect(raw.get("name"), str, self.display, "package.name"))
             version = str(raw.get("version", ""))
-            files = raw.get("files")
-            if files is None:
-                files = legacy_files.get(raw.get("name"), legacy_files.get(name, []))
-            hashes = tuple(
-                sorted(
-                    {
-                        f["hash"]
-                        for f in files or []
-                        if isinstance(f, dict)
-                        and isinstance(f.get("hash"), str)
-                        and ":" in f["hash"]
-                    }
-                )
-            )
+            files = _files(raw, legacy_files, legacy_hashes)
+            hashes = _hashes(files)
             source = raw.get("source", {}) or {}
             entry = _Entry(
                 name=name,

@@ -115,6 +115,56 @@ def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _virtual_root_groups(
+    project: Project,
+    lock: Mapping[str, Any],
+    by_name: Mapping[str, List[Tuple[str, str, str]]],
+    local_idents: Mapping[Tuple[str, str, str], str],
+    keys: Mapping[Tuple[str, str, str], str],
+    display: str,
+) -> None:
+    """A workspace root without [project] keeps its PEP 735 groups in `[manifest]` only: give
+    them a virtual, non-installable root package so that --group/--all-groups reach them."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from chef.readers.flat import unique_name
+
+    groups = lock.get("manifest", {}).get("dependency-groups")
+    if not isinstance(groups, dict) or not groups or any(r == "." for r in local_idents.values()):
+        return
+    out: Dict[str, Tuple[Dep, ...]] = {}
+    for group, items in groups.items():
+        edges: Set[Dep] = set()
+        for item in expect(items, list, display, f"manifest.dependency-groups.{group}"):
+            expect(item, dict, display, f"manifest.dependency-groups.{group}")
+            name = canonical(expect(item.get("name"), str, display, "requirement name"))
+            try:
+                spec = SpecifierSet(str(item.get("specifier", "")))
+            except InvalidSpecifier:
+                raise InputError(f"invalid specifier in group {group}", path=display) from None
+            candidates = [c for c in by_name.get(name, []) if c not in local_idents]
+            if len(candidates) > 1:
+                candidates = [c for c in candidates if spec.contains(c[1], prereleases=True)]
+            extras = tuple(sorted(canonical(e) for e in item.get("extras", []) or []))
+            marker = norm_marker(item.get("marker"))
+            if any(c[0] == name for c in local_idents):
+                edges.add(Dep(name=name, extras=extras, marker=marker))
+            edges.update(
+                Dep(name=name, extras=extras, marker=marker, key=keys[c]) for c in candidates
+            )
+        out[canonical(group)] = tuple(sorted(edges))
+    taken = {p.name for p in (project.locked or {}).values()} | set(project.local_packages)
+    name = unique_name("workspace-root", taken)
+    project.local_packages[name] = LocalPackage(
+        name=name, path=".", installable=False, groups=tuple(sorted(out.items()))
+    )
+    project.roots.append(Dep(name=name))
+
+
+def _third_party(deps: Tuple[Dep, ...]) -> Tuple[Dep, ...]:
+    return tuple(d for d in deps if d.key is not None)
+
+
 def read(root: Path) -> Project:
     display = "uv.lock"
     lock = load_toml(root / "uv.lock", display)
@@ -240,8 +290,13 @@ def read(root: Path) -> Project:
             version=ident[1],
             source=src,
             hashes=_hashes(entry),
-            dependencies=edges(entry.get("dependencies"), where),
-            extras=edge_map(entry.get("optional-dependencies"), where + " optional"),
+            # A third-party package that needs a workspace member (a plugin of the project)
+            # must not point into the locked graph: install-project builds the members.
+            dependencies=_third_party(edges(entry.get("dependencies"), where)),
+            extras=tuple(
+                (k, _third_party(v))
+                for k, v in edge_map(entry.get("optional-dependencies"), where + " optional")
+            ),
             key=key,
         )
     project.locked = locked
@@ -254,6 +309,7 @@ def read(root: Path) -> Project:
             ident[0] for ident, rel in local_idents.items() if rel == "."
         ) or sorted(ident[0] for ident in local_idents)
     project.roots = [Dep(name=n) for n in root_names if n in project.local_packages]
+    _virtual_root_groups(project, lock, by_name, local_idents, keys, display)
     project.requires_python = normalize_specifier(
         lock.get("requires-python"), display, "requires-python"
     )
