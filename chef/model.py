@@ -7,7 +7,6 @@ normalized by `packaging`, so that formatting in the user's files never reaches 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +63,20 @@ class Dep:
     def _sort_key(self) -> Tuple[object, ...]:
         # Optional fields sort None first: the same package may be required with and without
         # a marker (or a key), and a generated `order=True` cannot compare None with str.
+        # Fields in declaration order (what dataclasses.astuple gives, without its deep copy).
         return tuple(
             (value is not None, value if value is not None else "")
-            for value in dataclasses.astuple(self)
+            for value in (
+                self.name, self.specifier, self.extras, self.marker, self.url, self.key,
+                self.hashes, self.groups, self.marker_extra,
+            )
         )
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Dep):
             return NotImplemented
+        if self.name != other.name:  # decides nearly every comparison, and agrees with the key
+            return self.name < other.name
         return self._sort_key() < other._sort_key()
 
     def requirement_string(self) -> str:
