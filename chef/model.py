@@ -12,23 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-
+from chef import pep508
 from chef.errors import InputError
+
+# Normalization is packaging's, through chef.pep508, which does the common simple forms itself
+# so that `chef prepare` need not import packaging (docs/performance.md).
 
 
 def canonical(name: str) -> str:
-    return str(canonicalize_name(name))
+    return pep508.canonical_name(name)
 
 
 def norm_marker(marker: Optional[str]) -> Optional[str]:
     """Normalize a marker string; None and empty mean "always"."""
     if marker is None or not marker.strip():
         return None
-    return str(Marker(marker))
+    return pep508.normalize_marker(marker)
 
 
 def and_markers(a: Optional[str], b: Optional[str]) -> Optional[str]:
@@ -36,7 +35,7 @@ def and_markers(a: Optional[str], b: Optional[str]) -> Optional[str]:
         return b
     if b is None or a == b:
         return a
-    return str(Marker(f"({a}) and ({b})"))
+    return pep508.normalize_marker(f"({a}) and ({b})")
 
 
 @functools.total_ordering
@@ -113,6 +112,12 @@ class Dep:
 
 def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[int] = None) -> Dep:
     """Parse a PEP 508 requirement with `packaging` into a normalized Dep."""
+    fast = pep508.fast_requirement(text)
+    if fast is not None:
+        name, extras, specifier, marker = fast
+        return Dep(name=name, specifier=specifier, extras=extras, marker=marker)
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
@@ -123,7 +128,7 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
         ) from None
     return Dep(
         name=canonical(req.name),
-        specifier=str(SpecifierSet(str(req.specifier))),
+        specifier=pep508.normalize_specifier(str(req.specifier)),
         extras=tuple(sorted(canonical(e) for e in req.extras)),
         marker=norm_marker(str(req.marker)) if req.marker else None,
         url=req.url or None,

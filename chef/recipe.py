@@ -10,18 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from chef.errors import ChefError, RecipeError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source
+from chef.pep508 import canonical_name
 from chef.select import Selection, flatten, root_edges, walk
 
 FORMAT = 1
@@ -155,6 +150,8 @@ def write_atomic(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise ChefError(f"cannot write: {exc.strerror or exc}", path=path) from None
@@ -214,7 +211,7 @@ class _Reader:
 
     def name(self, value: Any, where: str) -> str:
         text = self.typed(value, str, where)
-        if not _NAME.match(text) or canonicalize_name(text) != text:
+        if not _NAME.match(text) or canonical_name(text) != text:
             raise self.fail(where, f"not a normalized package name: {text!r}")
         return text  # type: ignore[no-any-return]
 
@@ -261,6 +258,8 @@ class _Reader:
         if value is None:
             return None
         text = self.typed(value, str, where)
+        from packaging.markers import InvalidMarker, Marker
+
         try:
             Marker(text)
         except InvalidMarker:
@@ -275,6 +274,8 @@ class _Reader:
             ("specifier", "extras", "marker", "url", "key", "hashes", "groups", "marker_extra"),
         )
         specifier = self.typed(data.get("specifier", ""), str, where + ".specifier")
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             SpecifierSet(specifier)
         except InvalidSpecifier:
@@ -341,6 +342,9 @@ def loads(text: str, display: str = "recipe.json") -> Recipe:
 
 
 def from_data(data: Any, display: str = "recipe.json") -> Recipe:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     r = _Reader(display)
     if not isinstance(data, dict):
         raise r.fail("top level", "expected a JSON object")

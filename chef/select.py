@@ -15,10 +15,9 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Callable, Deque, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from packaging.markers import Marker
-
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, LockedPackage
+from chef.pep508 import normalize_marker
 
 # evaluate(marker, extra) -> bool; `extra` is the extra whose dependency list holds the edge.
 Evaluator = Callable[[Optional[str], str], bool]
@@ -43,7 +42,7 @@ def _joined(conjuncts: FrozenSet[str]) -> Optional[str]:
         return None
     if len(conjuncts) == 1:
         return next(iter(conjuncts))
-    return str(Marker(" and ".join(f"({c})" for c in sorted(conjuncts))))
+    return normalize_marker(" and ".join(f"({c})" for c in sorted(conjuncts)))
 
 
 def flatten(roots: List[Dep], local_packages: Mapping[str, LocalPackage]) -> Flat:

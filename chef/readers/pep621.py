@@ -11,10 +11,9 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.pep508 import fast_specifier
 from chef.toml import load_toml
 
 # What pip and build use when a project has no [build-system] (PEP 518).
@@ -59,6 +58,11 @@ def normalize_specifier(value: Any, display: str, key: str) -> Optional[str]:
     if value is None:
         return None
     text = expect(value, str, display, key)
+    fast = fast_specifier(text)
+    if fast is not None:
+        return fast
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return str(SpecifierSet(text))
     except InvalidSpecifier:
