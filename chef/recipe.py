@@ -142,7 +142,11 @@ def dumps(recipe: Recipe) -> str:
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + newline, written by
+    chef.jsonout (same bytes, twice as fast)."""
+    from chef.jsonout import dumps as canonical_dumps
+
+    return canonical_dumps(data) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:
