@@ -95,9 +95,15 @@ def _project_table(s: Scenario, version: str = "0.1.0") -> str:
 
 
 def poetry_project(
-    root: Path, s: Scenario, lock_version: str = "2.1", own_version: str = "0.1.0"
+    root: Path,
+    s: Scenario,
+    lock_version: str = "2.1",
+    own_version: str = "0.1.0",
+    content_hash: bool = False,
 ) -> Path:
-    """pyproject ([project] + [tool.poetry] groups, poetry 2 style) and poetry.lock."""
+    """pyproject ([project] + [tool.poetry] groups, poetry 2 style) and poetry.lock.
+
+    `content_hash`: ask Poetry for the real content-hash (its commands refuse a stale lock)."""
     source = ""
     if s.index:
         source = (
@@ -187,7 +193,7 @@ def poetry_project(
         entry("urlpkg", "1.0", source=f'type = "url"\nurl = "{URL_WHEEL}"\n')
     metadata = (
         f'\n[metadata]\nlock-version = "{lock_version}"\npython-versions = ">=3.9"\n'
-        f'content-hash = "{_poetry_content_hash(root)}"\n'
+        f'content-hash = "{_poetry_content_hash(root) if content_hash else "0" * 64}"\n'
     )
     if lock_version == "1.1":
         files = "\n[metadata.files]\n"

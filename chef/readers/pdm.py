@@ -27,6 +27,7 @@ from chef.model import (
     LockedPackage,
     Project,
     Source,
+    and_markers,
     canonical,
     norm_marker,
 )
@@ -116,6 +117,7 @@ class _Reader:
         self.extras = {canonical(e) for e in (project.get("optional-dependencies") or {})}
         self.outside: Dict[str, InputError] = {}
         self.notes: List[str] = []
+        self.key_markers: Dict[str, Optional[str]] = {}
 
     # -- the lock's entries
 
@@ -194,6 +196,8 @@ class _Reader:
             source, source_id = self.source(entry)
             key = keys[(name, str(entry.get("version", "")), source_id)]
             variants.setdefault(key, []).append(entry)
+            if isinstance(entry.get("marker"), str):
+                self.key_markers[key] = norm_marker(entry["marker"])
             if key not in locked:
                 by_name.setdefault(name, []).append(key)
                 locked[key] = LockedPackage(
@@ -325,7 +329,15 @@ class _Reader:
         if not keys:
             self.notes.append(f"{where}: {name} is not locked; skipped")
             return []
-        return [Dep(name=name, extras=extras, marker=marker, key=k) for k in keys]
+        if len(keys) == 1:
+            return [Dep(name=name, extras=extras, marker=marker, key=keys[0])]
+        # several locked versions (pdm lock targets): each under its own marker
+        return [
+            Dep(
+                name=name, extras=extras, marker=and_markers(marker, self.key_markers.get(k)), key=k
+            )
+            for k in keys
+        ]
 
     def _graph(
         self,

@@ -283,7 +283,7 @@ def test_fixture_agrees_with_exporter(
 ) -> None:
     project_dir = tmp_path / "project"
     if manager == "poetry":
-        poetry_project(project_dir, Scenario(), lock_version or "2.1")
+        poetry_project(project_dir, Scenario(), lock_version or "2.1", content_hash=True)
     else:
         WRITERS[manager](project_dir, Scenario(remote=lock_version != "no-vcs"))
     project, _ = read_project(project_dir, manager=manager)

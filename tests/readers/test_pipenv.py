@@ -1,0 +1,77 @@
+"""Pipfile.lock (flat, per category) and the Pipfile alone."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lockfixtures import GIT_SHA, Scenario, pipenv_project, write  # noqa: E402
+from lockhelpers import PY39_WIN, PY311, bump, installed, recipe, recipe_text  # noqa: E402
+
+from chef.errors import InputError  # noqa: E402
+from chef.select import Selection  # noqa: E402
+
+
+def test_categories(tmp_path: Path) -> None:
+    pipenv_project(tmp_path, Scenario())
+    default = recipe(tmp_path, "pipenv")
+    assert set(installed(default, PY311)) == {"alpha", "beta", "epsilon", "gitpkg", "urlpkg"}
+    assert "zeta" in installed(default, PY39_WIN) and "beta" not in installed(default, PY39_WIN)
+    dev = recipe(tmp_path, "pipenv", Selection(groups=("dev-packages",)))
+    assert "devtool" in installed(dev, PY311) and "docsgen" not in installed(dev, PY311)
+    every = recipe(tmp_path, "pipenv", Selection(all_groups=True))
+    assert every.groups == ("dev-packages", "docs")
+    assert {"devtool", "docsgen"} <= set(installed(every, PY311))
+
+
+def test_sources_and_hashes(tmp_path: Path) -> None:
+    pipenv_project(tmp_path, Scenario())
+    locked = recipe(tmp_path, "pipenv").locked or {}
+    assert locked["alpha"].source.kind == "registry" and locked["alpha"].source.url is None
+    assert locked["alpha"].hashes
+    assert locked["gitpkg"].source.url == f"git+https://git.invalid/gitpkg.git@{GIT_SHA}"
+    assert locked["urlpkg"].source.kind == "url" and locked["urlpkg"].hashes == ()
+
+
+def test_named_private_source(tmp_path: Path) -> None:
+    pipenv_project(tmp_path, Scenario(remote=False))
+    lock = json.loads((tmp_path / "Pipfile.lock").read_text())
+    lock["_meta"]["sources"].append(
+        {"name": "private", "url": "https://tok@index.invalid/private/simple", "verify_ssl": True}
+    )
+    lock["default"]["alpha"]["index"] = "private"
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    rec = recipe(tmp_path, "pipenv")
+    assert (rec.locked or {})["alpha"].source.url == "https://index.invalid/private/simple"
+    assert "tok" not in recipe_text(tmp_path, "pipenv")
+
+
+def test_dev_bump_stable_main_bump_sensitive(tmp_path: Path) -> None:
+    assert not bump(tmp_path / "dev", pipenv_project, "pipenv", {"devtool": "1.0"})
+    assert bump(tmp_path / "main", pipenv_project, "pipenv", {"alpha": "2.0"})
+
+
+def test_malformed_json(tmp_path: Path) -> None:
+    write(tmp_path / "Pipfile.lock", '{"_meta": {,}')
+    with pytest.raises(InputError, match="Pipfile.lock:1"):
+        recipe(tmp_path, "pipenv")
+
+
+def test_pipfile_alone_is_unlocked(tmp_path: Path) -> None:
+    write(
+        tmp_path / "Pipfile",
+        '[[source]]\nname = "pypi"\nurl = "https://index.invalid/simple"\n'
+        'verify_ssl = true\n\n[packages]\nalpha = ">=1"\nbeta = {version = "*", sys_platform = "== \'linux\'"}\n'
+        '\n[dev-packages]\ndevtool = "*"\n',
+    )
+    rec = recipe(tmp_path, "pipenv")
+    assert rec.locked is None
+    leaves = {d.name: d for d in rec.roots}
+    assert leaves["alpha"].specifier == ">=1"
+    assert leaves["beta"].marker == 'sys_platform == "linux"'
+    assert "devtool" not in leaves
