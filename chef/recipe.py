@@ -150,13 +150,17 @@ def canonical_json(data: Any) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: never half-written."""
+    """Write via a temporary file in the same directory and rename: never half-written.
+
+    The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a
+    recipe holds no secret and a later build stage, maybe another user, must read it. (No
+    tempfile import either: it costs ~2 ms of every prepare.)
+    """
     directory = path.parent if str(path.parent) else Path(".")
+    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise ChefError(f"cannot write: {exc.strerror or exc}", path=path) from None
     try:

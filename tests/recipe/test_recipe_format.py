@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,4 +76,15 @@ def test_write_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch) ->
     with pytest.raises(OSError):
         write_atomic(target, "new\n")
     assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
+
+
+def test_write_atomic_gives_the_usual_permissions(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a build stage running as another user must be able to read it."""
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "recipe.json", "{}\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "recipe.json").stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
