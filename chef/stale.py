@@ -27,11 +27,11 @@ process, so the reader's parse is reused here for free).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -44,15 +44,16 @@ from typing import (
 )
 from urllib.parse import urlsplit, urlunsplit
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from chef.errors import ChefError, InputError, StaleLockError
+from chef.pep508 import canonical_name, fast_marker, fast_requirement, fast_specifier
 from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url, strip_credentials
+
+if TYPE_CHECKING:  # packaging.markers/.requirements are imported only when a check needs them
+    from packaging.markers import Marker
 
 RELOCK = {
     "uv": "uv lock",
@@ -159,7 +160,7 @@ def _list(value: Any) -> List[Any]:
 
 
 def _canon(name: str) -> str:
-    return str(canonicalize_name(name))
+    return canonical_name(name)
 
 
 def _short(items: Iterable[str], limit: int = 6) -> str:
@@ -175,6 +176,12 @@ def _requirement_names(items: Iterable[Any]) -> Set[str]:
     names: Set[str] = set()
     for item in items:
         if isinstance(item, str) and not item.lstrip().startswith("-"):
+            fast = fast_requirement(item)
+            if fast is not None:
+                names.add(fast[0])
+                continue
+            from packaging.requirements import InvalidRequirement, Requirement
+
             try:
                 names.add(_canon(Requirement(item).name))
             except InvalidRequirement:
@@ -183,6 +190,8 @@ def _requirement_names(items: Iterable[Any]) -> Set[str]:
 
 
 def _hash_json(data: Any, algo: str = "sha256", **kwargs: Any) -> str:
+    import hashlib  # only poetry, pdm and pipenv checks hash (2 ms of every uv prepare otherwise)
+
     hasher = hashlib.new(algo)
     hasher.update(json.dumps(data, sort_keys=True, **kwargs).encode("utf-8"))
     return hasher.hexdigest()
@@ -341,6 +350,9 @@ class _UvReq:
 
 
 def _norm_spec(text: str, where: str) -> str:
+    fast = fast_specifier(text)
+    if fast is not None:
+        return fast
     try:
         return str(SpecifierSet(text))
     except InvalidSpecifier:
@@ -350,6 +362,11 @@ def _norm_spec(text: str, where: str) -> str:
 def _norm_marker(text: Optional[str], where: str) -> Optional[str]:
     if text is None or not str(text).strip():
         return None
+    fast = fast_marker(str(text))
+    if fast is not None:
+        return fast
+    from packaging.markers import InvalidMarker, Marker
+
     try:
         return str(Marker(str(text)))
     except InvalidMarker:
@@ -435,26 +452,36 @@ class _Lowering:
                 return []
             raise InputError(f"{key} must hold strings, not {type(text).__name__}",
                              path=self.display)
-        try:
-            req = Requirement(text)
-        except InvalidRequirement as exc:
-            raise InputError(f"invalid requirement {text!r} in {key}: {exc}".replace("\n", " "),
-                             path=self.display) from None
-        name = _canon(req.name)
-        extras = tuple(sorted(_canon(e) for e in req.extras))
-        marker = str(req.marker) if req.marker else None
+        fast = fast_requirement(text)
+        if fast is not None:  # already normalized as packaging would
+            name, extras, specifier, marker = fast
+            url: Optional[str] = None
+        else:
+            from packaging.requirements import InvalidRequirement, Requirement
+
+            try:
+                req = Requirement(text)
+            except InvalidRequirement as exc:
+                raise InputError(
+                    f"invalid requirement {text!r} in {key}: {exc}".replace("\n", " "),
+                    path=self.display,
+                ) from None
+            name = _canon(req.name)
+            extras = tuple(sorted(_canon(e) for e in req.extras))
+            marker = str(req.marker) if req.marker else None
+            specifier, url = str(req.specifier), req.url
         if extra is not None:
             marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
         options: List[Tuple[Tuple[str, ...], Optional[str]]] = []
         src = self.sources.get(name)
-        if req.url:
-            if req.url.startswith("git+"):
-                repo, ref = _git_parts(req.url)
+        if url:
+            if url.startswith("git+"):
+                repo, ref = _git_parts(url)
                 options.append((("git", repo, ref), marker))
-            elif req.url.startswith("file:"):
+            elif url.startswith("file:"):
                 options.append((("local",), marker))
             else:
-                options.append((("url", strip_credentials(req.url).split("#")[0]), marker))
+                options.append((("url", strip_credentials(url).split("#")[0]), marker))
         elif isinstance(src, dict):
             options.append((self._source(src), marker))
         elif isinstance(src, list):  # several sources, each under its own marker
@@ -468,7 +495,7 @@ class _Lowering:
             options.append(((), marker))
         out = []
         for source, mark in options:
-            spec = str(req.specifier) if not source or source[0] == "index" else ""
+            spec = specifier if not source or source[0] == "index" else ""
             spec = _norm_spec(spec, self.display)
             mark = _norm_marker(mark, self.display)
             display = name + (f"[{','.join(extras)}]" if extras else "") + spec
@@ -501,6 +528,8 @@ def _compare_reqs(
         if text is None:
             return None
         if text not in parsed:
+            from packaging.markers import Marker
+
             parsed[text] = Marker(text)
         return parsed[text]
 
@@ -956,6 +985,8 @@ def _pdm_variants(pyproject: Mapping[str, Any], lock_version: str) -> List[str]:
 
 
 def _check_pdm(files: Files) -> Verdict:
+    import hashlib
+
     verdict = Verdict("pdm", "pdm.lock", fresh=True)
     lock = files.toml("pdm.lock")
     pyproject = files.toml("pyproject.toml")
@@ -1011,6 +1042,7 @@ def _pdm_workspace_hash(
 ) -> str:
     """pdm's `Workspace.content_hash`: the root's hash, then each member's path and hash."""
     import glob
+    import hashlib
     import os
 
     settings = _table(_table(pyproject.get("tool")).get("pdm"))
