@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,34 @@ def poetry_project(
     return root
 
 
+def _ask(code: str, root: Path) -> str:
+    """A manager's own hash of its manifest (its commands refuse a lock whose hash is stale)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HOME": str(root / ".home")},
+    )
+    return done.stdout.strip() if done.returncode == 0 else "0" * 64
+
+
+def _pdm_content_hash(root: Path) -> str:
+    return _ask(
+        "import sys; from pdm.core import Core; from pdm.project import Project; "
+        "print(Project(Core(), sys.argv[1]).pyproject.content_hash())",
+        root,
+    )
+
+
+def _pipfile_hash(root: Path) -> str:
+    return _ask(
+        "import sys; from pipenv.vendor.plette import Pipfile; "
+        "print(Pipfile.load(open(sys.argv[1] + '/Pipfile')).get_hash().value)",
+        root,
+    )
+
+
 def _poetry_content_hash(root: Path) -> str:
     """Poetry refuses a lock whose content-hash does not match pyproject.toml: ask Poetry."""
     code = (
@@ -315,7 +344,12 @@ def pdm_project(root: Path, s: Scenario, own_version: str = "0.1.0") -> Path:
             extra_keys=f'url = "{URL_WHEEL}"\nfiles = [{{file = "urlpkg-1.0-py3-none-any.whl", '
             f'hash = "{s.hash("urlpkg", "1.0")}"}}]\n',
         )
-    write(root / "pdm.lock", out)
+    write(
+        root / "pdm.lock",
+        out.replace(
+            'content_hash = "sha256:0"', f'content_hash = "sha256:{_pdm_content_hash(root)}"'
+        ),
+    )
     return root
 
 
@@ -368,6 +402,7 @@ def pipenv_project(root: Path, s: Scenario) -> Path:
         "develop": {"devtool": pin("devtool", v["devtool"])},
         "docs": {"docsgen": pin("docsgen", v["docsgen"])},
     }
+    lock["_meta"]["hash"] = {"sha256": _pipfile_hash(root)}  # type: ignore[index]
     write(root / "Pipfile.lock", json.dumps(lock, indent=4, sort_keys=True) + "\n")
     return root
 

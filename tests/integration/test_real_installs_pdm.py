@@ -1,0 +1,34 @@
+"""pdm.lock for real: cook + install-project == `pdm export` installed by pip."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lockfixtures import Scenario, pdm_project  # noqa: E402
+from realinstall import ALL, chef_install, export, pip_install_export, same_install, wheel_hashes  # noqa: E402
+
+from chef.select import Selection  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("label", ["default", "all"])
+def test_pdm_cook_equals_export(
+    tmp_path: Path, wheelhouse, index, isolated_env, label: str
+) -> None:  # type: ignore[no-untyped-def]
+    project = pdm_project(
+        tmp_path / "app", Scenario(hashes=wheel_hashes(wheelhouse), index=index.url, remote=False)
+    )
+    selection = ALL if label == "all" else Selection()
+    got = chef_install(project, tmp_path / "chef-venv", index.url, selection)
+    args = ["-G", ":all"] if label == "all" else ["--prod"]
+    text = export(["pdm", "export", "-f", "requirements", *args], project, tmp_path / "home")
+    expected = pip_install_export(text, tmp_path / "ref-venv", index.url)
+    same_install(got, expected, ["app"])
+    assert ("gamma" in got) == (label == "all")

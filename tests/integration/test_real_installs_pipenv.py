@@ -1,0 +1,34 @@
+"""Pipfile.lock for real: cook == `pipenv requirements` installed by pip (no local package)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lockfixtures import Scenario, pipenv_project  # noqa: E402
+from realinstall import ALL, chef_install, export, pip_install_export, same_install, wheel_hashes  # noqa: E402
+
+from chef.select import Selection  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("label", ["default", "all"])
+def test_pipenv_cook_equals_requirements(
+    tmp_path: Path, wheelhouse, index, isolated_env, label: str
+) -> None:  # type: ignore[no-untyped-def]
+    project = pipenv_project(
+        tmp_path / "app", Scenario(hashes=wheel_hashes(wheelhouse), index=index.url, remote=False)
+    )
+    selection = ALL if label == "all" else Selection()
+    got = chef_install(project, tmp_path / "chef-venv", index.url, selection)
+    args = ["--categories", "packages dev-packages docs"] if label == "all" else []
+    text = export(["pipenv", "requirements", "--hash", *args], project, tmp_path / "home")
+    expected = pip_install_export(text, tmp_path / "ref-venv", index.url)
+    same_install(got, expected, [])
+    assert ("docsgen" in got) == (label == "all")
