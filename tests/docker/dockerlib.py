@@ -111,6 +111,7 @@ class Docker:
         self.binary = binary
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1"}
         self.tags: List[str] = []
+        self.images: List[str] = []
 
     @classmethod
     def find(cls) -> Tuple[Optional[Docker], str]:
@@ -169,6 +170,8 @@ class Docker:
         log = done.stdout + done.stderr
         if tag not in self.tags:
             self.tags.append(tag)
+        # Image ids too: a rebuilt tag leaves its previous image behind, untagged.
+        self.images.extend(re.findall(r"writing image (sha256:[0-9a-f]+)", log))
         if check and done.returncode != 0:
             raise CommandError(f"docker build of {context} failed ({done.returncode}):\n"
                                + log[-6000:])
@@ -197,10 +200,11 @@ class Docker:
         return json.loads(self.python(image, _PROBE))["env"]  # type: ignore[no-any-return]
 
     def remove_images(self) -> None:
-        for tag in self.tags:
-            subprocess.run([self.binary, "image", "rm", "-f", tag], capture_output=True,
-                           check=False)
+        """Remove what this session built (its build cache stays, for the next session)."""
+        for name in [*reversed(self.tags), *reversed(self.images)]:
+            subprocess.run([self.binary, "image", "rm", name], capture_output=True, check=False)
         self.tags.clear()
+        self.images.clear()
 
 
 # --- chef itself, from the checkout ------------------------------------------------------------
@@ -233,9 +237,11 @@ RUN --mount=type=cache,target=/root/.cache/pip \\
     python3 -m venv /tmp/dl && /tmp/dl/bin/pip download -q -d /wheels /wheels/chef-*.whl uv \\
     && rm -rf /tmp/dl
 # Dockerfile.example honours the base image's pip settings: `pip install chef` finds the
-# checkout's wheel here. SSL_CERT_FILE: uv trusts its own CA roots unless told to use the
-# system bundle (which, on machines behind a TLS-intercepting proxy, holds the proxy's CA).
-ENV PIP_FIND_LINKS=/wheels SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+# checkout's wheel here. SSL_CERT_FILE, REQUESTS_CA_BUNDLE: uv and requests (Poetry) trust their
+# own CA roots unless told to use the system bundle (which, on machines behind a TLS-intercepting
+# proxy, holds the proxy's CA).
+ENV PIP_FIND_LINKS=/wheels SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 """
 
 
@@ -336,6 +342,7 @@ class Example:
     package: Optional[str] = None  # workspace member the image is for
     reader: str = ""  # chef's reader for this manager (chef detect.READERS name)
     local: Tuple[str, ...] = ()  # the project's own distributions installed in the image
+    installer: str = "uv"  # Dockerfile.example's CHEF_INSTALLER
 
     @property
     def prepare_args(self) -> str:
@@ -343,7 +350,10 @@ class Example:
 
     @property
     def build_args(self) -> Dict[str, str]:
-        return {"CHEF_PREPARE_ARGS": self.prepare_args} if self.package else {}
+        args = {"CHEF_PREPARE_ARGS": self.prepare_args} if self.package else {}
+        if self.installer != "uv":
+            args["CHEF_INSTALLER"] = self.installer
+        return args
 
 
 EXAMPLE_LIST = (
@@ -353,8 +363,9 @@ EXAMPLE_LIST = (
             reader="poetry", local=("poetry-example",)),
     Example("pdm-app", "pdm", "app", "src/app/__init__.py", dist="pdm-example", reader="pdm",
             local=("pdm-example",)),
+    # Built with CHEF_INSTALLER=pip: the one example that covers chef's pip backend.
     Example("requirements-app", "requirements", "app", "app/__main__.py",
-            reader="requirements"),
+            reader="requirements", installer="pip"),
     Example("uv-workspace", "uv", "api", "packages/api/src/api/__init__.py", dist="api",
             pyproject="packages/api/pyproject.toml", package="api", reader="uv",
             local=("api", "common")),

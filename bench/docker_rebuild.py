@@ -1,0 +1,214 @@
+"""How long a rebuild takes after everyday changes, and whether the dependency layer survives:
+the uv and Poetry examples, each built three ways.
+
+- naive:    `COPY . .`, then the manager installs everything (one layer for all of it);
+- manager:  the manager's own documented Docker pattern: uv bind-mounts pyproject.toml and uv.lock
+            for `uv sync --locked --no-install-project`, then syncs again after `COPY . .`;
+            Poetry copies pyproject.toml and poetry.lock, `poetry install --no-root`, then
+            `poetry install` after `COPY . .`;
+- chef:     Dockerfile.example, unchanged.
+
+All three use the same base image and the same BuildKit cache mounts for the installers'
+download caches. Two modes: `warm` keeps those caches (a workstation: rebuilding the dependency
+layer costs little more than unpacking), `ci` empties them before every build with
+`docker builder prune --filter type=exec.cachemount` (a CI runner that restores layers from a
+registry cache but has no cache mounts: a rebuilt dependency layer downloads everything again).
+Mind that `ci` empties every cache mount of the engine, not only the bench's.
+
+Each variant starts from a cold build (a fresh base image: nothing from an earlier run's build
+cache), then applies, one after another: a source edit, a version bump (lock updated as the
+manager would), a tool-config edit ([tool.ruff]) and a new dependency, rebuilding after each.
+Wall time is the `docker build` command's; "reused" says whether the step that installs the
+third-party dependencies was CACHED.
+
+    python bench/docker_rebuild.py [--base IMAGE] [--repeat N] [--mode warm|ci|both]
+
+Needs Docker with BuildKit and the package index (it installs real packages). Not a test: it
+prints markdown tables and asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "docker"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import dockerlib  # noqa: E402
+from dockerlib import Docker, Project  # noqa: E402
+
+UV_ENV = ("ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv "
+          "PATH=/opt/uv/bin:$PATH")
+UV_TOOL = ("RUN --mount=type=cache,target=/root/.cache/pip "
+           "python3 -m venv /opt/uv && /opt/uv/bin/pip install uv")
+POETRY_ENV = "ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_NO_INTERACTION=1"
+POETRY_TOOL = ("RUN --mount=type=cache,target=/root/.cache/pip "
+               "python3 -m venv /opt/poetry && /opt/poetry/bin/pip install poetry==2.5.1")
+
+DOCKERFILES: Dict[Tuple[str, str], str] = {
+    ("uv", "naive"): f"""\
+ARG PYTHON_IMAGE
+FROM ${{PYTHON_IMAGE}}
+{UV_TOOL}
+{UV_ENV}
+WORKDIR /app
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev
+""",
+    # https://docs.astral.sh/uv/guides/integration/docker/#intermediate-layers
+    ("uv", "manager"): f"""\
+ARG PYTHON_IMAGE
+FROM ${{PYTHON_IMAGE}}
+{UV_TOOL}
+{UV_ENV}
+WORKDIR /app
+RUN --mount=type=cache,target=/root/.cache/uv \\
+    --mount=type=bind,source=uv.lock,target=uv.lock \\
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \\
+    uv sync --locked --no-install-project --no-dev
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev
+""",
+    ("poetry", "naive"): f"""\
+ARG PYTHON_IMAGE
+FROM ${{PYTHON_IMAGE}}
+{POETRY_TOOL}
+{POETRY_ENV}
+WORKDIR /app
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/pypoetry /opt/poetry/bin/poetry install --only main
+""",
+    # Poetry's FAQ / the common pattern: install the dependencies from pyproject + lock first.
+    ("poetry", "manager"): f"""\
+ARG PYTHON_IMAGE
+FROM ${{PYTHON_IMAGE}}
+{POETRY_TOOL}
+{POETRY_ENV}
+WORKDIR /app
+COPY pyproject.toml poetry.lock ./
+RUN --mount=type=cache,target=/root/.cache/pypoetry \\
+    /opt/poetry/bin/poetry install --only main --no-root
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/pypoetry /opt/poetry/bin/poetry install --only main
+""",
+}
+
+# The step that installs the third-party dependencies, per variant.
+DEPENDENCY_STEP = {
+    ("uv", "naive"): "uv sync --locked --no-dev",
+    ("uv", "manager"): "--no-install-project",
+    ("poetry", "naive"): "poetry install --only main",
+    ("poetry", "manager"): "--no-root",
+    ("uv", "chef"): "chef cook",
+    ("poetry", "chef"): "chef cook",
+}
+
+CHANGES: List[Tuple[str, Callable[[Project], object]]] = [
+    ("source edit", lambda p: p.edit_source("(edited)")),
+    ("version bump", lambda p: p.bump_version()),
+    ("tool-config edit", lambda p: p.edit_tool_config()),
+    ("dependency add", lambda p: p.add_dependency("tabulate==0.9.0")),
+]
+VARIANTS = ("naive", "manager", "chef")
+
+
+def measure(docker: Docker, base_image: str, example: dockerlib.Example, variant: str,
+            work: Path, empty_caches: bool) -> Dict[str, Tuple[float, bool]]:
+    project = Project.copy(example, work / f"{example.name}-{variant}")
+    # A fresh base per variant: its first build is really cold, whatever ran before.
+    base = dockerlib.test_base_image(docker, base_image, work)
+    if variant == "chef":
+        dockerfile = dockerlib.DOCKERFILE
+    else:
+        dockerfile = work / f"Dockerfile.{example.manager}-{variant}"
+        dockerfile.write_text(DOCKERFILES[(example.manager, variant)])
+    needle = DEPENDENCY_STEP[(example.manager, variant)]
+    tag = f"chef-bench-{example.name}-{variant}:latest"
+
+    def build() -> Tuple[float, bool]:
+        if empty_caches:  # like a CI runner: layers from a registry cache, no cache mounts
+            docker("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+        result = docker.build(project.root, tag, dockerfile=dockerfile,
+                              build_args={"PYTHON_IMAGE": base})
+        # Every variant's image must run the current code.
+        assert project.greeting() in docker.run(tag, "/app/.venv/bin/python", "-m", "app"), tag
+        return result.seconds, result.cached(needle)
+
+    results = {"cold build": build()}
+    for name, change in CHANGES:
+        change(project)
+        results[name] = build()
+    docker.remove_images()
+    return results
+
+
+MODES = {
+    "warm": "installer download caches warm (BuildKit cache mounts kept, as on a workstation)",
+    "ci": "installer download caches empty before every build (as on a CI runner that restores "
+          "layers from a registry cache but has no cache mounts)",
+}
+
+
+def table(docker: Docker, base_image: str, mode: str, repeat: int, work: Path) -> List[str]:
+    examples = [dockerlib.EXAMPLES_BY_NAME["uv-app"], dockerlib.EXAMPLES_BY_NAME["poetry-app"]]
+    rows = [f"Mode `{mode}`: {MODES[mode]}.", "",
+            "| example | change | naive (`COPY . .`, install) | manager's Docker pattern "
+            "| chef (Dockerfile.example) |", "| --- | --- | --- | --- | --- |"]
+    for example in examples:
+        runs: Dict[str, List[Dict[str, Tuple[float, bool]]]] = {v: [] for v in VARIANTS}
+        for _ in range(repeat):
+            for variant in VARIANTS:
+                runs[variant].append(measure(docker, base_image, example, variant, work,
+                                             empty_caches=mode == "ci"))
+                print(f"# {mode} {example.name} {variant}: done", file=sys.stderr)
+        for change in ["cold build"] + [c for c, _ in CHANGES]:
+            cells = []
+            for variant in VARIANTS:
+                seconds = statistics.median(r[change][0] for r in runs[variant])
+                reused = all(r[change][1] for r in runs[variant])
+                mark = "" if change == "cold build" else (" reused" if reused else " **rebuilt**")
+                cells.append(f"{seconds:.1f} s{mark}")
+            rows.append(f"| {example.manager} | {change} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default=os.environ.get("CHEF_TEST_BASE_IMAGE",
+                                                         dockerlib.DEFAULT_BASE))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median shown)")
+    parser.add_argument("--mode", choices=["warm", "ci", "both"], default="both")
+    args = parser.parse_args()
+    docker, why = Docker.find()
+    if docker is None:
+        sys.exit(f"docker_rebuild: {why}")
+    if docker.ensure_image(args.base):
+        sys.exit(f"docker_rebuild: base image {args.base} not available")
+    modes = ["warm", "ci"] if args.mode == "both" else [args.mode]
+    started = time.time()
+    out: List[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="chef-bench-") as tmp:
+            for mode in modes:
+                out += table(docker, args.base, mode, args.repeat, Path(tmp)) + [""]
+    finally:
+        docker.remove_images()
+    print(f"Wall time of `docker build` after each change, and whether the layer that installs "
+          f"the third-party dependencies was reused. {time.strftime('%Y-%m-%d')}, "
+          f"{platform.machine()} with {os.cpu_count()} cores, Docker "
+          f"{docker('version', '--format', '{{.Server.Version}}').stdout.strip()}, "
+          f"base image {args.base}, median of {args.repeat} run(s); the bench took "
+          f"{time.time() - started:.0f} s.\n")
+    print("\n".join(out).rstrip())
+
+
+if __name__ == "__main__":
+    main()
