@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Set, Tuple
 
-from packaging.markers import Marker
-
 from chef.errors import RecipeError
+
+# packaging.markers is imported when a marker is first evaluated: a recipe without markers (or
+# `cook --help`) does not pay its ~10 ms import.
 
 _CONFLICT_PREFIXES = ("extra-", "group-")
 
@@ -43,6 +44,8 @@ def _atom(
                 return value.value in active
             if op.value == "!=":
                 return value.value not in active
+    from packaging.markers import Marker
+
     text = f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}"
     return Marker(text).evaluate({**env, "extra": extra})
 
@@ -76,6 +79,8 @@ def evaluator(
             return True
         key = (marker, extra)
         if key not in cache:
+            from packaging.markers import Marker
+
             try:
                 parsed = Marker(marker)
                 if any(p in marker for p in _CONFLICT_PREFIXES):
