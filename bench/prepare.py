@@ -1,0 +1,380 @@
+"""How long `chef prepare` takes as a whole process, against the managers' own exporters.
+
+    .venv/bin/python bench/prepare.py [--runs 10] [--sizes 100,500,1500,5000] [--out FILE]
+
+For every lock in ../shared/corpus/ (those chef can read) and for synthetic uv.lock and
+poetry.lock files of 100 to 5000 packages (bench/synth.py), in the same run and on the same files:
+`chef prepare` (interpreter start included), `uv export --frozen --no-emit-project` and
+`poetry export` (when poetry with poetry-plugin-export is found: next to this interpreter, on PATH,
+or --poetry). Prints Markdown tables: medians of the counted runs (± half the interquartile range),
+peak memory, ratios, and how chef's time grows with the lock's size. Tables only, no verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+from timing import (  # noqa: E402
+    Command,
+    Runs,
+    chef_argv,
+    fmt_ms,
+    fmt_ratio,
+    machine,
+    measure,
+    run_once,
+    table,
+)
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
+
+
+@dataclass
+class Case:
+    label: str
+    kind: str  # uv, poetry, pdm, pipenv, pylock, requirements
+    directory: Path  # project directory
+    lock: Path
+    packages: int
+    chef_args: List[str]
+    note: str = ""
+
+
+def _toml(path: Path) -> Dict[str, object]:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
+    return tomllib.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def corpus_cases(corpus: Path) -> List[Case]:
+    manifest = _toml(corpus / "MANIFEST.toml")
+    cases: List[Case] = []
+    entries = manifest.get("entry", {})
+    assert isinstance(entries, dict)
+    for entry_name, entry in sorted(entries.items()):
+        locked = entry.get("locked", {}) or {}
+        for rel, count in sorted(locked.items()):
+            path = corpus / entry_name / rel
+            name = path.name
+            label = f"{entry_name}/{rel}"
+            if name in LOCK_NAMES:
+                kind = {"uv.lock": "uv", "poetry.lock": "poetry", "pdm.lock": "pdm",
+                        "Pipfile.lock": "pipenv"}[name]
+                args = ["--project-dir", str(path.parent)]
+                if name == "Pipfile.lock":
+                    args += ["--manager", "pipenv"]
+            elif name.startswith("pylock") and name.endswith(".toml"):
+                kind, args = "pylock", ["--project-dir", str(path.parent), "--manager", "pylock"]
+            elif name.endswith(".txt"):
+                kind = "requirements"
+                args = ["--project-dir", str(corpus / entry_name), "--requirements", rel]
+            else:
+                continue
+            cases.append(Case(label, kind, path.parent, path, int(count), args))
+    return cases
+
+
+def synthetic_cases(workdir: Path, sizes: Sequence[int], poetry: Optional[List[str]]) -> List[Case]:
+    cases: List[Case] = []
+    for size in sizes:
+        uv_dir = synth.write_uv_project(workdir / f"uv-{size}", size)
+        cases.append(Case(f"synthetic uv.lock, {size}", "uv", uv_dir, uv_dir / "uv.lock", size,
+                          ["--project-dir", str(uv_dir)]))
+        poetry_dir = synth.write_poetry_project(workdir / f"poetry-{size}", size)
+        if poetry is not None:
+            content_hash = poetry_content_hash(poetry, poetry_dir)
+            if content_hash:
+                synth.write_poetry_project(poetry_dir, size, content_hash)
+        cases.append(Case(f"synthetic poetry.lock, {size}", "poetry", poetry_dir,
+                          poetry_dir / "poetry.lock", size, ["--project-dir", str(poetry_dir)]))
+    return cases
+
+
+# ---------------------------------------------------------------- the tools
+
+
+def find_uv() -> Optional[str]:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from chef.cook.installers import find_uv as chef_find_uv
+    except ImportError:
+        return shutil.which("uv")
+    return chef_find_uv()
+
+
+def find_poetry(explicit: Optional[str], env: Dict[str, str]) -> Optional[List[str]]:
+    candidates = [explicit] if explicit else [
+        str(Path(sys.executable).parent / "poetry"),
+        shutil.which("poetry") or "",
+        "/tmp/bench-tools/bin/poetry",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            done = subprocess.run([candidate, "export", "--help"], capture_output=True,
+                                  text=True, env=env, check=False)
+            if done.returncode == 0:
+                return [candidate]
+    return None
+
+
+def tool_env(workdir: Path) -> Dict[str, str]:
+    """No user config, caches of our own, never the network."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "POETRY_", "PIP_"))}
+    env.update(
+        UV_NO_CONFIG="1",
+        UV_CACHE_DIR=str(workdir / "uv-cache"),
+        UV_OFFLINE="1",
+        UV_PYTHON_DOWNLOADS="never",
+        POETRY_CACHE_DIR=str(workdir / "poetry-cache"),
+        POETRY_CONFIG_DIR=str(workdir / "poetry-config"),
+        POETRY_NO_INTERACTION="1",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    return env
+
+
+def poetry_content_hash(poetry: List[str], directory: Path) -> Optional[str]:
+    """Poetry's own content-hash for a generated pyproject.toml, so `poetry export` accepts it."""
+    try:
+        shebang = Path(poetry[0]).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    python = shebang[2:].strip() if shebang.startswith("#!") else sys.executable
+    code = (
+        "import sys; from pathlib import Path; from poetry.factory import Factory;"
+        "print(Factory().create_poetry(Path(sys.argv[1])).locker._get_content_hash())"
+    )
+    done = subprocess.run([python, "-c", code, str(directory)], capture_output=True, text=True,
+                          check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def version_of(argv: List[str], env: Dict[str, str]) -> str:
+    done = subprocess.run(argv + ["--version"], capture_output=True, text=True, env=env,
+                          check=False)
+    return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout else "?"
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Row:
+    case: Case
+    chef: Runs
+    uv: Optional[Runs]
+    poetry: Optional[Runs]
+
+
+def chef_command(case: Case, workdir: Path, env: Dict[str, str], frozen: bool) -> Command:
+    recipe = workdir / "recipes" / (case.label.replace("/", "_").replace(" ", "_") + ".json")
+    recipe.parent.mkdir(parents=True, exist_ok=True)
+    argv = chef_argv() + ["prepare", "--recipe-path", str(recipe)] + case.chef_args
+    return Command("chef", argv + (["--frozen"] if frozen else []), env=env)
+
+
+def bench_case(case: Case, workdir: Path, env: Dict[str, str], runs: int, uv: Optional[str],
+               poetry: Optional[List[str]]) -> Row:
+    chef = chef_command(case, workdir, env, frozen=False)
+    _, _, _, code, tail = run_once(chef)
+    if code == 5:  # a stale lock: time prepare --frozen and say so
+        chef = chef_command(case, workdir, env, frozen=True)
+        case.note = "stale lock, timed with --frozen"
+    elif code != 0:
+        last = tail.splitlines()[-1] if tail else f"exit {code}"
+        return Row(case, Runs(failure=last), None, None)
+    commands = [chef]
+    if case.kind == "uv" and uv:
+        commands.append(Command("uv", [uv, "export", "--frozen", "--no-emit-project", "--offline",
+                                       "--quiet"], cwd=case.directory, env=env))
+    if case.kind == "poetry" and poetry:
+        commands.append(Command("poetry", poetry + ["export", "--format", "requirements.txt"],
+                                cwd=case.directory, env=env))
+    results = measure(commands, runs)
+    return Row(case, results["chef"], results.get("uv"), results.get("poetry"))
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _kb(path: Path) -> str:
+    return f"{path.stat().st_size / 1024:.0f}"
+
+
+def results_table(rows: List[Row]) -> str:
+    body = []
+    for row in rows:
+        c = row.case
+        if not row.chef.ok:
+            body.append([c.label, c.kind, str(c.packages), _kb(c.lock), "—", "—", "—", "—", "—",
+                         "—", "—", f"chef cannot read it yet: {row.chef.failure}"])
+            continue
+        uv = row.uv or Runs(failure="n/a")
+        po = row.poetry or Runs(failure="n/a")
+        notes = [c.note] if c.note else []
+        for name, runs in (("uv export", row.uv), ("poetry export", row.poetry)):
+            if runs is not None and runs.failure:
+                notes.append(f"{name}: {runs.failure}")
+        body.append([
+            c.label, c.kind, str(c.packages), _kb(c.lock),
+            fmt_ms(row.chef), f"{row.chef.cpu_ms:.0f}", f"{row.chef.peak_mib:.0f}",
+            fmt_ms(uv), fmt_ratio(row.chef, uv), fmt_ms(po), fmt_ratio(row.chef, po),
+            "; ".join(notes),
+        ])
+    return table(
+        ["lock", "format", "packages", "KiB", "chef prepare ms", "cpu ms", "peak MiB",
+         "uv export ms", "chef/uv", "poetry export ms", "chef/poetry", "note"],
+        body,
+    )
+
+
+def growth_table(rows: List[Row], kind: str) -> str:
+    points = [(r.case.packages, r.chef.median_ms) for r in rows
+              if r.case.kind == kind and r.case.label.startswith("synthetic") and r.chef.ok]
+    if len(points) < 2:
+        return f"(not enough {kind} sizes chef could read)"
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    slope, intercept = _fit(xs, ys)
+    mean = statistics.fmean(ys)
+    ss_tot = sum((y - mean) ** 2 for y in ys)
+    ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
+    r2 = 1 - ss_res / ss_tot if ss_tot else 1.0
+    body = []
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        body.append([f"{x0} → {x1}", f"{(y1 - y0) / (x1 - x0) * 1000:.0f}"])
+    lines = [table(["packages", "chef ms per 1000 more packages"], body), ""]
+    lines.append(
+        f"Least-squares line over {len(points)} sizes: {intercept:.0f} ms + {slope * 1000:.0f} ms "
+        f"per 1000 packages, R² = {r2:.4f} (1 is a straight line)."
+    )
+    return "\n".join(lines)
+
+
+def _fit(xs: List[int], ys: List[float]) -> Tuple[float, float]:
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return slope, my - slope * mx
+
+
+def toml_table(files: List[Path], pythons: List[str]) -> str:
+    """In-process parse time of each TOML reader each interpreter has, on the same files."""
+    code = r"""
+import sys, time, statistics, importlib
+for path in sys.argv[1:]:
+    text = open(path, encoding="utf-8").read()
+    for name in ("tomli", "tomllib", "rtoml"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        times = []
+        for _ in range(7):
+            start = time.perf_counter(); mod.loads(text); times.append(time.perf_counter() - start)
+        if name == "tomli":
+            name += " (pure Python)" if mod.__file__.endswith(".py") else " (compiled)"
+        print(path, name, statistics.median(times) * 1000, sep="\t")
+"""
+    seen: Dict[Tuple[str, str], float] = {}
+    for python in pythons:
+        done = subprocess.run([python, "-c", code] + [str(f) for f in files],
+                              capture_output=True, text=True, check=False)
+        for line in done.stdout.splitlines():
+            path, name, ms = line.split("\t")
+            seen.setdefault((path, name), float(ms))
+    names = sorted({n for _, n in seen})
+    body = []
+    for f in files:
+        row = [f"{f.parent.name}/{f.name}", _kb(f)]
+        row += [f"{seen[(str(f), n)]:.0f}" if (str(f), n) in seen else "—" for n in names]
+        body.append(row)
+    return table(["file", "KiB"] + [f"{n} ms" for n in names], body)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="counted runs per command (10)")
+    parser.add_argument("--sizes", default="100,500,1500,5000")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--poetry", default=None, help="path of a poetry with the export plugin")
+    parser.add_argument("--toml-python", action="append", default=[],
+                        help="another interpreter to time TOML readers in (e.g. one with rtoml)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+
+    workdir = Path(tempfile.mkdtemp(prefix="chef-bench-prepare-"))
+    try:
+        env = tool_env(workdir)
+        uv = find_uv()
+        poetry = find_poetry(args.poetry, env)
+        out: List[str] = ["## chef prepare", "", f"Machine: {machine()}."]
+        versions = [f"uv: {version_of([uv], env) if uv else 'not found'}",
+                    f"poetry: {version_of(poetry, env) if poetry else 'not found'}"]
+        reader = subprocess.run([sys.executable, "-c",
+                                 "from chef import toml; print(toml.READER_NAME)"],
+                                capture_output=True, text=True, check=False).stdout.strip()
+        versions.append(f"chef TOML reader: {reader or '?'}")
+        out += ["; ".join(versions) + ".", f"Median of {args.runs} runs after one warm-up, "
+                "whole processes, the commands in turn; ± is half the interquartile range.", ""]
+        print("\n".join(out), flush=True)
+
+        cases: List[Case] = []
+        if not args.no_corpus and args.corpus.is_dir():
+            cases += corpus_cases(args.corpus)
+        cases += synthetic_cases(workdir, sizes, poetry)
+        rows: List[Row] = []
+        for case in cases:
+            rows.append(bench_case(case, workdir, env, args.runs, uv, poetry))
+            r = rows[-1]
+            print(f"  {case.label}: chef {fmt_ms(r.chef)} ms"
+                  + (f", uv export {fmt_ms(r.uv)} ms" if r.uv else "")
+                  + (f", poetry export {fmt_ms(r.poetry)} ms" if r.poetry else ""),
+                  file=sys.stderr, flush=True)
+
+        corpus_rows = [r for r in rows if not r.case.label.startswith("synthetic")]
+        synthetic_rows = [r for r in rows if r.case.label.startswith("synthetic")]
+        sections = []
+        if corpus_rows:
+            sections += ["### Corpus locks", "", results_table(corpus_rows), ""]
+        sections += ["### Synthetic locks", "", results_table(synthetic_rows), ""]
+        for kind in ("uv", "poetry"):
+            sections += [f"### Growth with lock size ({kind}.lock)", "",
+                         growth_table(rows, kind), ""]
+        biggest = sorted((r.case.lock for r in synthetic_rows if r.case.kind == "uv"),
+                         key=lambda p: p.stat().st_size)
+        toml_files = biggest[-2:] + sorted(
+            (r.case.lock for r in corpus_rows if r.case.kind == "uv"),
+            key=lambda p: p.stat().st_size)[-1:]
+        sections += ["### TOML readers, parse only (in-process, median of 7)", "",
+                     toml_table(toml_files, [sys.executable] + args.toml_python), ""]
+        text = "\n".join(sections)
+        print(text)
+        if args.out:
+            args.out.write_text("\n".join(out) + "\n" + text, encoding="utf-8")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Whole-process timing for the benchmarks: wall time and peak memory of each run, medians.
+
+Each run is a fresh process started with subprocess; its own resource usage (peak RSS) comes from
+os.wait4, the operating system's accounting of that one child. Commands compared with each other
+run in turn (A B A B ...) so that a drift in the machine's speed hits all of them alike. Nothing
+here judges a number: the benchmarks print tables and never assert on time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+
+@dataclass
+class Runs:
+    """The counted runs of one command."""
+
+    walls: List[float] = field(default_factory=list)  # seconds
+    cpus: List[float] = field(default_factory=list)  # user + system seconds
+    peaks: List[int] = field(default_factory=list)  # KiB
+    failure: Optional[str] = None  # why the command could not be measured
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and bool(self.walls)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.walls) * 1000
+
+    @property
+    def cpu_ms(self) -> float:
+        return statistics.median(self.cpus) * 1000
+
+    @property
+    def spread_ms(self) -> float:
+        """Half the distance between the quartiles: how noisy the runs were."""
+        if len(self.walls) < 4:
+            return 0.0
+        q = statistics.quantiles(self.walls, n=4)
+        return (q[2] - q[0]) / 2 * 1000
+
+    @property
+    def peak_mib(self) -> float:
+        return max(self.peaks) / 1024
+
+
+@dataclass
+class Command:
+    name: str
+    argv: List[str]
+    cwd: Optional[Path] = None
+    env: Optional[Mapping[str, str]] = None
+    before: Optional[Callable[[], None]] = None  # untimed setup before each run (a fresh venv)
+
+
+def run_once(command: Command) -> Tuple[float, float, int, int, str]:
+    """(wall seconds, cpu seconds, peak RSS KiB, exit code, stderr tail) of one run."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            command.argv,
+            cwd=command.cwd,
+            env=dict(command.env) if command.env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read()[-2000:].decode("utf-8", "replace").strip()
+    peak = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+    return wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, tail
+
+
+def measure(commands: Sequence[Command], runs: int, warmup: int = 1) -> Dict[str, Runs]:
+    """Run the commands in turn, `warmup` uncounted rounds then `runs` counted ones."""
+    results = {c.name: Runs() for c in commands}
+    for round_ in range(warmup + runs):
+        for command in commands:
+            result = results[command.name]
+            if result.failure is not None:
+                continue
+            if command.before is not None:
+                command.before()
+            wall, cpu, peak, code, tail = run_once(command)
+            if code != 0:
+                last = tail.splitlines()[-1] if tail else "no output"
+                result.failure = f"exit {code}: {last}"
+                continue
+            if round_ >= warmup:
+                result.walls.append(wall)
+                result.cpus.append(cpu)
+                result.peaks.append(peak)
+    return results
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores ({cpu}), "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    )
+
+
+def fmt_ms(runs: Runs) -> str:
+    if not runs.ok:
+        return "—"
+    spread = runs.spread_ms
+    return f"{runs.median_ms:.0f}" + (f" ±{spread:.0f}" if spread >= 1 else "")
+
+
+def fmt_ratio(a: Runs, b: Runs) -> str:
+    if not (a.ok and b.ok):
+        return "—"
+    return f"{a.median_ms / b.median_ms:.2f}×"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table; numeric-looking columns right-aligned."""
+    align = []
+    for i in range(len(headers)):
+        cells = [r[i] for r in rows if r[i] not in ("", "—")]
+        numeric = bool(cells) and all(c[:1].isdigit() for c in cells)
+        align.append("---:" if numeric else "---")
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def chef_argv() -> List[str]:
+    """The `chef` console script of this interpreter's environment (what users run)."""
+    script = Path(sys.executable).parent / "chef"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "chef"]
