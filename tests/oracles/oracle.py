@@ -162,10 +162,9 @@ def run_exporter(argv: Sequence[str], cwd: Path, home: Path) -> str:
         list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     if done.returncode != 0:
-        raise ExporterFailed(
-            f"{' '.join(argv[:3])}... exit {done.returncode}: "
-            + (done.stderr or done.stdout).strip()[-600:]
-        )
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        reason = next((line for line in reversed(lines) if "deprecated" not in line), "no output")
+        raise ExporterFailed(f"{Path(argv[0]).name} {argv[1]} exit {done.returncode}: {reason}")
     return done.stdout
 
 

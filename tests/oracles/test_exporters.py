@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -99,14 +99,24 @@ class Summary:
         return lines
 
 
+class _SummaryPlugin:
+    """Prints the table in pytest's terminal summary (after the tests, outside capture)."""
+
+    def __init__(self, table: Summary) -> None:
+        self.table = table
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.table.rows:
+            for line in self.table.render():
+                terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def summary(request: pytest.FixtureRequest) -> Iterator[Summary]:
     table = Summary()
+    plugin = _SummaryPlugin(table)
+    request.config.pluginmanager.register(plugin, "chef-oracle-summary")
     yield table
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if reporter is not None and table.rows:
-        for line in table.render():
-            reporter.write_line(line)
 
 
 # ---------------------------------------------------------------- exporters
@@ -203,7 +213,7 @@ def compare(
             theirs, note = exported(manager, lock_dir, label, home, env, project)
             mine = chef_packages(project, selection, env)
     except ExporterFailed as exc:
-        reason = str(exc).splitlines()[-1][:160]
+        reason = str(exc)[:160]
         summary.add(where, manager, label, "-", f"skipped: exporter fails: {reason}")
         pytest.skip(f"{manager} export cannot run on {where}: {exc}")
     if note:  # compare without hashes, as the exporter gave none
