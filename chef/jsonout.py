@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring  # the C escaper when available, as json.dumps uses
-from typing import Any, Callable, List
+from typing import Any, Callable
+
+quote: Callable[[str], str] = encode_basestring
 
 
 class _Fallback(Exception):
@@ -22,59 +24,35 @@ class _Fallback(Exception):
 def dumps(data: Any) -> str:
     """The canonical JSON text of `data`, without the trailing newline."""
     try:
-        return _dumps(data)
-    except (_Fallback, RecursionError):
+        return _encode(data, "")
+    except (_Fallback, TypeError, RecursionError):  # TypeError: a key that is not a string
         return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
 
 
-def _dumps(data: Any) -> str:
-    out: List[str] = []
-    append = out.append
-    quote: Callable[[str], str] = encode_basestring
-
-    def emit(value: Any, indent: str) -> None:
-        if isinstance(value, str):
-            append(quote(value))
-        elif isinstance(value, dict):
-            if not value:
-                append("{}")
-                return
-            inner = indent + "  "
-            if not all(isinstance(k, str) for k in value):
-                raise _Fallback
-            sep = "{\n" + inner
-            for key in sorted(value):
-                append(sep)
-                append(quote(key))
-                append(": ")
-                emit(value[key], inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "}")
-        elif isinstance(value, (list, tuple)):
-            if not value:
-                append("[]")
-                return
-            inner = indent + "  "
-            if all(isinstance(v, str) for v in value):  # hashes, extras: one join
-                items = (",\n" + inner).join(map(quote, value))
-                append("[\n" + inner + items + "\n" + indent + "]")
-                return
-            sep = "[\n" + inner
-            for item in value:
-                append(sep)
-                emit(item, inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "]")
-        elif value is None:
-            append("null")
-        elif value is True:
-            append("true")
-        elif value is False:
-            append("false")
-        elif isinstance(value, int):
-            append(int.__repr__(value))
-        else:
-            raise _Fallback
-
-    emit(data, "")
-    return "".join(out)
+def _encode(value: Any, indent: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return quote(value)
+    if kind is dict or (kind is not list and isinstance(value, dict)):
+        if not value:
+            return "{}"
+        inner = indent + "  "
+        items = (quote(k) + ": " + _encode(value[k], inner) for k in sorted(value))
+        return "{\n" + inner + (",\n" + inner).join(items) + "\n" + indent + "}"
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        parts = [_encode(item, inner) for item in value]
+        return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    raise _Fallback  # floats and anything else: json.dumps decides
