@@ -64,7 +64,15 @@ def _project_options(func: F) -> F:
             type=click.Path(file_okay=False, path_type=Path),
             default=Path("."),
             show_default=True,
-            help="The project (or monorepo) root.",
+            help="The project (or monorepo) root: the Docker build context.",
+        ),
+        click.option(
+            "--subdir",
+            default=".",
+            show_default=True,
+            metavar="DIR",
+            help="Read the project in DIR under --project-dir, whose path dependencies live beside "
+            "it (e.g. services/api next to libs/); recipe paths stay relative to --project-dir.",
         ),
         click.option(
             "--requirements",
@@ -118,6 +126,7 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
         selection=selection,
         frozen=options["frozen"],
         explain=explain,
+        subdir=options["subdir"],
     )
 
 

@@ -30,6 +30,7 @@ def prepare(
     selection: Selection = Selection(),
     frozen: bool = False,
     explain: bool = False,
+    subdir: str = ".",
 ) -> Prepared:
     """Read the project and build its recipe; writes nothing.
 
@@ -37,14 +38,14 @@ def prepare(
     With `explain`, also say what was dropped as irrelevant (cheap: parsed files are cached).
     """
     root = Path(project_dir)
-    project, chosen = read_project(root, manager, requirements)
+    project, chosen = read_project(root, manager, requirements, subdir=subdir)
     notes = list(project.notes)
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif not requirements:
         from chef.stale import ensure_fresh
 
-        verdict = ensure_fresh(root, project.manager)
+        verdict = ensure_fresh(root / subdir, project.manager)
         if verdict is not None:
             notes.extend(verdict.notes())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))

@@ -1,0 +1,24 @@
+"""`--subdir`: a service in a monorepo whose path dependencies live beside it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent (a user's clone)")
+def test_kserve_model_server_with_sibling_path_dependency() -> None:
+    root = CORPUS / "kserve__kserve" / "python"
+    argv = [sys.executable, "-m", "chef", "prepare", "--project-dir", str(root), "--stdout"]
+    alone = subprocess.run(argv[:5] + [str(root / "sklearnserver"), "--stdout"], capture_output=True, text=True)
+    assert alone.returncode != 0 and "outside the project" in alone.stderr
+    done = subprocess.run(argv + ["--subdir", "sklearnserver"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    recipe = json.loads(done.stdout)
+    paths = {p["name"]: p["path"] for p in recipe["local_packages"]}
+    assert paths["sklearnserver"] == "sklearnserver" and paths["kserve"] == "kserve"
