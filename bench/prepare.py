@@ -136,7 +136,11 @@ def find_poetry(explicit: Optional[str], env: Dict[str, str]) -> Optional[List[s
 
 def tool_env(workdir: Path) -> Dict[str, str]:
     """No user config, caches of our own, never the network."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "POETRY_", "PIP_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("UV_", "POETRY_", "PIP_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         UV_NO_CONFIG="1",
         UV_CACHE_DIR=str(workdir / "uv-cache"),

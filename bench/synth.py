@@ -303,20 +303,26 @@ def _poetry_deps(g: Graph, edges: List[Edge]) -> List[str]:
     for name in sorted(by_name):
         items = []
         for edge, index, marker in by_name[name]:
-            fields = ['version = ">=0.1"' if len(by_name[name]) == 1 else
-                      f'version = "{g.packages[index].version}"']
+            fields = [f'version = "{_range(g.packages[index].version)}"' if len(by_name[name]) == 1
+                      else f'version = "{g.packages[index].version}"']
             if marker:
                 fields.append(f'markers = "{_poetry_marker(marker)}"')
             if edge.extras:
                 fields.append("extras = [" + ", ".join(f'"{e}"' for e in edge.extras) + "]")
             items.append("{" + ", ".join(fields) + "}")
-        if len(items) == 1 and items[0] == '{version = ">=0.1"}':
-            lines.append(f'{name} = ">=0.1"')
+        if len(items) == 1 and items[0].count("=") == 2 and "," in items[0][:-2]:
+            lines.append(f"{name} = {items[0][len('{version = '):-1]}")
         elif len(items) == 1:
             lines.append(f"{name} = {items[0]}")
         else:
             lines.append(f"{name} = [{', '.join(items)}]")
     return lines
+
+
+def _range(version: str) -> str:
+    """A constraint like real locks hold (`>=2.31,<3`), satisfied by the locked version."""
+    major, minor = version.split(".")[:2]
+    return f">={major}.{minor},<{int(major) + 1}"
 
 
 def poetry_pyproject(g: Graph) -> str:
