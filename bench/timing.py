@@ -63,12 +63,20 @@ class Command:
     before: Optional[Callable[[], None]] = None  # untimed setup before each run (a fresh venv)
 
 
+# A forked child's peak RSS starts at its parent's (the pages it shares until exec), so the peak
+# of a command is taken by /usr/bin/time, a small process, when it is there.
+TIME = Path("/usr/bin/time")
+
+
 def run_once(command: Command) -> Tuple[float, float, int, int, str]:
     """(wall seconds, cpu seconds, peak RSS KiB, exit code, stderr tail) of one run."""
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak_file:
+        argv = list(command.argv)
+        if TIME.exists():
+            argv = [str(TIME), "-f", "%M", "-o", peak_file.name, *argv]
         start = time.perf_counter()
         proc = subprocess.Popen(
-            command.argv,
+            argv,
             cwd=command.cwd,
             env=dict(command.env) if command.env is not None else None,
             stdin=subprocess.DEVNULL,
@@ -80,7 +88,10 @@ def run_once(command: Command) -> Tuple[float, float, int, int, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read()[-2000:].decode("utf-8", "replace").strip()
-    peak = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+        peak = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+        measured = peak_file.read().split()
+        if measured and measured[-1].isdigit():
+            peak = int(measured[-1])
     return wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, tail
 
 
