@@ -94,19 +94,23 @@ class Dep:
         return text
 
     def to_json(self) -> Dict[str, object]:
-        out: Dict[str, object] = {"name": self.name}
-        for attr in ("specifier", "marker", "url"):
-            value = getattr(self, attr)
-            if value:
-                out[attr] = value
+        out: Dict[str, object] = {"name": self.name}  # (one test per field: called per edge)
+        if self.specifier:
+            out["specifier"] = self.specifier
+        if self.marker:
+            out["marker"] = self.marker
+        if self.url:
+            out["url"] = self.url
         if self.key and self.key != self.name:
             out["key"] = self.key
         if self.marker_extra:
             out["marker_extra"] = self.marker_extra
-        for attr in ("extras", "hashes", "groups"):
-            value = getattr(self, attr)
-            if value:
-                out[attr] = list(value)
+        if self.extras:
+            out["extras"] = list(self.extras)
+        if self.hashes:
+            out["hashes"] = list(self.hashes)
+        if self.groups:
+            out["groups"] = list(self.groups)
         return out
 
 
