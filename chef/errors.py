@@ -19,6 +19,8 @@ EXIT_STALE = 5  # a lock no longer matches its manifest
 EXIT_ENVIRONMENT = 6  # interpreter/installer missing, target does not satisfy requires-python
 EXIT_INSTALL = 7  # the installer or a build backend failed
 
+MAX_MESSAGE = 1000  # characters of a message before the middle is elided
+
 
 class ChefError(Exception):
     """An error the user can fix; rendered as one line, never as a traceback."""
@@ -43,7 +45,10 @@ class ChefError(Exception):
         where = ""
         if self.path:
             where = self.path + (f":{self.line}" if self.line else "") + ": "
-        text = where + self.message
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a 2 MB line quoted back is no help, nor one line
+            message = message[: MAX_MESSAGE // 2] + " [...] " + message[-MAX_MESSAGE // 4 :]
+        text = where + message
         if self.hint:
             text += f" ({self.hint})"
         return " ".join(text.split("\n"))

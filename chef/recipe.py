@@ -181,6 +181,15 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]+$")
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
 _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
+_URL_FORBIDDEN = set("\\\"'<>`")
+
+
+def _breaks_a_line(text: str) -> bool:
+    """Could `text` end, continue or comment out a requirements-file line, or start an option in
+    it? (Control characters, a backslash, or whitespace followed by `-` or `#`.)"""
+    if any(ord(c) < 32 or c in "\x7f\\" for c in text):
+        return True
+    return any(a.isspace() and b in "-#" for a, b in zip(text, text[1:]))
 
 
 class _Reader:
@@ -219,8 +228,15 @@ class _Reader:
 
     def name(self, value: Any, where: str) -> str:
         text = self.typed(value, str, where)
-        if not _NAME.match(text) or canonical_name(text) != text:
+        if not _NAME.fullmatch(text) or canonical_name(text) != text:
             raise self.fail(where, f"not a normalized package name: {text!r}")
+        return text  # type: ignore[no-any-return]
+
+    def manager(self, value: Any) -> str:
+        text = self.typed(value, str, "manager")
+        if not text or len(text) > 40 or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                 for c in text):
+            raise self.fail("manager", f"not a manager name: {text!r}")
         return text  # type: ignore[no-any-return]
 
     def strings(self, value: Any, where: str) -> Tuple[str, ...]:
@@ -234,8 +250,8 @@ class _Reader:
         text = self.typed(value, str, where)
         if (
             not text.startswith(_URL_SCHEMES)
-            or any(c.isspace() for c in text)
-            or any(ord(c) < 32 for c in text)
+            or any(c.isspace() or c in _URL_FORBIDDEN for c in text)
+            or _breaks_a_line(text)
         ):
             raise self.fail(where, f"not an allowed URL: {text!r}")
         return text  # type: ignore[no-any-return]
@@ -272,6 +288,8 @@ class _Reader:
             Marker(text)
         except InvalidMarker:
             raise self.fail(where, f"invalid marker {text!r}") from None
+        if _breaks_a_line(text):
+            raise self.fail(where, f"unsafe marker {text!r}")
         return text  # type: ignore[no-any-return]
 
     def dep(self, value: Any, where: str) -> Dep:
@@ -288,12 +306,14 @@ class _Reader:
             SpecifierSet(specifier)
         except InvalidSpecifier:
             raise self.fail(where, f"invalid specifier {specifier!r}") from None
+        if _breaks_a_line(specifier):
+            raise self.fail(where, f"unsafe specifier {specifier!r}")
         hashes = self.strings(data.get("hashes", []), where + ".hashes")
         for h in hashes:
-            if not _HASH.match(h):
+            if not _HASH.fullmatch(h):
                 raise self.fail(where, f"invalid hash {h!r}")
         key = data.get("key")
-        if key is not None and not _KEY.match(self.typed(key, str, where + ".key")):
+        if key is not None and not _KEY.fullmatch(self.typed(key, str, where + ".key")):
             raise self.fail(where, f"invalid key {key!r}")
         return Dep(
             name=self.name(data["name"], where + ".name"),
@@ -330,7 +350,7 @@ class _Reader:
                 parse_requirement(item)
             except ChefError:
                 raise self.fail(where, f"invalid requirement {item!r}") from None
-            if item.lstrip().startswith("-"):
+            if item.lstrip().startswith("-") or _breaks_a_line(item):
                 raise self.fail(where, f"invalid requirement {item!r}")
         return items
 
@@ -432,13 +452,15 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 ("key", "name", "version", "source", "hashes", "dependencies", "extras"),
             )
             key = r.typed(p["key"], str, where + ".key")
-            if not _KEY.match(key):
+            if not _KEY.fullmatch(key):
                 raise r.fail(where, f"invalid key {key!r}")
             version = r.typed(p["version"], str, where + ".version")
             try:
                 Version(version)
             except InvalidVersion:
                 raise r.fail(where, f"invalid version {version!r}") from None
+            if any(c.isspace() or ord(c) < 32 for c in version):
+                raise r.fail(where, f"invalid version {version!r}")
             src = r.obj(p["source"], where + ".source", ("kind",), ("url",))
             kind = r.typed(src["kind"], str, where + ".source.kind")
             if kind not in ("registry", "git", "url"):
@@ -454,7 +476,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 raise r.fail(where, f"a {kind} source needs a url")
             hashes = r.strings(p["hashes"], where + ".hashes")
             for h in hashes:
-                if not _HASH.match(h):
+                if not _HASH.fullmatch(h):
                     raise r.fail(where, f"invalid hash {h!r}")
             locked[key] = LockedPackage(
                 name=r.name(p["name"], where + ".name"),
@@ -466,7 +488,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 key=key,
             )
     return Recipe(
-        manager=r.typed(top["manager"], str, "manager"),
+        manager=r.manager(top["manager"]),
         extras=r.names(sel["extras"], "selection.extras"),
         groups=r.names(sel["groups"], "selection.groups"),
         packages=r.names(sel["packages"], "selection.packages"),

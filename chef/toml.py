@@ -36,16 +36,35 @@ READER_NAME, _loads, _DecodeError = _pick()
 _LINE = re.compile(r"line (\d+)")
 
 
+# No project file comes near this; a bigger one (or /dev/zero behind a symlink) is refused
+# instead of filling the memory of the build.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
 def read_text(path: Path, display: str) -> str:
     """Read a UTF-8 text file, turning OS and decoding errors into one-line InputErrors."""
+    import stat
+
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: a FIFO in place of a file must not hang the build waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InputError("not a regular file", path=display)
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError("file not found", path=display) from None
     except IsADirectoryError:
         raise InputError("is a directory, expected a file", path=display) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=display) from None
+    except ValueError as exc:  # a path with a NUL byte
+        raise InputError(f"invalid path: {exc}", path=display) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(
+            f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", path=display,
+            hint="is this really a project file?",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

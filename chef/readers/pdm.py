@@ -39,10 +39,12 @@ from chef.readers.pep621 import (
     dependency_groups,
     expect,
     inside,
+    marker_text,
     normalize_specifier,
     outside_error,
     rel_display,
     str_list,
+    tool_table,
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
@@ -109,12 +111,15 @@ class _Reader:
         project = expect(self.data.get("project", {}), dict, self.pyproject_display, "[project]")
         name = project.get("name")
         self.name = canonical(name) if isinstance(name, str) else "root"
-        pdm = self.data.get("tool", {}).get("pdm", {})
-        distribution = pdm.get("distribution") if isinstance(pdm, dict) else None
+        pdm = tool_table(self.data, "pdm", self.pyproject_display)
+        distribution = pdm.get("distribution")
         self.installable = (
             bool(distribution) if distribution is not None else "build-system" in self.data
         )
-        self.extras = {canonical(e) for e in (project.get("optional-dependencies") or {})}
+        self.extras = {canonical(e) for e in expect(
+            project.get("optional-dependencies") or {}, dict, self.pyproject_display,
+            "project.optional-dependencies",
+        )}
         self.outside: Dict[str, InputError] = {}
         self.notes: List[str] = []
         self.key_markers: Dict[str, Optional[str]] = {}
@@ -197,7 +202,8 @@ class _Reader:
             key = keys[(name, str(entry.get("version", "")), source_id)]
             variants.setdefault(key, []).append(entry)
             if isinstance(entry.get("marker"), str):
-                self.key_markers[key] = norm_marker(entry["marker"])
+                self.key_markers[key] = marker_text(entry["marker"], self.display,
+                                                    f"package {name} marker")
             if key not in locked:
                 by_name.setdefault(name, []).append(key)
                 locked[key] = LockedPackage(

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef.errors import InputError
-from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.model import Dep, LocalPackage, Project, canonical, norm_marker, parse_requirement
 from chef.pep508 import fast_specifier
 from chef.toml import load_toml
 
@@ -42,11 +42,37 @@ def expect(value: Any, kind: type, display: str, key: str) -> Any:
     return value
 
 
+def table(data: Mapping[str, Any], key: str, display: str, where: str = "") -> Mapping[str, Any]:
+    """`data[key]` as a table ({} when absent); anything else is an InputError naming the key."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    return expect(value, dict, display, where or f"[{key}]")  # type: ignore[no-any-return]
+
+
+def tool_table(data: Mapping[str, Any], name: str, display: str) -> Mapping[str, Any]:
+    """`[tool.<name>]` ({} when absent), type-checked on the way down."""
+    return table(table(data, "tool", display), name, display, f"[tool.{name}]")
+
+
 def str_list(value: Any, display: str, key: str) -> List[str]:
     items = expect(value, list, display, key)
     for item in items:
         expect(item, str, display, key + "[]")
     return list(items)
+
+
+def marker_text(value: Any, display: str, key: str) -> Optional[str]:
+    """A marker from a file, normalized; None when absent or empty. A bad one is an InputError."""
+    if value is None:
+        return None
+    text = expect(value, str, display, key)
+    try:
+        return norm_marker(text)
+    except (ValueError, RecursionError) as exc:  # packaging's InvalidMarker is a ValueError
+        raise InputError(
+            f"{key}: invalid marker {text!r}: {exc}".replace("\n", " "), path=display
+        ) from None
 
 
 def parse_deps(items: List[str], display: str, key: str) -> Tuple[Dep, ...]:
@@ -117,16 +143,24 @@ def dynamic_file_deps(
     root: Path, rel: str, data: Mapping[str, Any], display: str, field: str
 ) -> Optional[List[str]]:
     """setuptools `dynamic = ["dependencies"]` with `[tool.setuptools.dynamic]` file = [...]."""
-    dyn = data.get("tool", {}).get("setuptools", {}).get("dynamic", {}).get(field)
+    dynamic = table(tool_table(data, "setuptools", display), "dynamic", display,
+                    "[tool.setuptools.dynamic]")
+    dyn = dynamic.get(field)
     if not isinstance(dyn, dict) or "file" not in dyn:
         return None
-    files = dyn["file"]
-    files = [files] if isinstance(files, str) else str_list(files, display, f"dynamic.{field}")
+    return _dynamic_lines(root, rel, dyn["file"], display, f"tool.setuptools.dynamic.{field}")
+
+
+def _dynamic_lines(root: Path, rel: str, files: Any, display: str, key: str) -> List[str]:
+    """Requirement lines of setuptools `file = ...` entries (each inside the project)."""
     from chef.readers.requirements import plain_requirement_lines
 
+    files = [files] if isinstance(files, str) else str_list(files, display, key + ".file")
     lines: List[str] = []
     for name in files:
         path = root / rel / name
+        if inside(root, path, display) is None:
+            raise outside_error(display, f"{key}.file {name!r}")
         lines.extend(plain_requirement_lines(path, rel_display(root, path)))
     return lines
 
@@ -164,17 +198,14 @@ def local_from_pyproject(
 
     extras: Dict[str, Tuple[Dep, ...]] = {}
     if "optional-dependencies" in dynamic:
-        dyn = data.get("tool", {}).get("setuptools", {}).get("dynamic", {})
-        opt = dyn.get("optional-dependencies", {})
-        for extra, spec in expect(opt, dict, display, "dynamic.optional-dependencies").items():
-            files = spec.get("file", []) if isinstance(spec, dict) else []
-            files = [files] if isinstance(files, str) else files
-            from chef.readers.requirements import plain_requirement_lines
-
-            lines = []
-            for fname in files:
-                path = root / rel / fname
-                lines.extend(plain_requirement_lines(path, rel_display(root, path)))
+        dyn = table(tool_table(data, "setuptools", display), "dynamic", display,
+                    "[tool.setuptools.dynamic]")
+        opt = table(dyn, "optional-dependencies", display,
+                    "tool.setuptools.dynamic.optional-dependencies")
+        for extra, spec in opt.items():
+            key = f"tool.setuptools.dynamic.optional-dependencies.{extra}"
+            spec = expect(spec, dict, display, key)
+            lines = _dynamic_lines(root, rel, spec.get("file", []), display, key)
             extras[canonical(extra)] = parse_deps(lines, display, f"extra {extra}")
     else:
         opt = expect(
@@ -188,8 +219,7 @@ def local_from_pyproject(
         g: parse_deps(items, display, f"dependency-groups.{g}")
         for g, items in dependency_groups(data, display).items()
     }
-    uv = data.get("tool", {}).get("uv", {})
-    installable = not (isinstance(uv, dict) and uv.get("package") is False)
+    installable = tool_table(data, "uv", display).get("package") is not False
     return LocalPackage(
         name=canonical(name),
         path=rel,
@@ -202,10 +232,15 @@ def local_from_pyproject(
     )
 
 
-def inside(root: Path, target: Path) -> Optional[str]:
+def inside(root: Path, target: Path, display: Optional[str] = None) -> Optional[str]:
     """`target` as a POSIX path relative to `root`, or None when it is outside."""
-    real_root = Path(os.path.realpath(root))
-    real = Path(os.path.realpath(target))
+    try:
+        real_root = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(target))
+    except (ValueError, OSError) as exc:  # NUL bytes, symlink loops (strict platforms)
+        raise InputError(
+            f"invalid path {str(target)!r}: {exc}", path=display or str(root)
+        ) from None
     try:
         rel = real.relative_to(real_root)
     except ValueError:
@@ -225,21 +260,27 @@ def outside_error(display: str, what: str) -> InputError:
 
 def workspace_members(root: Path, data: Mapping[str, Any], display: str) -> List[str]:
     """Members of a `[tool.uv.workspace]`: globs minus excludes, only dirs with a pyproject.toml."""
-    ws = data.get("tool", {}).get("uv", {}).get("workspace")
-    if not isinstance(ws, dict):
+    ws = table(tool_table(data, "uv", display), "workspace", display, "[tool.uv.workspace]")
+    if not ws:
         return []
     members: Set[str] = set()
     for pattern in str_list(ws.get("members", []), display, "tool.uv.workspace.members"):
-        for hit in glob.glob(str(root / pattern)):
+        for hit in _glob(root, pattern, display):
             if (Path(hit) / "pyproject.toml").is_file():
-                rel = inside(root, Path(hit))
+                rel = inside(root, Path(hit), display)
                 if rel is None:
                     raise outside_error(display, pattern)
                 members.add(rel)
     for pattern in str_list(ws.get("exclude", []), display, "tool.uv.workspace.exclude"):
-        for hit in glob.glob(str(root / pattern)):
-            members.discard(inside(root, Path(hit)) or "")
+        for hit in _glob(root, pattern, display):
+            members.discard(inside(root, Path(hit), display) or "")
     return sorted(members)
+
+
+def _glob(root: Path, pattern: str, display: str) -> List[str]:
+    if "\x00" in pattern:
+        raise InputError(f"invalid path pattern {pattern!r}", path=display)
+    return sorted(glob.glob(str(root / pattern)))
 
 
 def read(root: Path) -> Project:
@@ -277,7 +318,7 @@ def read(root: Path) -> Project:
         name = next(p.name for p in project.local_packages.values() if p.path == rel)
         project.roots.append(Dep(name=name))
     project.requires_python = normalize_specifier(
-        data.get("project", {}).get("requires-python"), display, "project.requires-python"
+        table(data, "project", display).get("requires-python"), display, "project.requires-python"
     )
     from chef.readers.uv_lock import uv_index_config
 
@@ -295,12 +336,14 @@ def _resolve_local_edges(
 ) -> Tuple[LocalPackage, List[str]]:
     """Turn edges that point at local directories (file: URLs, `[tool.uv.sources]` paths and
     workspace members) into plain edges to local packages; return the directories found."""
-    sources = dict(root_data.get("tool", {}).get("uv", {}).get("sources", {}) or {})
-    sources.update(data.get("tool", {}).get("uv", {}).get("sources", {}) or {})
-    members = {
-        canonical(str(load_pyproject(root, m).get("project", {}).get("name", ""))): m
-        for m in workspace_members(root, root_data, "pyproject.toml")
-    }
+    sources = dict(table(tool_table(root_data, "uv", "pyproject.toml"), "sources",
+                         "pyproject.toml", "[tool.uv.sources]"))
+    sources.update(table(tool_table(data, "uv", display), "sources", display, "[tool.uv.sources]"))
+    members = {}
+    for m in workspace_members(root, root_data, "pyproject.toml"):
+        member_display = f"{m}/pyproject.toml"
+        name = table(load_pyproject(root, m), "project", member_display).get("name", "")
+        members[canonical(expect(name, str, member_display, "project.name"))] = m
     found: List[str] = []
 
     def fix(dep: Dep) -> Dep:
@@ -311,7 +354,7 @@ def _resolve_local_edges(
         if isinstance(src, dict) and isinstance(src.get("path"), str):
             path = root / rel / src["path"]
             if path.is_dir():
-                target = inside(root, path)
+                target = inside(root, path, display)
                 if target is None:
                     raise outside_error(display, f"{dep.name} = {src['path']!r}")
         elif isinstance(src, dict) and src.get("workspace") is True:
@@ -325,7 +368,7 @@ def _resolve_local_edges(
             if not path.is_absolute():
                 path = root / rel / path
             if path.is_dir():
-                target = inside(root, path)
+                target = inside(root, path, display)
                 if target is None:
                     raise outside_error(display, dep.url)
         if target is None:

@@ -36,6 +36,7 @@ from chef.readers.pep621 import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
     inside,
+    marker_text,
     outside_error,
     rel_display,
 )
@@ -111,6 +112,8 @@ def _load_json(path: Path, display: str) -> Dict[str, Any]:
             line=exc.lineno,
             hint="re-lock with `pipenv lock`",
         ) from None
+    except RecursionError:
+        raise InputError("malformed JSON: nested too deeply", path=display) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", path=display)
     return data
@@ -195,7 +198,11 @@ class _Reader:
             # pipenv passes hashes on for index packages only (not for file/git entries)
             hashes: Tuple[str, ...] = ()
             if source.kind == "registry":
-                hashes = tuple(sorted({h for h in entry.get("hashes", []) or [] if ":" in str(h)}))
+                listed = entry.get("hashes") or []
+                hashes = tuple(sorted({
+                    h for h in (listed if isinstance(listed, list) else [])
+                    if isinstance(h, str) and ":" in h
+                }))
             previous = idents.get((name, ident))
             if previous is not None:
                 hashes = tuple(sorted(set(previous.hashes) | set(hashes)))
@@ -211,7 +218,10 @@ class _Reader:
         builder.declare(groups=[g for g in (_group_of(c) for c in categories) if g])
         for category, name, target, entry in targets:
             marker = entry.get("markers")
-            marker = norm_marker(marker) if isinstance(marker, str) else None
+            marker = (
+                marker_text(marker, self.display, f"{category}.{name}.markers")
+                if isinstance(marker, str) else None
+            )
             dep = Dep(name=name, key=keys[target] if target else None, marker=marker)
             group = _group_of(category)
             builder.add("main" if group is None else "group", group or "", dep)

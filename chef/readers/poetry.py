@@ -49,6 +49,7 @@ from chef.readers.pep621 import (
     outside_error,
     rel_display,
     str_list,
+    tool_table,
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
@@ -265,8 +266,7 @@ class Manifest:
 
 def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
     """The parts of a Poetry pyproject.toml that decide installs (poetry 1 and 2 layouts)."""
-    tool = data.get("tool", {}).get("poetry", {})
-    tool = expect(tool, dict, display, "[tool.poetry]")
+    tool = tool_table(data, "poetry", display)
     project = expect(data.get("project", {}), dict, display, "[project]")
     name = project.get("name") or tool.get("name")
     if not isinstance(name, str):
@@ -297,7 +297,10 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
         if "build-system" in data
         else DEFAULT_BUILD_REQUIRES,
         requires_python=requires_python,
-        sources=[s for s in tool.get("source", []) or [] if isinstance(s, dict)],
+        sources=[
+            s for s in expect(tool.get("source") or [], list, display, "tool.poetry.source")
+            if isinstance(s, dict)
+        ],
     )
     dynamic = set(str_list(project.get("dynamic", []), display, "project.dynamic"))
     if "dependencies" in project and "dependencies" not in dynamic:
@@ -580,7 +583,7 @@ class _LockReader:
             version = str(raw.get("version", ""))
             files = _files(raw, legacy_files, legacy_hashes)
             hashes = _hashes(files)
-            source = raw.get("source", {}) or {}
+            source = expect(raw.get("source") or {}, dict, self.display, f"package {name} source")
             entry = _Entry(
                 name=name,
                 version=version,

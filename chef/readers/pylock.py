@@ -89,7 +89,7 @@ class _Reader:
         sdist = package.get("sdist")
         if isinstance(sdist, dict):
             files.append(sdist)
-        for wheel in package.get("wheels", []) or []:
+        for wheel in expect(package.get("wheels") or [], list, self.display, f"{name}.wheels"):
             if isinstance(wheel, dict):
                 files.append(wheel)
         if not files:

@@ -109,6 +109,8 @@ def _name_from_url(url: str) -> Optional[str]:
 def _read_file(
     state: _State, path: Path, kind: str, stack: Tuple[Path, ...], origin: str, line: int
 ) -> None:
+    if "\x00" in str(path):
+        raise InputError(f"invalid file name {str(path)!r}", path=origin, line=line or None)
     real = Path(os.path.realpath(path))
     display = rel_display(state.root, path)
     if real in stack:
@@ -229,7 +231,7 @@ def _line(
 def _find_link(state: _State, path: Path, value: str, display: str, number: int) -> str:
     if "://" in value or value.startswith("file:"):
         return normalize_index_url(value)
-    rel = inside(state.root, path.parent / value)
+    rel = inside(state.root, path.parent / value, display)
     if rel is None:
         raise outside_error(display, f"--find-links {value}")
     return rel
@@ -258,7 +260,7 @@ def _requirement(
             raw = unquote(urlsplit(raw).path)
         target = path.parent / os.path.expanduser(raw)
         if target.is_dir():
-            rel = inside(state.root, target)
+            rel = inside(state.root, target, display)
             if rel is None:
                 raise outside_error(display, text)
             if kind == "constraint":

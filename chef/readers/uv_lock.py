@@ -20,7 +20,6 @@ from chef.model import (
     Project,
     Source,
     canonical,
-    norm_marker,
 )
 from chef.readers.locks import assign_keys
 from chef.readers.pep621 import (
@@ -29,8 +28,12 @@ from chef.readers.pep621 import (
     expect,
     inside,
     load_pyproject,
+    marker_text,
     normalize_specifier,
     outside_error,
+    str_list,
+    table,
+    tool_table,
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
@@ -39,10 +42,14 @@ SUPPORTED_VERSIONS = (1,)
 LOCAL_SOURCES = ("editable", "virtual", "directory")
 
 
+def _url_list(uv: Mapping[str, Any], key: str, display: str) -> List[str]:
+    return [normalize_index_url(u) for u in str_list(uv.get(key, []), display, f"tool.uv.{key}")]
+
+
 def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
     """Index settings from `[tool.uv]` (index, index-url, extra-index-url, find-links)."""
-    uv = data.get("tool", {}).get("uv", {})
-    if not isinstance(uv, dict):
+    uv = tool_table(data, "uv", display)
+    if not uv:
         return IndexConfig()
     default: Optional[str] = None
     extra: List[str] = []
@@ -56,16 +63,15 @@ def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
             default = url
         elif not entry.get("explicit"):
             extra.append(url)
-    if isinstance(uv.get("index-url"), str):
-        default = normalize_index_url(uv["index-url"])
-    for url in uv.get("extra-index-url", []) or []:
-        extra.append(normalize_index_url(url))
+    if uv.get("index-url") is not None:
+        default = normalize_index_url(expect(uv["index-url"], str, display, "tool.uv.index-url"))
+    extra.extend(_url_list(uv, "extra-index-url", display))
     flat = [
         normalize_index_url(e["url"])
         for e in uv.get("index", []) or []
         if isinstance(e, dict) and e.get("format") == "flat"
     ]
-    flat += [normalize_index_url(u) for u in uv.get("find-links", []) or []]
+    flat += _url_list(uv, "find-links", display)
     return IndexConfig(
         index_url=default,
         extra_index_urls=tuple(sorted(set(extra))),
@@ -77,14 +83,12 @@ def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
 
 def configured_indexes(data: Mapping[str, Any]) -> Set[str]:
     """Every index URL the project names; registry URLs outside it are the installer's default."""
-    uv = data.get("tool", {}).get("uv", {})
-    if not isinstance(uv, dict):
-        return set()
-    urls = {normalize_index_url(e["url"]) for e in uv.get("index", []) or [] if isinstance(e, dict)}
-    if isinstance(uv.get("index-url"), str):
-        urls.add(normalize_index_url(uv["index-url"]))
-    urls.update(normalize_index_url(u) for u in uv.get("extra-index-url", []) or [])
-    urls.update(normalize_index_url(u) for u in uv.get("find-links", []) or [])
+    config = uv_index_config(data, "pyproject.toml")  # validates [tool.uv]'s index settings
+    urls = set(config.extra_index_urls) | set(config.find_links)
+    if config.index_url:
+        urls.add(config.index_url)
+    uv = tool_table(data, "uv", "pyproject.toml")
+    urls.update(normalize_index_url(e["url"]) for e in uv.get("index", []) or [])
     return urls
 
 
@@ -94,7 +98,10 @@ def _source_id(source: Mapping[str, Any]) -> str:
 
 def git_requirement_url(url: str) -> str:
     """uv's `https://host/repo?rev=x&subdirectory=y#commit` as pip's `git+https://host/repo@commit`."""
-    parts = urlsplit(strip_credentials(url))
+    try:
+        parts = urlsplit(strip_credentials(url))
+    except ValueError as exc:
+        raise InputError(f"invalid git URL {url!r}: {exc}", path="uv.lock") from None
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     commit = parts.fragment or query.get("rev") or query.get("tag") or query.get("branch")
     base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -109,7 +116,7 @@ def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
     sdist = entry.get("sdist")
     if isinstance(sdist, dict) and isinstance(sdist.get("hash"), str):
         found.add(sdist["hash"])
-    for wheel in entry.get("wheels", []) or []:
+    for wheel in expect(entry.get("wheels") or [], list, "uv.lock", "package.wheels"):
         if isinstance(wheel, dict) and isinstance(wheel.get("hash"), str):
             found.add(wheel["hash"])
     return tuple(sorted(found))
@@ -129,7 +136,7 @@ def _virtual_root_groups(
 
     from chef.readers.flat import unique_name
 
-    groups = lock.get("manifest", {}).get("dependency-groups")
+    groups = table(lock, "manifest", display).get("dependency-groups")
     if not isinstance(groups, dict) or not groups or any(r == "." for r in local_idents.values()):
         return
     out: Dict[str, Tuple[Dep, ...]] = {}
@@ -145,8 +152,11 @@ def _virtual_root_groups(
             candidates = [c for c in by_name.get(name, []) if c not in local_idents]
             if len(candidates) > 1:
                 candidates = [c for c in candidates if spec.contains(c[1], prereleases=True)]
-            extras = tuple(sorted(canonical(e) for e in item.get("extras", []) or []))
-            marker = norm_marker(item.get("marker"))
+            extras = tuple(sorted(canonical(e) for e in str_list(
+                item.get("extras") or [], display, f"manifest.dependency-groups.{group}.extras"
+            )))
+            marker = marker_text(item.get("marker"), display,
+                                 f"manifest.dependency-groups.{group}.marker")
             if any(c[0] == name for c in local_idents):
                 edges.add(Dep(name=name, extras=extras, marker=marker))
             edges.update(
@@ -199,7 +209,7 @@ def read(root: Path) -> Project:
         source = entry.get("source", {})
         kind = next((k for k in LOCAL_SOURCES if k in source), None)
         if kind is not None:
-            rel = inside(root, root / str(source[kind]))
+            rel = inside(root, root / str(source[kind]), display)
             if rel is None:
                 raise outside_error(display, f"{ident[0]} ({kind} = {source[kind]!r})")
             local_idents[ident] = rel
@@ -212,15 +222,16 @@ def read(root: Path) -> Project:
             if "version" in dep:
                 candidates = [c for c in candidates if c[1] == str(dep["version"])]
             if "source" in dep and len(candidates) > 1:
-                candidates = [c for c in candidates if c[2] == _source_id(dep["source"])]
+                source = expect(dep["source"], dict, display, where + ".source")
+                candidates = [c for c in candidates if c[2] == _source_id(source)]
         if len(candidates) != 1:
             raise InputError(f"{where}: cannot tell which {name!r} the lock means", path=display)
         target = candidates[0]
-        extras = dep.get("extra", []) or []
+        extras = str_list(dep.get("extra") or [], display, where + ".extra")
         return Dep(
             name=name,
             extras=tuple(sorted({canonical(e) for e in extras})),
-            marker=norm_marker(dep.get("marker")),
+            marker=marker_text(dep.get("marker"), display, where + ".marker"),
             key=None if target in local_idents else keys[target],
         )
 
@@ -301,8 +312,9 @@ def read(root: Path) -> Project:
         )
     project.locked = locked
 
-    members = lock.get("manifest", {}).get("members")
-    if isinstance(members, list) and members:
+    members = str_list(table(lock, "manifest", display).get("members") or [], display,
+                       "manifest.members")
+    if members:
         root_names = sorted({canonical(m) for m in members})
     else:
         root_names = sorted(

@@ -1,0 +1,36 @@
+"""What every error must look like, and strings that try to break parsers and command lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+from chef import errors
+from chef.errors import ChefError
+
+DOCUMENTED = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+
+
+def check_error(exc: ChefError, root: Optional[Path] = None) -> str:
+    """One line, a documented exit code, and it says where (a file, or the project directory)."""
+    text = str(exc)
+    assert "\n" not in text and "\r" not in text, repr(text)
+    assert text.strip(), "empty error message"
+    assert exc.exit_code in DOCUMENTED and exc.exit_code not in (0, 1, 2), exc.exit_code
+    assert exc.path, f"error names no file: {text!r}"
+    assert "Traceback" not in text
+    return text
+
+
+def nasty_strings() -> List[str]:
+    return [
+        "", " ", "5", "-", "--index-url=https://evil.invalid/simple", "-e .", "-r other.txt",
+        "foo>=", "foo==1.0.*.*", "foo ===", "foo[", "foo[bar", "foo @", "foo @ ", "@ foo",
+        "foo; python_version <", "foo; os_name == 'nt' or", "foo; bogus == '1'",
+        "foo; python_version < '3' and (", "foo ; extra == ", "==1.0", "~=1", ">=1,<", "1.0 2.0",
+        "not a version", "../../etc/passwd", "/etc/passwd", "C:\\x", "file:///etc/passwd",
+        "https://user:pw@index.invalid/simple", "git+ssh://", "\x00", "\u202e", "é" * 3,
+        "a" * 5000, "foo\nbar", "foo\\", "{", "[", "]]", "'", '"', "${HOME}", "%(x)s",
+        "sha256:zz", "*", "^1.2", "~1", ">=3.9,<3.8", "python_version", "extra == 'x'",
+        "'a' in extras", "'dev' in dependency_groups",
+    ]
