@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -30,6 +29,8 @@ class TargetSpec:
             return self.build_env
         if self.venv is not None:
             return self.venv.parent / (self.venv.name + ".chef-build")
+        import hashlib  # only here: ~2 ms that every cook with --venv would pay otherwise
+
         digest = hashlib.sha256(str(self.python or sys.executable).encode()).hexdigest()[:12]
         return Path.home() / ".cache" / "chef" / f"build-env-{digest}"
 
