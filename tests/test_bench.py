@@ -1,0 +1,46 @@
+"""The benchmarks still run (tiny sizes, one run): they print tables, and nothing here looks at a
+time. docs/performance.md has the real numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _run(*argv: str) -> str:
+    done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_synthetic_locks_are_read_by_chef(tmp_path: Path) -> None:
+    import synth
+
+    from chef.prepare import prepare
+
+    uv_dir = synth.write_uv_project(tmp_path / "uv", 120)
+    recipe = prepare(uv_dir).recipe
+    assert recipe.locked is not None and len(recipe.locked) == 120
+    poetry_dir = synth.write_poetry_project(tmp_path / "poetry", 120)
+    recipe = prepare(poetry_dir, frozen=True).recipe  # content-hash left at zeros here
+    assert recipe.locked is not None and len(recipe.locked) == 120
+
+
+@pytest.mark.slow
+def test_prepare_bench_prints_its_tables() -> None:
+    out = _run("bench/prepare.py", "--runs", "1", "--sizes", "20,40", "--no-corpus")
+    assert "### Synthetic locks" in out and "| synthetic uv.lock, 40 |" in out
+    assert "### Growth with lock size (uv.lock)" in out
+
+
+@pytest.mark.slow
+def test_cook_bench_prints_its_tables() -> None:
+    out = _run("bench/cook.py", "--packages", "5", "--runs", "1")
+    assert "| uv |" in out and "| pip |" in out and "chef cook --dry-run" in out
