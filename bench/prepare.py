@@ -53,6 +53,7 @@ class Case:
     packages: int
     chef_args: List[str]
     note: str = ""
+    root: Optional[Path] = None  # the corpus entry (the repository) holding the project
 
 
 def _toml(path: Path) -> Dict[str, object]:
@@ -87,7 +88,8 @@ def corpus_cases(corpus: Path) -> List[Case]:
                 args = ["--project-dir", str(corpus / entry_name), "--requirements", rel]
             else:
                 continue
-            cases.append(Case(label, kind, path.parent, path, int(count), args))
+            cases.append(Case(label, kind, path.parent, path, int(count), args,
+                              root=corpus / entry_name))
     return cases
 
 
@@ -198,9 +200,16 @@ def bench_case(case: Case, workdir: Path, env: Dict[str, str], runs: int, uv: Op
                poetry: Optional[List[str]]) -> Row:
     chef = chef_command(case, workdir, env, frozen=False)
     _, _, _, code, tail = run_once(chef)
+    if code != 0 and "outside the project directory" in tail and case.root is not None:
+        # a path dependency beside the project: the build context is the repository
+        rel = case.directory.relative_to(case.root).as_posix()
+        case.chef_args = ["--project-dir", str(case.root), "--subdir", rel] + case.chef_args[2:]
+        case.note = f"--subdir {rel}"
+        chef = chef_command(case, workdir, env, frozen=False)
+        _, _, _, code, tail = run_once(chef)
     if code == 5:  # a stale lock: time prepare --frozen and say so
         chef = chef_command(case, workdir, env, frozen=True)
-        case.note = "stale lock, timed with --frozen"
+        case.note = "; ".join(filter(None, [case.note, "stale lock, timed with --frozen"]))
     elif code != 0:
         last = tail.splitlines()[-1] if tail else f"exit {code}"
         return Row(case, Runs(failure=last), None, None)
