@@ -319,15 +319,39 @@ def _environments(
     return envs
 
 
+def _variables(marker: Marker) -> Tuple[str, ...]:
+    """Every variable a marker reads (its value depends on nothing else)."""
+    found: Set[str] = set()
+
+    def visit(items: Any) -> None:
+        for item in items:
+            if isinstance(item, (list, tuple)):
+                visit(item)
+            elif type(item).__name__ == "Variable":
+                found.add(str(item))
+
+    visit(getattr(marker, "_markers", []))
+    return tuple(sorted(found))
+
+
 def _marker_vector(marker: Optional[Marker], envs: List[Dict[str, str]]) -> Tuple[bool, ...]:
     if marker is None:
         return tuple(True for _ in envs)
+    # Environments that agree on the marker's variables agree on the marker: evaluate each such
+    # projection once (the grid repeats them across the variables the marker does not read).
+    names = _variables(marker)
+    seen: Dict[Tuple[Optional[str], ...], bool] = {}
     out = []
     for env in envs:
-        try:
-            out.append(bool(marker.evaluate(env)))
-        except Exception:  # a comparison packaging cannot make (e.g. version op on a name)
-            out.append(False)
+        key = tuple(env.get(n) for n in names)
+        value = seen.get(key)
+        if value is None:
+            try:
+                value = bool(marker.evaluate(env))
+            except Exception:  # a comparison packaging cannot make (e.g. version op on a name)
+                value = False
+            seen[key] = value
+        out.append(value)
     return tuple(out)
 
 
