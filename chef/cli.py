@@ -19,7 +19,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(exc: ChefError) -> NoReturn:  # type: ignore[name-defined]  # noqa: F821
-    click.echo(f"chef: error: {exc}", err=True)
+    from chef.urls import mask_text
+
+    click.echo(f"chef: error: {mask_text(str(exc))}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -275,6 +277,14 @@ def _abs_link(link: str) -> str:
 @click.option("--no-build-deps", is_flag=True, help="Skip the build environment.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the installer commands only.")
 @click.option("--quiet", "-q", is_flag=True, help="Silence the installer's progress.")
+@click.option(
+    "--credentials-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CHEF_CREDENTIALS_FILE",
+    help="A netrc file with index credentials (e.g. a BuildKit secret); passed to the installer "
+    "through its environment, never its command line. Env: CHEF_CREDENTIALS_FILE.",
+)
 @handle_errors
 def cook(
     recipe_path: Path,
@@ -289,6 +299,7 @@ def cook(
     no_build_deps: bool,
     dry_run: bool,
     quiet: bool,
+    credentials_file: Optional[Path],
 ) -> None:
     """Install exactly the recipe's dependencies (and the build environment)."""
     from chef.cook.plan import Overrides
@@ -311,6 +322,7 @@ def cook(
         dry_run=dry_run,
         quiet=quiet,
         echo=click.echo if dry_run else echo_err,
+        credentials_file=credentials_file,
     )
     if not dry_run and not quiet:
         count = sum(len(b.lines) for b in result.batches)

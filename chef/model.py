@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 from chef import pep508
 from chef.errors import InputError
+from chef.urls import strip_credentials
 
 # Normalization is packaging's, through chef.pep508, which does the common simple forms itself
 # so that `chef prepare` need not import packaging (docs/performance.md).
@@ -135,7 +136,7 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
         specifier=pep508.normalize_specifier(str(req.specifier)),
         extras=tuple(sorted(canonical(e) for e in req.extras)),
         marker=norm_marker(str(req.marker)) if req.marker else None,
-        url=req.url or None,
+        url=strip_credentials(req.url) if req.url else None,  # never into a recipe
     )
 
 

@@ -18,8 +18,8 @@ def strip_credentials(url: str) -> str:
     """Remove user:password@ from a URL unless it is made only of ${VAR} placeholders."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return url
+    except ValueError:  # unparsable (e.g. a bad IPv6 host): still never keep a credential
+        return _strip_raw(url)
     if "@" not in parts.netloc:
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -29,6 +29,36 @@ def strip_credentials(url: str) -> str:
     if parts.scheme.endswith("ssh") and ":" not in userinfo:
         return url
     return urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+
+
+def _strip_raw(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return scheme + sep + authority.rpartition("@")[2] + slash + path
+
+
+# scheme://userinfo@ anywhere in a text (messages, installer command lines).
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/@\s'\"<>]+)@")
+
+
+def mask_text(text: str) -> str:
+    """Replace the userinfo of every URL in `text` with `***` (for anything chef prints)."""
+    if "@" not in text or "://" not in text:
+        return text
+
+    def hide(match: re.Match[str]) -> str:
+        userinfo = match.group(2)
+        if _PLACEHOLDER_ONLY.match(userinfo):
+            return match.group(0)
+        if match.group(1).lower().endswith("ssh://") and ":" not in userinfo:
+            return match.group(0)  # git+ssh://git@host: a user name, not a secret
+        return match.group(1) + "***@"
+
+    return _USERINFO.sub(hide, text)
 
 
 def strip_credentials_opt(url: Optional[str]) -> Optional[str]:

@@ -6,9 +6,9 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from chef.cook import installers
+from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
 from chef.errors import EnvironmentError_
@@ -76,11 +76,17 @@ def ensure_build_env(path: Path, target: Target, backend: installers.Backend, ec
     return str(python)
 
 
-def run_batch(backend: installers.Backend, python: str, batch: Batch, quiet: bool) -> None:
+def run_batch(
+    backend: installers.Backend,
+    python: str,
+    batch: Batch,
+    quiet: bool,
+    env: Optional[Dict[str, str]] = None,
+) -> None:
     with installers.temp_dir() as tmp:
         files = installers.BatchFiles(batch, Path(tmp))
         argv = backend.install(python, files, batch, quiet)
-        installers.run(argv, f"installing {batch.purpose}", quiet)
+        installers.run(argv, f"installing {batch.purpose}", quiet, env=env)
 
 
 def describe(
@@ -131,7 +137,11 @@ def cook(
     dry_run: bool = False,
     quiet: bool = False,
     echo: Echo = print,
+    credentials_file: Optional[Path] = None,
 ) -> InstallPlan:
+    explicit = [u for u in (overrides.index_url, *overrides.extra_index_urls,
+                            *overrides.find_links) if u]
+    overrides = _without_userinfo(overrides)
     recipe: Recipe = load(recipe_path)
     backend = installers.choose(installer)
     spec = spec.with_default()
@@ -141,16 +151,70 @@ def cook(
         python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
     install_plan = plan(recipe, target.env, overrides, build_deps=build_deps)
     install_plan = _recipe_relative(install_plan, recipe_path)
+    recipe_urls = _plan_urls(install_plan)
+    creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
+    install_plan = _map_urls(install_plan, lambda u: credentials.split_url(u, os.environ)[0])
+    echo = _masked(echo, creds)
     build_env = spec.default_build_env()
     if dry_run:
         for line in describe(install_plan, backend, python, str(venv_python(build_env))):
             echo(line)
+        for line in creds.describe():
+            echo(line)
         return install_plan
-    for batch in install_plan.batches:
-        run_batch(backend, target.python, batch, quiet)
+    with installers.temp_dir() as private:
+        env = credentials.installer_env(creds, Path(private))
+        for batch in install_plan.batches:
+            run_batch(backend, target.python, batch, quiet, env)
+        if install_plan.build_batch is not None:
+            build_python = ensure_build_env(build_env, target, backend, echo)
+            run_batch(backend, build_python, install_plan.build_batch, quiet, env)
+    return install_plan
+
+
+def _masked(echo: Echo, creds: credentials.Credentials) -> Echo:
+    def masked(text: str) -> None:
+        echo(creds.mask(text))
+
+    return masked
+
+
+def _without_userinfo(overrides: Overrides) -> Overrides:
+    """cook's own index options keep no credentials: they go to the installer via netrc."""
+    from chef.urls import strip_credentials
+
+    return replace(
+        overrides,
+        index_url=strip_credentials(overrides.index_url) if overrides.index_url else None,
+        extra_index_urls=tuple(strip_credentials(u) for u in overrides.extra_index_urls),
+        find_links=tuple(strip_credentials(u) for u in overrides.find_links),
+    )
+
+
+def _plan_urls(install_plan: InstallPlan) -> List[str]:
+    urls: List[str] = []
+    for batch in install_plan.batches + (
+        [install_plan.build_batch] if install_plan.build_batch else []
+    ):
+        options = batch.options
+        urls += [u for u in (options.index_url, *options.extra_index_urls, *options.find_links)
+                 if u]
+    return urls
+
+
+def _map_urls(install_plan: InstallPlan, fix: Callable[[str], str]) -> InstallPlan:
+    def batch_fixed(batch: Batch) -> Batch:
+        options = batch.options
+        return replace(batch, options=replace(
+            options,
+            index_url=fix(options.index_url) if options.index_url else None,
+            extra_index_urls=tuple(fix(u) for u in options.extra_index_urls),
+            find_links=tuple(fix(u) for u in options.find_links),
+        ))
+
+    install_plan.batches = [batch_fixed(b) for b in install_plan.batches]
     if install_plan.build_batch is not None:
-        build_python = ensure_build_env(build_env, target, backend, echo)
-        run_batch(backend, build_python, install_plan.build_batch, quiet)
+        install_plan.build_batch = batch_fixed(install_plan.build_batch)
     return install_plan
 
 
