@@ -215,8 +215,13 @@ def read(root: Path) -> Project:
             local_idents[ident] = rel
 
     def edge(dep: Mapping[str, Any], where: str) -> Dep:
-        expect(dep, dict, display, where)
-        name = canonical(expect(dep.get("name"), str, display, where + ".name"))
+        # Called for every edge of the lock: the error texts are built only on the error path.
+        if not isinstance(dep, dict):
+            expect(dep, dict, display, where)
+        raw_name = dep.get("name")
+        if not isinstance(raw_name, str):
+            raw_name = expect(raw_name, str, display, where + ".name")  # raises
+        name = canonical(raw_name)
         candidates = by_name.get(name, [])
         if len(candidates) > 1:
             if "version" in dep:
@@ -227,26 +232,35 @@ def read(root: Path) -> Project:
         if len(candidates) != 1:
             raise InputError(f"{where}: cannot tell which {name!r} the lock means", path=display)
         target = candidates[0]
-        extras = str_list(dep.get("extra") or [], display, where + ".extra")
+        extras = dep.get("extra")
+        if extras:
+            extras = str_list(extras, display, where + ".extra")
+            extras = tuple(sorted({canonical(e) for e in extras}))
+        marker = dep.get("marker")
         return Dep(
             name=name,
-            extras=tuple(sorted({canonical(e) for e in extras})),
-            marker=marker_text(dep.get("marker"), display, where + ".marker"),
+            extras=extras or (),
+            marker=None if marker is None else marker_text(marker, display, where + ".marker"),
             key=None if target in local_idents else keys[target],
         )
 
     def edges(items: Any, where: str) -> Tuple[Dep, ...]:
-        items = expect(items or [], list, display, where)
+        if not items:
+            return ()
+        items = expect(items, list, display, where)
         return tuple(sorted({edge(d, where) for d in items}))
 
     def edge_map(table: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
-        table = expect(table or {}, dict, display, where)
+        if not table:
+            return ()
+        table = expect(table, dict, display, where)
         return tuple(sorted((canonical(k), edges(v, f"{where}.{k}")) for k, v in table.items()))
 
     project = Project(root=root, manager="uv", inputs=["uv.lock"])
     if data:
         project.inputs.insert(0, "pyproject.toml")
     locked: Dict[str, LockedPackage] = {}
+    registries: Dict[str, Source] = {}
     for ident, entry in raw.items():
         name = ident[0]
         where = f"package {name}"
@@ -278,8 +292,11 @@ def read(root: Path) -> Project:
         if "registry" in source:
             url = str(source["registry"])
             if "://" in url:
-                index = normalize_index_url(url)
-                src = Source("registry", index if index in configured else None)
+                src = registries.get(url)  # one or two distinct indexes for the whole lock
+                if src is None:
+                    index = normalize_index_url(url)
+                    src = Source("registry", index if index in configured else None)
+                    registries[url] = src
             else:  # a flat find-links directory, relative to the project
                 src = Source("registry", url)
         elif "git" in source:
