@@ -28,7 +28,7 @@ from chef.prepare import prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from badinput_helpers import check_error, nasty_strings  # noqa: E402
+from badinput_helpers import check_error, nasty_strings, refresh_hashes  # noqa: E402
 
 FUZZ = settings(
     max_examples=150,
@@ -129,36 +129,11 @@ def _make_lock_baseline(kind: str) -> Optional[Dict[str, bytes]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         writer(root, lockfixtures.Scenario())
-        _refresh_hashes(root)
+        refresh_hashes(root)
         return {
             p.relative_to(root).as_posix(): p.read_bytes()
             for p in sorted(root.rglob("*")) if p.is_file()
         }
-
-
-def _refresh_hashes(root: Path) -> None:
-    """Make a fixture's lock fresh for chef's stale check (fixtures may carry dummy hashes)."""
-    from chef import stale
-    from chef.toml import load_toml
-
-    if (root / "poetry.lock").is_file():
-        doc = tomlkit.parse((root / "poetry.lock").read_text(encoding="utf-8"))
-        doc["metadata"]["content-hash"] = stale.poetry_content_hash(  # type: ignore[index]
-            load_toml(root / "pyproject.toml", "pyproject.toml")
-        )
-        (root / "poetry.lock").write_text(tomlkit.dumps(doc), encoding="utf-8")
-    if (root / "pdm.lock").is_file():
-        text = (root / "pdm.lock").read_text(encoding="utf-8")
-        digest = stale.pdm_content_hash(load_toml(root / "pyproject.toml", "pyproject.toml"))
-        doc = tomlkit.parse(text)
-        doc["metadata"]["content_hash"] = f"sha256:{digest}"  # type: ignore[index]
-        (root / "pdm.lock").write_text(tomlkit.dumps(doc), encoding="utf-8")
-    if (root / "Pipfile.lock").is_file():
-        lock = json.loads((root / "Pipfile.lock").read_text(encoding="utf-8"))
-        lock["_meta"]["hash"]["sha256"] = stale.pipfile_hash(
-            load_toml(root / "Pipfile", "Pipfile"), canonical_names=True
-        )
-        (root / "Pipfile.lock").write_text(json.dumps(lock, indent=4), encoding="utf-8")
 
 
 def baseline(reader: Reader, uv_project: Path) -> Dict[str, bytes]:

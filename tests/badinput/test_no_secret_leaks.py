@@ -18,11 +18,12 @@ from typing import Dict, List
 from urllib.parse import quote
 
 import pytest
+from badinput_helpers import refresh_hashes
 from click.testing import CliRunner
 from conftest import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_readers import _refresh_hashes, baseline, write_files
+from test_fuzz_readers import baseline, write_files
 
 from chef.cli import main
 from chef.detect import READERS
@@ -87,7 +88,7 @@ def with_credentials(files: Dict[str, bytes], userinfo: str) -> Dict[str, bytes]
             "utf-8", "surrogateescape")
     with tempfile.TemporaryDirectory() as tmp:
         write_files(Path(tmp), out)
-        _refresh_hashes(Path(tmp))
+        refresh_hashes(Path(tmp))
         return {p.relative_to(tmp).as_posix(): p.read_bytes()
                 for p in Path(tmp).rglob("*") if p.is_file()}
 

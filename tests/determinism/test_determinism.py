@@ -1,0 +1,263 @@
+"""The recipe is byte-identical across machines: Python 3.11 and 3.12, different working
+directories and absolute paths, locales, PYTHONHASHSEED, time zones, users, and directory
+listings in any order. This is what lets a registry-backed BuildKit cache hit across CI runners.
+
+Every project is prepared once per variant through the command line (`chef prepare --stdout`);
+the exit code and the bytes on stdout must be equal to the reference run's (an error must be
+just as deterministic as a recipe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+from badinput_helpers import refresh_hashes
+from conftest import CORPUS, write
+
+from chef.prepare import prepare
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
+DEPENDENCIES = ("click", "packaging", "tomlkit", "tomli")
+
+# Corpus projects (entry, project dir inside it, extra prepare arguments).
+CORPUS_PROJECTS = [
+    ("microsoft__autogen", "python", ["--all-groups"]),
+    ("pydantic__pydantic", ".", ["--group", "dev"]),
+    ("mozilla-services__socorro", ".", []),
+    ("wemake-services__wemake-python-styleguide", ".", ["--all-extras"]),
+    ("bentoml__BentoML", ".", ["--all-groups"]),
+    ("bridgecrewio__checkov", ".", ["--frozen"]),  # stored Pipfile: see tests/stale
+    ("nonebot__nonebot2", ".", ["--all-groups"]),
+    ("openedx__credentials", ".", ["-r", "requirements/production.txt"]),
+    ("pyinstaller__pyinstaller", ".", []),
+    ("Qiskit__qiskit", ".", ["--all-groups"]),
+]
+
+
+# ---------------------------------------------------------------- projects
+
+
+def _requirements_project(root: Path) -> Path:
+    write(root / "requirements.txt", "-r requirements/base.txt\n-c requirements/c.txt\n"
+                                     "--find-links wheels\ngamma[fast]; os_name != 'nt'\n")
+    write(root / "requirements" / "base.txt", "alpha>=1\n-r more/extra.txt\nBeta~=1.0\n")
+    write(root / "requirements" / "more" / "extra.txt", "epsilon\nzeta==1.0\n")
+    write(root / "requirements" / "c.txt", "alpha<3\n")
+    (root / "wheels").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory, index) -> Dict[str, Tuple[Path, List[str]]]:  # type: ignore[no-untyped-def]
+    from projects import make_locked_app
+    from workspace import git_package, make_workspace
+
+    base = tmp_path_factory.mktemp("determinism")
+    out: Dict[str, Tuple[Path, List[str]]] = {
+        "uv app": (make_locked_app(base / "app", index.url), ["--all-extras", "--all-groups"]),
+        "uv workspace": (make_workspace(base / "ws", index.url, git_package(base / "gitpkg")),
+                         []),
+        "requirements": (_requirements_project(base / "req"), []),
+    }
+    try:
+        import lockfixtures
+    except ImportError:
+        lockfixtures = None
+    for name, writer in sorted(getattr(lockfixtures, "WRITERS", {}).items()):
+        root = base / name
+        writer(root, lockfixtures.Scenario())
+        refresh_hashes(root)
+        out[name] = (root, ["--all-extras", "--all-groups"] if name != "pylock" else [])
+    if CORPUS.is_dir():
+        for entry, rel, args in CORPUS_PROJECTS:
+            if (CORPUS / entry).is_dir():
+                out[f"corpus {entry}"] = (CORPUS / entry / rel, args)
+    return out
+
+
+# ---------------------------------------------------------------- running chef
+
+
+@pytest.fixture(scope="module")
+def python312(tmp_path_factory: pytest.TempPathFactory) -> Optional[Tuple[str, str]]:
+    """(interpreter, PYTHONPATH) running this repo's chef on Python 3.12, or None."""
+    if not PYTHON312.exists():
+        return None
+    deps = tmp_path_factory.mktemp("py312-deps")
+    for name in DEPENDENCIES:
+        module = __import__(name)
+        (deps / name).symlink_to(Path(module.__file__).parent)  # pure-Python parts run on 3.12
+    return str(PYTHON312), os.pathsep.join([str(REPO), str(deps)])
+
+
+def run(
+    project: Path,
+    args: List[str],
+    *,
+    python: str = sys.executable,
+    cwd: Optional[Path] = None,
+    env: Optional[Dict[str, str]] = None,
+    relative: bool = False,
+) -> Tuple[int, str, str]:
+    cwd = cwd or REPO
+    target = os.path.relpath(project, cwd) if relative else str(project)
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    full.update({"PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0"})
+    full.update(env or {})
+    if python != sys.executable:
+        full.pop("CHEF_TOML_READER", None)
+    done = subprocess.run(
+        [python, "-m", "chef", "prepare", "--stdout", "--project-dir", target, *args],
+        cwd=cwd, env=full, capture_output=True, text=True, encoding="utf-8", check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def _same(reference: Tuple[int, str, str], other: Tuple[int, str, str], what: str) -> None:
+    assert other[0] == reference[0], f"{what}: exit {other[0]} != {reference[0]}: {other[2]}"
+    if reference[0] == 0:
+        assert other[1] == reference[1], f"{what}: the recipe differs"
+    else:  # the same error, wherever it was produced (paths in it are relative)
+        assert other[2].splitlines()[-1:] == reference[2].splitlines()[-1:], what
+
+
+def _relocated(project: Path, tmp: Path) -> Path:
+    """The project at another absolute path (with spaces and non-ASCII), same relative layout."""
+    target = tmp / "another place ü" / "x" / project.name
+    shutil.copytree(project, target, symlinks=True)
+    return target
+
+
+def test_recipes_are_identical_across_machines(
+    projects: Dict[str, Tuple[Path, List[str]]],
+    python312: Optional[Tuple[str, str]],
+    tmp_path: Path,
+) -> None:
+    if python312 is None:
+        pytest.skip(f"{PYTHON312} is not installed: the 3.11/3.12 comparison needs it")
+    failures: List[str] = []
+    recipes = 0
+    for name, (project, args) in sorted(projects.items()):
+        reference = run(project, args)
+        variants: List[Tuple[str, Tuple[int, str, str]]] = []
+        python, path = python312
+        variants.append(("Python 3.12", run(project, args, python=python,
+                                             env={"PYTHONPATH": path})))
+        variants.append(("Python 3.12, tomllib", run(project, args, python=python, env={
+            "PYTHONPATH": path, "CHEF_TOML_READER": "tomllib"})))
+        moved = _relocated(project, tmp_path / name.replace(" ", "-"))
+        variants.append(("another path, relative --project-dir", run(
+            moved, args, cwd=moved.parent.parent, relative=True)))
+        variants.append(("from inside the project, --project-dir .", run(
+            moved, args, cwd=moved, relative=True)))
+        variants.append(("locale tr_TR, hash seed 1, TZ, user", run(project, args, env={
+            "LC_ALL": "tr_TR.UTF-8", "LANG": "tr_TR.UTF-8", "PYTHONHASHSEED": "1",
+            "TZ": "Asia/Kathmandu", "USER": "someone-else", "HOME": str(tmp_path)})))
+        variants.append(("C locale, random hash seed", run(project, args, env={
+            "LC_ALL": "C", "PYTHONHASHSEED": "random", "PYTHONIOENCODING": ""})))
+        for what, result in variants:
+            try:
+                _same(reference, result, f"{name}: {what}")
+            except AssertionError as exc:
+                failures.append(str(exc).splitlines()[0])
+        if reference[0] == 0:
+            assert str(project) not in reference[1] and str(moved) not in reference[1]
+            recipes += 1
+    assert not failures, "\n".join(failures)
+    assert recipes >= len(projects) - 2, "most projects must prepare (not only fail alike)"
+
+
+# ---------------------------------------------------------------- listing order
+
+
+@contextlib.contextmanager
+def reversed_listings() -> Iterator[None]:
+    """Every way chef could list a directory returns entries in reverse order."""
+    real_listdir, real_scandir, real_glob = os.listdir, os.scandir, glob.glob
+    real_iglob, real_iterdir = glob.iglob, Path.iterdir
+
+    def listdir(path: Any = ".") -> List[str]:
+        return sorted(real_listdir(path), reverse=True)
+
+    class Scandir:
+        def __init__(self, path: Any = ".") -> None:
+            with real_scandir(path) as entries:
+                self.entries = sorted(entries, key=lambda e: e.name, reverse=True)
+
+        def __iter__(self) -> Iterator[Any]:
+            return iter(self.entries)
+
+        def __enter__(self) -> Scandir:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    def glob_(*a: Any, **k: Any) -> List[str]:
+        return sorted(real_glob(*a, **k), reverse=True)
+
+    def iglob(*a: Any, **k: Any) -> Iterator[str]:
+        return iter(sorted(real_iglob(*a, **k), reverse=True))
+
+    def iterdir(self: Path) -> Iterator[Path]:
+        return iter(sorted(real_iterdir(self), reverse=True))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "listdir", listdir)
+        patch.setattr(os, "scandir", Scandir)
+        patch.setattr(glob, "glob", glob_)
+        patch.setattr(glob, "iglob", iglob)
+        patch.setattr(Path, "iterdir", iterdir)
+        yield
+
+
+def _in_process(project: Path, args: List[str]) -> str:
+    from chef.select import Selection
+
+    requirements: List[str] = []
+    selection: Dict[str, object] = {}
+    frozen = "--frozen" in args
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-r":
+            requirements.append(args[i + 1])
+            i += 1
+        elif arg == "--group":
+            selection.setdefault("groups", ())
+            selection["groups"] = (*selection["groups"], args[i + 1])  # type: ignore[misc]
+            i += 1
+        elif arg in ("--all-groups", "--all-extras"):
+            selection[arg[2:].replace("-", "_")] = True
+        i += 1
+    try:
+        return prepare(project, requirements=requirements, frozen=frozen,
+                       selection=Selection(**selection)).text  # type: ignore[arg-type]
+    except Exception as exc:  # the same error either way is fine; compare its text
+        return f"error: {exc}"
+
+
+def test_listing_order_does_not_matter(projects: Dict[str, Tuple[Path, List[str]]]) -> None:
+    from chef import toml
+
+    expected = {}
+    for name, (project, args) in sorted(projects.items()):
+        toml._CACHE.clear()
+        expected[name] = _in_process(project, args)
+    with reversed_listings():
+        assert os.listdir(REPO) == sorted(os.listdir(REPO), reverse=True)  # patched
+        for name, (project, args) in sorted(projects.items()):
+            toml._CACHE.clear()
+            assert _in_process(project, args) == expected[name], name
