@@ -162,16 +162,20 @@ def write_atomic(path: Path, text: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
-        raise ChefError(f"cannot write: {exc.strerror or exc}", path=path) from None
+        raise RecipeError(f"cannot write the recipe: {exc.strerror or exc}", path=path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # e.g. the recipe path is a directory, or the disk is full
+            raise RecipeError(
+                f"cannot write the recipe: {exc.strerror or exc}", path=path
+            ) from None
         raise
 
 
