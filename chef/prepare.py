@@ -45,7 +45,7 @@ def prepare(
     elif not requirements:
         from chef.stale import ensure_fresh
 
-        verdict = ensure_fresh(root / subdir, project.manager)
+        verdict = ensure_fresh(root / subdir, project.manager, where=subdir)
         if verdict is not None:
             notes.extend(verdict.notes())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))

@@ -129,20 +129,29 @@ class Verdict:
         return out
 
 
-def check(root: Path, manager: str, files: Optional[Files] = None) -> Optional[Verdict]:
-    """The verdict for the lock `manager` reads in `root`, or None when it reads no lock."""
+def check(
+    root: Path, manager: str, files: Optional[Files] = None, where: str = "."
+) -> Optional[Verdict]:
+    """The verdict for the lock `manager` reads in `root`, or None when it reads no lock.
+    `where`: the project's directory as the user names it (a subdirectory of the build context),
+    for messages."""
     checker = _CHECKS.get(manager)
     if checker is None:
         return None
     files = files or Files(root)
     if not files.exists(LOCK_FILE[manager]) or not files.exists(MANIFEST[manager]):
         return None
-    return checker(files)
+    verdict = checker(files)
+    if where not in (".", ""):
+        verdict.lock = f"{where.rstrip('/')}/{verdict.lock}"
+    return verdict
 
 
-def ensure_fresh(root: Path, manager: str, files: Optional[Files] = None) -> Optional[Verdict]:
+def ensure_fresh(
+    root: Path, manager: str, files: Optional[Files] = None, where: str = "."
+) -> Optional[Verdict]:
     """`check`, raising StaleLockError for a stale lock."""
-    verdict = check(root, manager, files)
+    verdict = check(root, manager, files, where)
     if verdict is not None and not verdict.fresh:
         raise verdict.error()
     return verdict
