@@ -73,8 +73,8 @@ def test_write_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch) ->
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", boom)
-    with pytest.raises(OSError):
-        write_atomic(target, "new\n")
+    with pytest.raises(RecipeError, match="cannot write the recipe: disk full"):
+        write_atomic(target, "new\n")  # one line, exit 4: not a traceback
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
 
