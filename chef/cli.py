@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 import click
 
 from chef import __version__
-from chef.errors import EXIT_DIFFERENT, ChefError
+from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, ChefError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +37,16 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("chef: interrupted", err=True)
             sys.exit(130)
+        except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise
+        except Exception:
+            # A bug, not bad input: keep the traceback for the report, but never exit 1, which
+            # `chef check`/`diff` use for "recipes differ".
+            import traceback
+
+            traceback.print_exc()
+            click.echo("chef: internal error (a bug in chef; please report it)", err=True)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 

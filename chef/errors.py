@@ -18,6 +18,7 @@ EXIT_RECIPE = 4  # recipe.json is unreadable, invalid or of an unknown format
 EXIT_STALE = 5  # a lock no longer matches its manifest
 EXIT_ENVIRONMENT = 6  # interpreter/installer missing, target does not satisfy requires-python
 EXIT_INSTALL = 7  # the installer or a build backend failed
+EXIT_INTERNAL = 70  # a bug in chef (BSD EX_SOFTWARE): never mistaken for "recipes differ"
 
 MAX_MESSAGE = 1000  # characters of a message before the middle is elided
 

@@ -142,3 +142,17 @@ def test_unknown_extra_or_group(tmp_path: Path, flag: str) -> None:
     done = chef("prepare", "--project-dir", str(tmp_path), flag, "nope", "--stdout")
     assert done.returncode == errors.EXIT_INPUT
     assert "available" in one_line_error(done)
+
+
+def test_a_bug_exits_70_not_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A crash must never look like `chef check`'s "recipe out of date" (exit 1)."""
+    from click.testing import CliRunner
+
+    from chef.cli import main
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("chef.prepare.prepare", boom)
+    result = CliRunner().invoke(main, ["prepare", "--project-dir", str(tmp_path), "--stdout"])
+    assert result.exit_code == errors.EXIT_INTERNAL
