@@ -278,8 +278,10 @@ def default_index_url() -> str:
     """The index the managers use by default (pip's own constant: PyPI), or CHEF_TEST_INDEX_URL."""
     if os.environ.get("CHEF_TEST_INDEX_URL"):
         return os.environ["CHEF_TEST_INDEX_URL"]
-    from pip._internal.models.index import PyPI
-
+    try:
+        from pip._internal.models.index import PyPI
+    except ImportError as exc:  # pip moved it: say what to do instead
+        raise CommandError("set CHEF_TEST_INDEX_URL to the package index's simple URL") from exc
     return str(PyPI.simple_url)
 
 

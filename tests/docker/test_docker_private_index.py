@@ -55,8 +55,10 @@ def _leaks(text_or_bytes: object, needles: List[bytes]) -> List[bytes]:
     return [n for n in needles if n in data]
 
 
+@pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_private_index_credentials_come_from_a_secret_and_stay_out_of_the_image(
-        docker: Docker, chef_base: str, tmp_path: Path) -> None:
+        docker: Docker, chef_base: str, tmp_path: Path, installer: str) -> None:
+    """Both installers read the netrc secret (uv, and pip through requests)."""
     user, password = "u" + secrets.token_hex(8), "p" + secrets.token_hex(12)
     needles = [user.encode(), password.encode()]
     wheels = tmp_path / "wheels"
@@ -74,8 +76,8 @@ def test_private_index_credentials_come_from_a_secret_and_stay_out_of_the_image(
         netrc = tmp_path / "netrc"
         netrc.write_text(f"machine 127.0.0.1\nlogin {user}\npassword {password}\n")
         netrc.chmod(0o600)
-        args = {"PYTHON_IMAGE": chef_base}
-        tag = "chef-test-private:latest"
+        args = {"PYTHON_IMAGE": chef_base, "CHEF_INSTALLER": installer}
+        tag = f"chef-test-private-{installer}:latest"
 
         # Without the secret the index refuses chef cook: the credentials come from the secret.
         denied = docker.build(project, tag + "-denied", build_args=args, check=False)
@@ -83,9 +85,9 @@ def test_private_index_credentials_come_from_a_secret_and_stay_out_of_the_image(
 
         build = docker.build(project, tag, build_args=args, secrets={"netrc": netrc})
         assert not build.cached("chef cook")
-        builder = docker.build(project, "chef-test-private-builder:latest", build_args=args,
+        builder = docker.build(project, tag + "-builder", build_args=args,
                                secrets={"netrc": netrc}, target="builder")
-        planner = docker.build(project, "chef-test-private-planner:latest", build_args=args,
+        planner = docker.build(project, tag + "-planner", build_args=args,
                                target="planner")
     assert server.requests, "the private index was never asked"
     assert docker.run(tag, "python", "app.py").strip() == "private ok"
