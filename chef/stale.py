@@ -28,6 +28,7 @@ process, so the reader's parse is reused here for free).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
@@ -543,6 +544,26 @@ class _Lowering:
         return [r for item in items for r in self.lower(item, key, extra)]
 
 
+_PY_VERSION_ATOM = re.compile(r'python_version (<=|>=|==|!=|<|>) "([0-9]+)\.([0-9]+)"')
+
+
+def _uv_atom(match: re.Match[str]) -> str:
+    op, major, minor = match.group(1), match.group(2), int(match.group(3))
+    if op in ("<", ">="):
+        return f'python_full_version {op} "{major}.{minor}"'
+    if op in ("==", "!="):
+        return f'python_full_version {op} "{major}.{minor}.*"'
+    # <= X.Y is < X.(Y+1); > X.Y is >= X.(Y+1) (on the final releases the check samples)
+    return f'python_full_version {"<" if op == "<=" else ">="} "{major}.{minor + 1}"'
+
+
+def _uv_spelling(marker: Optional[str]) -> Optional[str]:
+    """A normalized marker with `python_version OP "X.Y"` written as uv writes it in a lock
+    (`python_full_version ...`): the same condition, so equal spellings need no evaluation and
+    no packaging.markers import; anything else is compared by meaning below."""
+    return None if marker is None else _PY_VERSION_ATOM.sub(_uv_atom, marker)
+
+
 def _compare_reqs(
     expected: List[_UvReq], actual: List[_UvReq], requires_python: Optional[SpecifierSet]
 ) -> Tuple[List[str], List[str]]:
@@ -568,7 +589,7 @@ def _compare_reqs(
 
     for key in sorted(groups, key=repr):
         want, have = groups[key]
-        if want == have:
+        if want == have or {_uv_spelling(m) for m in want} == {_uv_spelling(m) for m in have}:
             continue
         want_only, have_only = want - have, have - want
         markers = [marker_of(m) for m in want_only | have_only]

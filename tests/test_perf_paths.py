@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -21,3 +22,21 @@ def test_requirement_line_split_is_shlex(line: str) -> None:
     except ValueError:
         return  # unbalanced quotes: the slow path reports it
     assert _split(line, "requirements.txt", 1) == expected
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "==", "!="])
+def test_uv_spelling_of_python_version_is_the_same_condition(op: str) -> None:
+    """The freshness check skips evaluating markers whose uv spelling is equal: the rewrite must
+    hold on every release the check samples."""
+    from packaging.markers import Marker
+
+    from chef.stale import _uv_spelling
+
+    for minor in range(6, 15):
+        marker = f'python_version {op} "3.{minor}"'
+        spelled = _uv_spelling(marker)
+        assert spelled is not None and spelled.startswith("python_full_version")
+        for other in range(4, 17):
+            for micro in (0, 1, 12):
+                env = {"python_version": f"3.{other}", "python_full_version": f"3.{other}.{micro}"}
+                assert Marker(marker).evaluate(env) == Marker(spelled).evaluate(env), (marker, env)
