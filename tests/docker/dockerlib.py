@@ -112,6 +112,11 @@ class Docker:
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1"}
         self.tags: List[str] = []
         self.images: List[str] = []
+        # Tags are per session: concurrent test sessions on one engine never share an image.
+        self.session = uuid.uuid4().hex[:10]
+
+    def tag(self, name: str) -> str:
+        return f"chef-test-{name}:{self.session}"
 
     @classmethod
     def find(cls) -> Tuple[Optional[Docker], str]:
@@ -293,11 +298,17 @@ def tools_venv() -> Path:
     stamp = venv / "chef-tools.txt"
     if stamp.exists() and stamp.read_text() == spec:
         return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    run([sys.executable, "-m", "venv", str(venv)])
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-         "--disable-pip-version-check", *TOOLS])
-    stamp.write_text(spec)
+    import fcntl
+
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / "tools.lock", "w") as lock:  # concurrent sessions: one installs
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == spec):
+            shutil.rmtree(venv, ignore_errors=True)
+            run([sys.executable, "-m", "venv", str(venv)])
+            run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                 "--disable-pip-version-check", *TOOLS])
+            stamp.write_text(spec)
     return venv
 
 

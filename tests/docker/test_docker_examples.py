@@ -41,7 +41,7 @@ class App:
 
     @property
     def tag(self) -> str:
-        return f"chef-test-{self.example.name}:latest"
+        return self.docker.tag(self.example.name)
 
     def build(self) -> Build:
         args = {"PYTHON_IMAGE": self.base, **self.example.build_args}

@@ -77,17 +77,17 @@ def test_private_index_credentials_come_from_a_secret_and_stay_out_of_the_image(
         netrc.write_text(f"machine 127.0.0.1\nlogin {user}\npassword {password}\n")
         netrc.chmod(0o600)
         args = {"PYTHON_IMAGE": chef_base, "CHEF_INSTALLER": installer}
-        tag = f"chef-test-private-{installer}:latest"
+        tag = docker.tag(f"private-{installer}")
 
         # Without the secret the index refuses chef cook: the credentials come from the secret.
-        denied = docker.build(project, tag + "-denied", build_args=args, check=False)
+        denied = docker.build(project, docker.tag(f"private-{installer}-denied"), build_args=args, check=False)
         assert not denied.ok and denied.step("chef cook").error, denied.log[-3000:]
 
         build = docker.build(project, tag, build_args=args, secrets={"netrc": netrc})
         assert not build.cached("chef cook")
-        builder = docker.build(project, tag + "-builder", build_args=args,
+        builder = docker.build(project, docker.tag(f"private-{installer}-builder"), build_args=args,
                                secrets={"netrc": netrc}, target="builder")
-        planner = docker.build(project, tag + "-planner", build_args=args,
+        planner = docker.build(project, docker.tag(f"private-{installer}-planner"), build_args=args,
                                target="planner")
     assert server.requests, "the private index was never asked"
     assert docker.run(tag, "python", "app.py").strip() == "private ok"

@@ -23,13 +23,13 @@ def test_each_service_gets_only_its_own_dependencies(
     worker = Project(WORKER, api.root)  # the same checkout, another service
 
     def build(service: Project) -> dockerlib.Build:
-        return docker.build(service.root, f"chef-test-ws-{service.example.package}:latest",
+        return docker.build(service.root, docker.tag(f"ws-{service.example.package}"),
                             build_args={"PYTHON_IMAGE": chef_base, **service.example.build_args})
 
     build(api)
     build(worker)
     for service in (api, worker):
-        tag = f"chef-test-ws-{service.example.package}:latest"
+        tag = docker.tag(f"ws-{service.example.package}")
         assert f"hello from the {service.example.package} service" in docker.run(
             tag, "python", "-m", service.example.module)
         installed = docker.installed(tag)
@@ -37,9 +37,9 @@ def test_each_service_gets_only_its_own_dependencies(
         assert local <= set(installed)
         third_party = {k: v for k, v in installed.items() if k not in local}
         assert third_party == service.export(docker.marker_env(tag))
-    assert "click" in docker.installed("chef-test-ws-api:latest")
-    assert "click" not in docker.installed("chef-test-ws-worker:latest")
-    assert "attrs" not in docker.installed("chef-test-ws-api:latest")
+    assert "click" in docker.installed(docker.tag("ws-api"))
+    assert "click" not in docker.installed(docker.tag("ws-worker"))
+    assert "attrs" not in docker.installed(docker.tag("ws-api"))
 
     # A dependency of the worker only: uv.lock changes, the api's recipe does not.
     api.add_dependency("tabulate==0.9.0", package="worker")
@@ -47,5 +47,5 @@ def test_each_service_gets_only_its_own_dependencies(
     assert again.cached("chef cook"), "the api's dependency layer was rebuilt"
     rebuilt = build(worker)
     assert not rebuilt.cached("chef cook")
-    assert "tabulate" in docker.installed("chef-test-ws-worker:latest")
-    assert "tabulate" not in docker.installed("chef-test-ws-api:latest")
+    assert "tabulate" in docker.installed(docker.tag("ws-worker"))
+    assert "tabulate" not in docker.installed(docker.tag("ws-api"))
