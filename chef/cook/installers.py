@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from chef.cook.plan import Batch, IndexOptions
 from chef.errors import EnvironmentError_, InstallError
@@ -32,6 +32,10 @@ def find_uv() -> Optional[str]:
 
 class Backend:
     name = "base"
+
+    def environment(self, environ: Mapping[str, str]) -> Optional[Dict[str, str]]:
+        """The installer's environment, when it must differ from chef's (None: inherit)."""
+        return None
 
     def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
         raise NotImplementedError
@@ -76,11 +80,30 @@ def _index_args(options: IndexOptions, uv: bool) -> List[str]:
     return args
 
 
+# pip's settings that a base image carries (PIP_INDEX_URL & co.) and uv's names for them: a base
+# image configured for pip keeps working when cook picks uv. uv's own variables win when set.
+_PIP_TO_UV = (  # pip's variable, uv's variable to set, uv's variables that win, separator
+    ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", ("UV_DEFAULT_INDEX", "UV_INDEX_URL"), " "),
+    ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", ("UV_INDEX", "UV_EXTRA_INDEX_URL"), " "),
+    ("PIP_FIND_LINKS", "UV_FIND_LINKS", ("UV_FIND_LINKS",), ","),
+)
+
+
 class UvBackend(Backend):
     name = "uv"
 
     def __init__(self, uv: str) -> None:
         self.uv = uv
+
+    def environment(self, environ: Mapping[str, str]) -> Optional[Dict[str, str]]:
+        mapped: Dict[str, str] = {}
+        for pip_name, uv_name, uv_names, separator in _PIP_TO_UV:
+            value = environ.get(pip_name, "").strip()
+            if value and not any(environ.get(n) for n in uv_names):
+                mapped[uv_name] = separator.join(value.split())
+        if environ.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on"):
+            mapped.setdefault("UV_NO_INDEX", "1")
+        return {**environ, **mapped} if mapped else None
 
     def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
         argv = [self.uv, "pip", "install", "--python", python, "-r", str(files.requirements)]

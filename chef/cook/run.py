@@ -163,7 +163,8 @@ def cook(
             echo(line)
         return install_plan
     with installers.temp_dir() as private:
-        env = credentials.installer_env(creds, Path(private))
+        base = backend.environment(os.environ)
+        env = credentials.installer_env(creds, Path(private), base) or base
         for batch in install_plan.batches:
             run_batch(backend, target.python, batch, quiet, env)
         if install_plan.build_batch is not None:
