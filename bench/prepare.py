@@ -231,6 +231,30 @@ def _kb(path: Path) -> str:
     return f"{path.stat().st_size / 1024:.0f}"
 
 
+def startup_table(workdir: Path, env: Dict[str, str], runs: int, uv: Optional[str]) -> str:
+    """`chef --help`, and prepare on a small hand-shaped uv project (17 locked packages, markers
+    spelled differently in pyproject.toml and uv.lock, as in most projects)."""
+    small = synth.write_small_uv_project(workdir / "small-app")
+    recipe = workdir / "small-app.recipe.json"
+    commands = [
+        Command("help", chef_argv() + ["--help"], env=env),
+        Command("chef", chef_argv() + ["prepare", "--project-dir", str(small), "--recipe-path",
+                                       str(recipe)], env=env),
+    ]
+    if uv:
+        commands.append(Command("uv", [uv, "export", "--frozen", "--no-emit-project",
+                                       "--offline", "--quiet"], cwd=small, env=env))
+    results = measure(commands, runs)
+    rows = []
+    for name, what in (("help", "chef --help"), ("chef", "chef prepare, small uv project"),
+                       ("uv", "uv export, same project")):
+        if name in results:
+            r = results[name]
+            rows.append([what, fmt_ms(r), f"{r.cpu_ms:.0f}" if r.ok else "—",
+                         f"{r.peak_mib:.0f}" if r.ok else "—", r.failure or ""])
+    return table(["command", "wall ms", "cpu ms", "peak MiB", "note"], rows)
+
+
 def results_table(rows: List[Row]) -> str:
     body = []
     for row in rows:
@@ -351,6 +375,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "whole processes, the commands in turn; ± is half the interquartile range.", ""]
         print("\n".join(out), flush=True)
 
+        startup = startup_table(workdir, env, args.runs, uv)
+        print(startup, flush=True)
+
         cases: List[Case] = []
         if not args.no_corpus and args.corpus.is_dir():
             cases += corpus_cases(args.corpus)
@@ -366,7 +393,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         corpus_rows = [r for r in rows if not r.case.label.startswith("synthetic")]
         synthetic_rows = [r for r in rows if r.case.label.startswith("synthetic")]
-        sections = []
+        sections = ["### Start-up: `chef --help` and a small project", "", startup, ""]
         if corpus_rows:
             sections += ["### Corpus locks", "", results_table(corpus_rows), ""]
         sections += ["### Synthetic locks", "", results_table(synthetic_rows), ""]

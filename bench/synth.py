@@ -364,3 +364,99 @@ def write_poetry_project(directory: Path, count: int, content_hash: str = "0" * 
     (directory / "pyproject.toml").write_text(poetry_pyproject(g), encoding="utf-8")
     (directory / "poetry.lock").write_text(poetry_lock(g, content_hash), encoding="utf-8")
     return directory
+
+
+# ---------------------------------------------------------------- a small, hand-shaped project
+
+# name -> (version, dependencies as (name, uv marker or None)); "app" is the project itself.
+SMALL = {
+    "app": ("0.1.0", [("requests", None), ("rich", None), ("tomli", "python_full_version < '3.11'"),
+                      ("colorama", "sys_platform == 'win32'")]),
+    "requests": ("2.32.4", [("certifi", None), ("charset-normalizer", None), ("idna", None),
+                            ("urllib3", None)]),
+    "certifi": ("2025.6.15", []),
+    "charset-normalizer": ("3.4.2", []),
+    "idna": ("3.10", []),
+    "urllib3": ("2.5.0", []),
+    "rich": ("14.0.0", [("markdown-it-py", None), ("pygments", None),
+                        ("typing-extensions", "python_full_version < '3.11'")]),
+    "markdown-it-py": ("3.0.0", [("mdurl", None)]),
+    "mdurl": ("0.1.2", []),
+    "pygments": ("2.19.2", []),
+    "typing-extensions": ("4.14.0", []),
+    "tomli": ("2.2.1", []),
+    "colorama": ("0.4.6", []),
+    "pytest": ("8.4.1", [("colorama", "sys_platform == 'win32'"),
+                         ("exceptiongroup", "python_full_version < '3.11'"), ("iniconfig", None),
+                         ("packaging", None), ("pluggy", None),
+                         ("tomli", "python_full_version < '3.11'")]),
+    "exceptiongroup": ("1.3.0", [("typing-extensions", "python_full_version < '3.13'")]),
+    "iniconfig": ("2.1.0", []),
+    "packaging": ("25.0", []),
+    "pluggy": ("1.6.0", []),
+}
+SMALL_PYPROJECT = """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = [
+    "requests>=2.31",
+    "rich>=13",
+    'tomli>=2; python_version < "3.11"',
+    'colorama; sys_platform == "win32"',
+]
+
+[dependency-groups]
+dev = ["pytest>=8"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[tool.ruff]
+line-length = 100
+"""
+
+
+def small_uv_lock() -> str:
+    """uv.lock of SMALL_PYPROJECT, spelled as uv spells it (python_full_version, single quotes),
+    so the freshness check compares markers by meaning, as it does for most real projects."""
+    out = ["version = 1", "revision = 3", 'requires-python = ">=3.9"', ""]
+    specs = {"requests": ">=2.31", "rich": ">=13", "tomli": ">=2"}
+    for name in sorted(SMALL):
+        version, deps = SMALL[name]
+        out += ["[[package]]", f'name = "{name}"', f'version = "{version}"']
+        out.append('source = { editable = "." }' if name == "app" else
+                   f'source = {{ registry = "{INDEX}" }}')
+        if deps:
+            out.append("dependencies = [")
+            for dep, marker in sorted(deps):
+                out.append(f'    {{ name = "{dep}"' + (f', marker = "{marker}"' if marker else "")
+                           + " },")
+            out.append("]")
+        if name == "app":
+            out += ["", "[package.dev-dependencies]", 'dev = [', '    { name = "pytest" },', "]",
+                    "", "[package.metadata]", "requires-dist = ["]
+            for dep, marker in sorted(deps):
+                fields = [f'name = "{dep}"'] + ([f'marker = "{marker}"'] if marker else [])
+                fields += [f'specifier = "{specs[dep]}"'] if dep in specs else []
+                out.append("    { " + ", ".join(fields) + " },")
+            out += ["]", "", "[package.metadata.requires-dev]",
+                    'dev = [{ name = "pytest", specifier = ">=8" }]', ""]
+            continue
+        dist = name.replace("-", "_")
+        digest = _hash(name, version, "sdist")
+        out.append(f'sdist = {{ url = "{FILES}/{digest[:2]}/{dist}-{version}.tar.gz", '
+                   f'hash = "sha256:{digest}", size = {int(digest[:5], 16)} }}')
+        digest = _hash(name, version, "py3-none-any")
+        out += ["wheels = [", f'    {{ url = "{FILES}/{digest[:2]}/{dist}-{version}-py3-none-any'
+                f'.whl", hash = "sha256:{digest}", size = {int(digest[:5], 16)} }},', "]", ""]
+    return "\n".join(out)
+
+
+def write_small_uv_project(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pyproject.toml").write_text(SMALL_PYPROJECT, encoding="utf-8")
+    (directory / "uv.lock").write_text(small_uv_lock(), encoding="utf-8")
+    return directory
