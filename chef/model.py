@@ -117,10 +117,6 @@ class Dep:
 
 def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[int] = None) -> Dep:
     """Parse a PEP 508 requirement with `packaging` into a normalized Dep."""
-    fast = pep508.fast_requirement(text)
-    if fast is not None:
-        name, extras, specifier, marker = fast
-        return Dep(name=name, specifier=specifier, extras=extras, marker=marker)
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:

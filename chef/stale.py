@@ -49,7 +49,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from chef.errors import ChefError, InputError, StaleLockError
-from chef.pep508 import canonical_name, fast_marker, fast_requirement, fast_specifier
+from chef.pep508 import canonical_name, normalize_marker, normalize_specifier
 from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -186,10 +186,6 @@ def _requirement_names(items: Iterable[Any]) -> Set[str]:
     names: Set[str] = set()
     for item in items:
         if isinstance(item, str) and not item.lstrip().startswith("-"):
-            fast = fast_requirement(item)
-            if fast is not None:
-                names.add(fast[0])
-                continue
             from packaging.requirements import InvalidRequirement, Requirement
 
             try:
@@ -384,11 +380,8 @@ class _UvReq:
 
 
 def _norm_spec(text: str, where: str) -> str:
-    fast = fast_specifier(text)
-    if fast is not None:
-        return fast
     try:
-        return str(SpecifierSet(text))
+        return normalize_specifier(text)
     except InvalidSpecifier:
         raise InputError(f"invalid specifier {text!r}", path=where) from None
 
@@ -396,13 +389,10 @@ def _norm_spec(text: str, where: str) -> str:
 def _norm_marker(text: Optional[str], where: str) -> Optional[str]:
     if text is None or not str(text).strip():
         return None
-    fast = fast_marker(str(text))
-    if fast is not None:
-        return fast
-    from packaging.markers import InvalidMarker, Marker
+    from packaging.markers import InvalidMarker
 
     try:
-        return str(Marker(str(text)))
+        return normalize_marker(str(text))
     except InvalidMarker:
         raise InputError(f"invalid marker {text!r}", path=where) from None
 
@@ -486,24 +476,19 @@ class _Lowering:
                 return []
             raise InputError(f"{key} must hold strings, not {type(text).__name__}",
                              path=self.display)
-        fast = fast_requirement(text)
-        if fast is not None:  # already normalized as packaging would
-            name, extras, specifier, marker = fast
-            url: Optional[str] = None
-        else:
-            from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.requirements import InvalidRequirement, Requirement
 
-            try:
-                req = Requirement(text)
-            except InvalidRequirement as exc:
-                raise InputError(
-                    f"invalid requirement {text!r} in {key}: {exc}".replace("\n", " "),
-                    path=self.display,
-                ) from None
-            name = _canon(req.name)
-            extras = tuple(sorted(_canon(e) for e in req.extras))
-            marker = str(req.marker) if req.marker else None
-            specifier, url = str(req.specifier), req.url
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise InputError(
+                f"invalid requirement {text!r} in {key}: {exc}".replace("\n", " "),
+                path=self.display,
+            ) from None
+        name = _canon(req.name)
+        extras = tuple(sorted(_canon(e) for e in req.extras))
+        marker: Optional[str] = str(req.marker) if req.marker else None
+        specifier, url = str(req.specifier), req.url
         if extra is not None:
             marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
         options: List[Tuple[Tuple[str, ...], Optional[str]]] = []

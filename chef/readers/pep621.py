@@ -11,9 +11,9 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
+from chef import pep508
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical, norm_marker, parse_requirement
-from chef.pep508 import fast_specifier
 from chef.toml import load_toml
 
 # What pip and build use when a project has no [build-system] (PEP 518).
@@ -84,13 +84,10 @@ def normalize_specifier(value: Any, display: str, key: str) -> Optional[str]:
     if value is None:
         return None
     text = expect(value, str, display, key)
-    fast = fast_specifier(text)
-    if fast is not None:
-        return fast
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier
 
     try:
-        return str(SpecifierSet(text))
+        return pep508.normalize_specifier(text)
     except InvalidSpecifier:
         raise InputError(
             f"{key} is not a valid version specifier: {text!r}", path=display
