@@ -24,66 +24,67 @@ class Reader:
     module: str
     marker_files: Tuple[str, ...]  # any of these present means the reader may apply
     description: str
-    example: str
+    example: str  # a `chef prepare` command line, shown in the README's table
 
 
 READERS: Tuple[Reader, ...] = (
-    Reader("uv", "chef.readers.uv_lock", ("uv.lock",), "uv.lock + pyproject.toml", "uv.lock"),
+    Reader("uv", "chef.readers.uv_lock", ("uv.lock",), "uv.lock + pyproject.toml",
+           "chef prepare --group dev --package api"),
     Reader(
         "poetry",
         "chef.readers.poetry",
         ("poetry.lock",),
         "poetry.lock 1.1/2.0/2.1 + [tool.poetry] or PEP 621 (groups, extras, sources)",
-        "poetry.lock",
+        "chef prepare --group docs --extra postgres",
     ),
     Reader(
         "pdm",
         "chef.readers.pdm",
         ("pdm.lock",),
         "pdm.lock 4.x + PEP 621, [tool.pdm] sources and dev-dependencies",
-        "pdm.lock",
+        "chef prepare --group test",
     ),
     Reader(
         "pipenv",
         "chef.readers.pipenv",
         ("Pipfile.lock",),
         "Pipfile.lock (categories, indexes); Pipfile alone with --manager pipenv",
-        "Pipfile.lock",
+        "chef prepare --group dev-packages",
     ),
     Reader(
         "pylock",
         "chef.readers.pylock",
         ("pylock.toml", "pylock.<name>.toml"),
         "PEP 751 lock (markers on extras/dependency groups, index/vcs/archive/directory)",
-        "pylock.toml",
+        "chef prepare --extra cli",
     ),
     Reader(
         "poetry-manifest",
         "chef.readers.poetry:read_manifest_project",
         ("pyproject.toml",),
         "[tool.poetry] without a lock (unlocked)",
-        "pyproject.toml",
+        "chef prepare --manager poetry-manifest",
     ),
     Reader(
         "pyproject",
         "chef.readers.pep621",
         ("pyproject.toml",),
         "PEP 621 [project], PEP 735 [dependency-groups], uv workspace (unlocked)",
-        "pyproject.toml",
+        "chef prepare --all-extras",
     ),
     Reader(
         "setuptools",
         "chef.readers.setuptools",
         ("setup.cfg", "setup.py"),
         "setup.cfg install_requires/extras_require/python_requires (setup.py is never run)",
-        "setup.cfg",
+        "chef prepare --extra test",
     ),
     Reader(
         "requirements",
         "chef.readers.requirements",
         ("requirements.txt",),
         "pip requirements files (-r/-c, hashes, indexes)",
-        "requirements.txt",
+        "chef prepare -r requirements/prod.txt",
     ),
 )
 
@@ -198,9 +199,14 @@ def supported_inputs() -> List[Reader]:
 def inputs_table() -> str:
     """The README's "Supported inputs" table, generated from READERS (a test keeps them equal)."""
     order = {name: i for i, name in enumerate(_PRECEDENCE)}
-    rows = ["| precedence | `--manager` | files | what is read |", "|---|---|---|---|"]
+    rows = [
+        "| precedence | `--manager` | files | what is read | example |",
+        "|---|---|---|---|---|",
+    ]
     ranked = sorted(READERS, key=lambda r: order.get(r.name, len(order)))
     for rank, reader in enumerate(ranked, start=1):
         files = ", ".join(f"`{f}`" for f in reader.marker_files)
-        rows.append(f"| {rank} | `{reader.name}` | {files} | {reader.description} |")
+        rows.append(
+            f"| {rank} | `{reader.name}` | {files} | {reader.description} | `{reader.example}` |"
+        )
     return "\n".join(rows) + "\n"

@@ -35,3 +35,15 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     command = _section("<!-- test-command:start -->\n```sh\n", "```")
     assert command.strip() in ci
+
+
+def test_input_examples_are_valid_prepare_command_lines() -> None:
+    import shlex
+
+    from chef.cli import main
+    from chef.detect import READERS
+
+    for reader in READERS:
+        argv = shlex.split(reader.example)
+        assert argv[:2] == ["chef", "prepare"], reader.example
+        main.commands["prepare"].make_context("prepare", argv[2:])  # raises on a bad option
