@@ -25,7 +25,12 @@ def _members(root: Path) -> List[str]:
     from chef.readers.uv_lock import read
 
     project = read(root)
-    return sorted(d.name for d in project.roots)
+    # A virtual workspace root (no [project]) has no name uv would accept for --package.
+    return sorted(
+        d.name
+        for d in project.roots
+        if project.local_packages[d.name].installable or project.local_packages[d.name].path != "."
+    )
 
 
 def _cases() -> List[Tuple[str, str]]:
