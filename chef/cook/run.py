@@ -41,9 +41,15 @@ class TargetSpec:
         """
         if self.venv is not None or self.python is not None:
             return self
+        own = Path(sys.prefix).resolve()
         active = os.environ.get("VIRTUAL_ENV")
-        if active and Path(active).resolve() != Path(sys.prefix).resolve():
+        if active and Path(active).resolve() != own:
             return replace(self, venv=Path(active))
+        if Path(".venv").resolve() == own:
+            raise EnvironmentError_(
+                "the default target ./.venv is chef's own environment",
+                hint="pass --venv PATH or --python PATH for the app's environment",
+            )
         return replace(self, venv=Path(".venv"))
 
 

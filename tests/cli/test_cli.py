@@ -156,3 +156,20 @@ def test_a_bug_exits_70_not_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setattr("chef.prepare.prepare", boom)
     result = CliRunner().invoke(main, ["prepare", "--project-dir", str(tmp_path), "--stdout"])
     assert result.exit_code == errors.EXIT_INTERNAL
+
+
+def test_default_target_is_never_chefs_own_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from chef.cook.run import TargetSpec
+
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert TargetSpec().with_default().venv == Path(".venv")
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # chef's own venv, activated: not a target
+    assert TargetSpec().with_default().venv == Path(".venv")
+    (tmp_path / ".venv").symlink_to(sys.prefix)
+    with pytest.raises(errors.EnvironmentError_, match="chef's own environment"):
+        TargetSpec().with_default()
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "app"))
+    assert TargetSpec().with_default().venv == tmp_path / "app"
