@@ -31,20 +31,37 @@ def find_uv() -> Optional[str]:
 
 
 class Backend:
+    """An installer: the argv for each step. Subclasses say how to start an install into
+    `python` and spell the few options that differ; the rest is shared."""
+
     name = "base"
+    reinstall = "--reinstall"
 
     def environment(self, environ: Mapping[str, str]) -> Optional[Dict[str, str]]:
         """The installer's environment, when it must differ from chef's (None: inherit)."""
         return None
 
-    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
+    def _install(self, python: str) -> List[str]:
         raise NotImplementedError
 
     def create_venv(self, path: Path, python: str) -> List[str]:
         raise NotImplementedError
 
+    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
+        argv = self._install(python) + ["-r", str(files.requirements)]
+        if files.constraints:
+            argv += ["-c", str(files.constraints)]
+        if batch.no_deps:
+            argv.append("--no-deps")
+        if batch.require_hashes:
+            argv.append("--require-hashes")
+        argv += _index_args(batch.options, uv=self.name == "uv")
+        return argv + (["--quiet"] if quiet else [])
+
     def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
-        raise NotImplementedError
+        """The project's own wheels, built locally: no dependencies, no index."""
+        argv = self._install(python) + ["--no-deps", "--no-index", self.reinstall, *paths]
+        return argv + (["--quiet"] if quiet else [])
 
 
 class BatchFiles:
@@ -105,35 +122,11 @@ class UvBackend(Backend):
             mapped.setdefault("UV_NO_INDEX", "1")
         return {**environ, **mapped} if mapped else None
 
-    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
-        argv = [self.uv, "pip", "install", "--python", python, "-r", str(files.requirements)]
-        if files.constraints:
-            argv += ["-c", str(files.constraints)]
-        if batch.no_deps:
-            argv.append("--no-deps")
-        if batch.require_hashes:
-            argv.append("--require-hashes")
-        argv += _index_args(batch.options, uv=True)
-        if quiet:
-            argv.append("--quiet")
-        return argv
+    def _install(self, python: str) -> List[str]:
+        return [self.uv, "pip", "install", "--python", python]
 
     def create_venv(self, path: Path, python: str) -> List[str]:
         return [self.uv, "venv", "--quiet", "--python", python, str(path)]
-
-    def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
-        argv = [
-            self.uv,
-            "pip",
-            "install",
-            "--python",
-            python,
-            "--no-deps",
-            "--no-index",
-            "--reinstall",
-            *paths,
-        ]
-        return argv + (["--quiet"] if quiet else [])
 
 
 class PipBackend(Backend):
@@ -142,35 +135,22 @@ class PipBackend(Backend):
 
     name = "pip"
 
-    def _pip(self, python: str) -> List[str]:
-        return [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
+    reinstall = "--force-reinstall"
 
-    def install(self, python: str, files: BatchFiles, batch: Batch, quiet: bool) -> List[str]:
-        argv = self._pip(python) + ["install", "--no-input", "-r", str(files.requirements)]
-        if files.constraints:
-            argv += ["-c", str(files.constraints)]
-        if batch.no_deps:
-            argv.append("--no-deps")
-        if batch.require_hashes:
-            argv.append("--require-hashes")
-        argv += _index_args(batch.options, uv=False)
-        if quiet:
-            argv.append("--quiet")
-        return argv
+    def _install(self, python: str) -> List[str]:
+        return [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "--disable-pip-version-check",
+            "install",
+            "--no-input",
+        ]
 
     def create_venv(self, path: Path, python: str) -> List[str]:
         return [python, "-m", "venv", "--without-pip", str(path)]
-
-    def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
-        argv = self._pip(python) + [
-            "install",
-            "--no-input",
-            "--no-deps",
-            "--no-index",
-            "--force-reinstall",
-            *paths,
-        ]
-        return argv + (["--quiet"] if quiet else [])
 
 
 def choose(installer: str) -> Backend:
