@@ -142,14 +142,18 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
     )
 
 
+def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
+    return click.option(
+        "--recipe-path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("recipe.json"),
+        show_default=True,
+        help=help,
+    )
+
+
 @main.command()
-@click.option(
-    "--recipe-path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("recipe.json"),
-    show_default=True,
-    help="Where to write the recipe.",
-)
+@_recipe_path("Where to write the recipe.")
 @_project_options
 @click.option(
     "--explain",
@@ -206,13 +210,7 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--recipe-path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("recipe.json"),
-    show_default=True,
-    help="The committed recipe to check.",
-)
+@_recipe_path("The committed recipe to check.")
 @_project_options
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
 @handle_errors
@@ -263,12 +261,7 @@ def _target_options(func: F) -> F:
         show_default=True,
         help="uv when available, else pip.",
     )(func)
-    func = click.option(
-        "--recipe-path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=Path("recipe.json"),
-        show_default=True,
-    )(func)
+    func = _recipe_path()(func)
     return func
 
 

@@ -958,13 +958,17 @@ def _check_poetry(files: Files) -> Verdict:
         own = [str(_table(_table(pyproject.get("tool")).get("poetry")).get("name", "")),
                str(_table(pyproject.get("project")).get("name", ""))]
         missing = _not_locked(_poetry_names(pyproject), _locked_names(lock.get("package")), own)
-        if missing:
-            verdict.reasons.append("pyproject.toml requires " + _short(missing) +
-                                   ", which the lock does not have")
-        else:
-            verdict.reasons.append("pyproject.toml's dependency sections changed since it was "
-                                   "locked (content-hash differs)")
+        verdict.reasons.append(_hash_reason("pyproject.toml", missing, "dependency sections",
+                                            "content-hash"))
     return verdict
+
+
+def _hash_reason(manifest: str, missing: List[str], what: str, field: str) -> str:
+    """Why a content hash differs: the requirements the lock lacks when some are absent from it
+    entirely (the common stale lock), else only that the hashed sections changed."""
+    if missing:
+        return f"{manifest} requires {_short(missing)}, which the lock does not have"
+    return f"{manifest}'s {what} changed since it was locked ({field} differs)"
 
 
 # ================================================================ pdm
@@ -1067,12 +1071,9 @@ def _check_pdm(files: Files) -> Verdict:
             wanted |= _requirement_names(_list(items))
         missing = _not_locked(wanted, _locked_names(lock.get("package")),
                               [str(project.get("name", ""))])
-        if missing:
-            verdict.reasons.append("pyproject.toml requires " + _short(missing) +
-                                   ", which the lock does not have")
-        else:
-            verdict.reasons.append("pyproject.toml's dependencies, sources or resolution settings "
-                                   "changed since it was locked (content_hash differs)")
+        verdict.reasons.append(_hash_reason(
+            "pyproject.toml", missing, "dependencies, sources or resolution settings",
+            "content_hash"))
     return verdict
 
 
