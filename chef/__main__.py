@@ -1,3 +1,3 @@
-from chef.cli import main
+from chef.cli import run
 
-main(prog_name="chef")
+run()

@@ -374,5 +374,36 @@ def install_project(
         echo_err(f"chef: installed {', '.join(names)}")
 
 
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("text"), as the interpreter would show it
+    return 1
+
+
+def run() -> None:
+    """The console script: run `main`, flush, and leave with os._exit.
+
+    Tearing the interpreter down frees every parsed table, model object and module one by one:
+    ~10 ms of a 1500-package prepare, spent after the recipe is already written. Every command
+    has finished its work when main returns (files written and renamed, temporary directories
+    removed, installers waited for), so only the standard streams need flushing. Library callers
+    of `main` are unaffected.
+    """
+    try:
+        main(prog_name="chef")
+        status = 0
+    except SystemExit as exc:
+        status = _exit_status(exc.code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`chef diff | head -1`), a closed stream
+            status = status or 1  # what click itself exits with on a closed pipe
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

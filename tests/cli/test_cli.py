@@ -173,3 +173,57 @@ def test_default_target_is_never_chefs_own_environment(tmp_path: Path, monkeypat
         TargetSpec().with_default()
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "app"))
     assert TargetSpec().with_default().venv == tmp_path / "app"
+
+
+def test_console_script_leaves_through_run() -> None:
+    """`chef` (the console script) and `python -m chef` both go through chef.cli.run, which
+    flushes and exits without tearing the interpreter down (docs/performance.md)."""
+    import importlib.metadata
+
+    scripts = importlib.metadata.entry_points(group="console_scripts")
+    assert [e.value for e in scripts if e.name == "chef"] == ["chef.cli:run"]
+    assert (Path(__file__).parents[2] / "chef" / "__main__.py").read_text().strip().endswith("run()")
+
+
+def test_run_exit_status_of_every_kind_of_exit() -> None:
+    from chef.cli import _exit_status
+
+    assert _exit_status(None) == 0
+    assert _exit_status(0) == 0
+    assert _exit_status(3) == 3
+    assert _exit_status("a message") == 1  # as the interpreter does for sys.exit("text")
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_output_to_a_closed_pipe_is_status_1_not_a_traceback(unbuffered: str) -> None:
+    """Unbuffered, the write fails inside click (which exits 1); buffered, the flush in run
+    fails: the same status either way."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: `chef --help | true` after `true` has gone
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    try:
+        done = subprocess.run([sys.executable, "-m", "chef", "--help"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, check=False, env=env)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
+def test_run_writes_everything_before_it_exits(tmp_path: Path) -> None:
+    """os._exit skips the interpreter's own flush at exit: run must flush stdout itself, also
+    when stdout is a file (block-buffered) and the text is large."""
+    write(tmp_path / "pyproject.toml",
+          '[project]\nname = "p"\nversion = "1"\ndependencies = ['
+          + ", ".join(f'"pkg{i}>=1"' for i in range(3000)) + "]\n")
+    out = tmp_path / "out.json"
+    with out.open("w") as handle:
+        done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout", "--project-dir",
+                               str(tmp_path)], stdout=handle, stderr=subprocess.PIPE, text=True,
+                              check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(out.read_text())["roots"]) == 3000
