@@ -1,9 +1,17 @@
 """Read TOML with the fastest available reader.
 
-Lockfiles reach megabytes and `chef prepare` runs on every build: the compiled `tomli` wheel parses
-about 3x faster than stdlib `tomllib` (bench/prepare.py). Where tomli is missing (no wheel for the
-platform), stdlib `tomllib` (3.11+) is the fallback. `CHEF_TOML_READER=tomllib|tomli` forces one,
-which is how the tests cover both paths.
+Lockfiles reach megabytes and `chef prepare` runs on every build. Measured on a 1.4 MB uv.lock
+(bench/prepare.py): the Rust `toml_rs` wheel parses it in ~9 ms, compiled `tomli` in ~45 ms,
+stdlib `tomllib` in ~130 ms. toml_rs is installed where it has wheels (see pyproject.toml); else
+`tomli` (compiled or pure Python), else stdlib `tomllib`. `CHEF_TOML_READER=toml_rs|tomli|tomllib`
+forces one, which is how the tests cover every path.
+
+Two guards keep the fast path as safe as the fallback. toml_rs recurses on the C stack, and a
+document nested some thousands deep overflows it (a segfault, not an exception): a document with
+many brackets is parsed in a thread whose stack is sized for its worst case. And when toml_rs
+refuses a document, the fallback parses it again, so every platform accepts the same files and
+reports the same error messages. (toml_rs runs as a TOML 1.0 parser: what it accepts, tomli
+accepts too, with the same data; tomli also takes TOML 1.1's additions.)
 """
 
 from __future__ import annotations
@@ -11,27 +19,102 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from chef.errors import InputError
 
+Loads = Callable[[str], Dict[str, Any]]
+Reader = Tuple[str, Loads, Type[Exception]]
 
-def _pick() -> Tuple[str, Callable[[str], Dict[str, Any]], Type[Exception]]:
-    forced = os.environ.get("CHEF_TOML_READER", "")
-    if forced != "tomllib":
+_FORCED = os.environ.get("CHEF_TOML_READER", "")
+
+
+def _toml_rs() -> Optional[Reader]:
+    if _FORCED not in ("", "toml_rs"):
+        return None
+    try:
+        import toml_rs
+    except ImportError:
+        if _FORCED:
+            raise
+        return None
+
+    def loads(text: str) -> Dict[str, Any]:
+        # As TOML 1.0, what toml_rs accepts is a subset of what tomli accepts, with the same data
+        # (tests/test_toml_readers.py); what it refuses goes to tomli (_parse).
+        return toml_rs.loads(text, toml_version="1.0.0")
+
+    return "toml_rs", loads, toml_rs.TOMLDecodeError
+
+
+def _fallback() -> Reader:
+    if _FORCED != "tomllib":
         try:
             import tomli
 
             return "tomli", tomli.loads, tomli.TOMLDecodeError
         except ImportError:
-            if forced == "tomli":
+            if _FORCED == "tomli":
                 raise
     import tomllib  # type: ignore[import-not-found,unused-ignore]
 
     return "tomllib", tomllib.loads, tomllib.TOMLDecodeError
 
 
-READER_NAME, _loads, _DecodeError = _pick()
+_FAST = _toml_rs()
+_SLOW: Optional[Reader] = None if _FAST else _fallback()  # imported when first needed
+READER_NAME = (_FAST or _SLOW or ("",))[0]
+
+
+def _slow_reader() -> Reader:
+    global _SLOW
+    if _SLOW is None:
+        _SLOW = _fallback()
+    return _SLOW
+
+
+# Stack that one nesting level of toml_rs may take (measured: under 2.5 KiB), and the depth that
+# any main thread's stack holds (1 MiB; python.exe on Windows has 2). The number of `[` and `{`
+# bounds the depth.
+_STACK_PER_LEVEL = 4 * 1024
+_MAIN_THREAD_LEVELS = 256
+_MAX_THREAD_STACK = 1024 * 1024 * 1024
+
+
+def _fast_parse(reader: Reader, text: str) -> Optional[Dict[str, Any]]:
+    """Parse with toml_rs; None when it refused the text or cannot run it safely."""
+    _, loads, error = reader
+    openers = text.count("[") + text.count("{")
+    if openers <= _MAIN_THREAD_LEVELS:
+        try:
+            return loads(text)
+        except error:
+            return None
+    stack = openers * _STACK_PER_LEVEL + 2 * 1024 * 1024
+    if stack > _MAX_THREAD_STACK:
+        return None
+    import threading
+
+    result: List[Optional[Dict[str, Any]]] = [None]
+
+    def run() -> None:
+        try:
+            result[0] = loads(text)
+        except Exception:  # refused (or worse): the fallback parses it and reports
+            pass
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(-(-stack // 65536) * 65536)
+        worker = threading.Thread(target=run, name="chef-toml")
+        worker.start()
+    except (RuntimeError, ValueError, MemoryError):  # no such stack here: take the slow path
+        return None
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    return result[0]
+
 
 _LINE = re.compile(r"line (\d+)")
 
@@ -93,9 +176,14 @@ def load_toml(path: Path, display: str) -> Dict[str, Any]:
 
 
 def _parse(text: str, display: str) -> Dict[str, Any]:
+    if _FAST is not None:
+        data = _fast_parse(_FAST, text)
+        if data is not None:
+            return data
+    _, loads, error = _slow_reader()
     try:
-        return _loads(text)
-    except _DecodeError as exc:
+        return loads(text)
+    except error as exc:
         message = str(exc)
         match = _LINE.search(message)
         line = int(match.group(1)) if match else None

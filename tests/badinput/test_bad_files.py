@@ -169,9 +169,14 @@ def test_huge_single_line_error_stays_short(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_toml_and_json(tmp_path: Path) -> None:
+    from chef import toml
+
     write(tmp_path / "pyproject.toml", "[project]\nname = 'a'\nx = " + "[" * 50_000 + "]" * 50_000
           + "\n")
-    assert fails(tmp_path, "pyproject").startswith("pyproject.toml")
+    if toml.READER_NAME == "toml_rs":  # parses it, on a stack sized for it (test_toml_readers)
+        prepare(tmp_path, manager="pyproject")
+    else:  # Python's recursion limit: a clear error
+        assert fails(tmp_path, "pyproject").startswith("pyproject.toml")
     write(tmp_path / "Pipfile", "[packages]\nalpha = '*'\n")
     write(tmp_path / "Pipfile.lock", "[" * 200_000 + "]" * 200_000)
     if any(r.name == "pipenv" for r in READERS):

@@ -112,9 +112,8 @@ def run(
     target = os.path.relpath(project, cwd) if relative else str(project)
     full = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
     full.update({"PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0"})
+    full.pop("CHEF_TOML_READER", None)
     full.update(env or {})
-    if python != sys.executable:
-        full.pop("CHEF_TOML_READER", None)
     done = subprocess.run(
         [python, "-m", "chef", "prepare", "--stdout", "--project-dir", target, *args],
         cwd=cwd, env=full, capture_output=True, text=True, encoding="utf-8", check=False,
@@ -154,6 +153,8 @@ def test_recipes_are_identical_across_machines(
                                              env={"PYTHONPATH": path})))
         variants.append(("Python 3.12, tomllib", run(project, args, python=python, env={
             "PYTHONPATH": path, "CHEF_TOML_READER": "tomllib"})))
+        variants.append(("compiled tomli instead of toml_rs", run(project, args, env={
+            "CHEF_TOML_READER": "tomli"})))
         moved = _relocated(project, tmp_path / name.replace(" ", "-"))
         variants.append(("another path, relative --project-dir", run(
             moved, args, cwd=moved.parent.parent, relative=True)))

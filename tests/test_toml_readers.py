@@ -1,0 +1,222 @@
+"""chef's TOML readers (chef/toml.py): the fast Rust one and the fallbacks give the same results.
+
+toml_rs is installed where it has wheels; tomli (compiled, or pure Python) and stdlib tomllib
+(pure Python) are the fallbacks. Every path is run here on the same inputs, including the
+documents that make toml_rs refuse or would overflow its stack.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from conftest import CORPUS, ROOT
+from packaging.requirements import Requirement
+
+sys.path.insert(0, str(ROOT / "bench"))
+import synth  # noqa: E402
+
+READERS = ("toml_rs", "tomli", "tomllib")
+
+
+def _toml_rs_requirement() -> Requirement:
+    for text in importlib.metadata.requires("chef") or []:
+        requirement = Requirement(text)
+        if requirement.name == "toml-rs":
+            return requirement
+    raise AssertionError("chef does not ask for toml-rs any more: update chef/toml.py's docs")
+
+
+def _have(reader: str) -> bool:
+    if reader == "tomllib":
+        return sys.version_info >= (3, 11)
+    try:
+        __import__(reader)
+    except ImportError:
+        return False
+    return True
+
+
+def _chef(reader: Optional[str], *args: str, block_toml_rs: bool = False) -> Tuple[int, str, str]:
+    """`chef ARGS` in a new interpreter with CHEF_TOML_READER=reader; stdout starts with the
+    name of the reader chef chose."""
+    env = {k: v for k, v in os.environ.items() if k != "CHEF_TOML_READER"}
+    if reader:
+        env["CHEF_TOML_READER"] = reader
+    code = (
+        ("import sys; sys.modules['toml_rs'] = None\n" if block_toml_rs else "")
+        + "import sys\nfrom chef import toml\nprint(toml.READER_NAME, flush=True)\n"
+        "from chef.cli import main\nmain(sys.argv[1:], prog_name='chef')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=env, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_toml_rs_is_installed_where_chef_asks_for_it() -> None:
+    requirement = _toml_rs_requirement()
+    assert requirement.marker is not None
+    code, out, err = _chef(None, "--version")
+    if requirement.marker.evaluate():
+        assert _have("toml_rs"), "the marker says toml-rs is installed here, but it is not"
+        assert out.splitlines()[0] == "toml_rs", err
+    else:
+        assert out.splitlines()[0] in ("tomli", "tomllib"), err
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Tuple[Path, List[str]]]:
+    base = tmp_path_factory.mktemp("toml-readers")
+    uv = synth.write_uv_project(base / "uv", 300)  # ~3000 brackets: toml_rs runs in its thread
+    poetry = synth.write_poetry_project(base / "poetry", 120)
+    small = base / "small"
+    small.mkdir()
+    (small / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        'dependencies = ["six>=1; os_name == \'nt\'", "idna[x] @ https://index.invalid/i.whl"]\n'
+        "[project.optional-dependencies]\nfast = [\"ujson\"]\n"
+    )
+    return {"uv 300": (uv, []), "poetry 120": (poetry, ["--frozen", "--all-groups"]),
+            "small pyproject": (small, ["--all-extras"])}
+
+
+def test_every_reader_writes_the_same_recipe(projects: Dict[str, Tuple[Path, List[str]]]) -> None:
+    readers = [r for r in READERS if _have(r)]
+    assert "tomli" in readers
+    for name, (project, args) in projects.items():
+        recipes: Dict[str, str] = {}
+        for reader in readers:
+            code, out, err = _chef(reader, "prepare", "--stdout", "--project-dir", str(project),
+                                   *args)
+            chosen, _, recipe = out.partition("\n")
+            assert code == 0, f"{name} with {reader}: {err}"
+            assert chosen == reader
+            recipes[reader] = recipe
+        assert len(set(recipes.values())) == 1, f"{name}: the readers disagree"
+
+
+def test_without_toml_rs_chef_falls_back_to_tomli(
+    projects: Dict[str, Tuple[Path, List[str]]],
+) -> None:
+    """What a platform without toml_rs wheels gets: the same recipe, from tomli."""
+    project, args = projects["uv 300"]
+    code, out, err = _chef(None, "prepare", "--stdout", "--project-dir", str(project), *args,
+                           block_toml_rs=True)
+    assert code == 0, err
+    chosen, _, recipe = out.partition("\n")
+    assert chosen == "tomli"
+    reference = _chef("tomli", "prepare", "--stdout", "--project-dir", str(project), *args)
+    assert recipe == reference[1].partition("\n")[2]
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("depth", [5, 100_000, 1_000_000])
+def test_deep_nesting_never_crashes(reader: str, depth: int, tmp_path: Path) -> None:
+    """toml_rs overflows the C stack some thousands deep (a segfault): chef must never let it.
+    It parses in a thread with a stack sized for the document's brackets, or, past 1 GiB of
+    stack, leaves the document to the fallback. tomli and tomllib stop at Python's recursion
+    limit (a few hundred deep). So: shallow documents parse, deep ones parse or give the
+    one-line error, and none crashes."""
+    if not _have(reader):
+        pytest.skip(f"{reader} is not installed here")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\ndependencies = []\n'
+        "[tool.x]\na = " + "[" * depth + "]" * depth + "\nb = " + "{c = " * depth + "1"
+        + "}" * depth + "\n"
+    )
+    code, out, err = _chef(reader, "prepare", "--stdout", "--project-dir", str(tmp_path))
+    if depth <= 100 or (reader == "toml_rs" and depth == 100_000):
+        assert code == 0, err
+    else:
+        assert code == 3, (code, err)  # EXIT_INPUT; not -11 (SIGSEGV), not a traceback
+        assert err.strip().splitlines() == [
+            "chef: error: pyproject.toml: malformed TOML: nested too deeply"
+        ]
+
+
+@pytest.mark.parametrize("reader", [r for r in READERS if r != "tomllib"])
+def test_malformed_toml_has_the_same_message_with_every_reader(reader: str, tmp_path: Path) -> None:
+    if not _have(reader):
+        pytest.skip(f"{reader} is not installed here")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = \n')
+    code, _, err = _chef(reader, "prepare", "--stdout", "--project-dir", str(tmp_path))
+    assert code == 3
+    assert err.strip() == (
+        "chef: error: pyproject.toml:3: malformed TOML: Invalid value (fix the TOML syntax)"
+    )
+
+
+# ---------------------------------------------------------------- toml_rs against tomli
+
+
+def _documents() -> List[str]:
+    texts = [synth.small_uv_lock()]
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.rglob("*")):
+            if path.suffix in (".toml", ".lock") and path.is_file() and path.stat().st_size < 4e6:
+                try:
+                    texts.append(path.read_text(encoding="utf-8"))
+                except UnicodeDecodeError:
+                    continue
+    return texts
+
+
+def _parse(loads: Any, error: type, text: str) -> Tuple[bool, Any]:
+    try:
+        return True, loads(text)
+    except error:
+        return False, None
+    except RecursionError:
+        return False, None
+
+
+def test_toml_rs_accepts_only_what_tomli_accepts_with_the_same_data() -> None:
+    """The property that makes every platform read the same files the same way: as chef runs
+    it (TOML 1.0), toml_rs accepts a subset of what tomli does, with equal data; the rest goes to
+    tomli. Checked on every TOML file of the corpus and 4000 seeded mutations of small ones."""
+    if not _have("toml_rs"):
+        pytest.skip("toml_rs is not installed here")
+    import tomli
+
+    from chef import toml as chef_toml
+
+    os.environ.pop("CHEF_TOML_READER", None)
+    fast = chef_toml._toml_rs()
+    assert fast is not None
+    _, fast_loads, fast_error = fast
+    documents = _documents()
+    for text in documents:
+        ok_fast, data_fast = _parse(fast_loads, fast_error, text)
+        ok_slow, data_slow = _parse(tomli.loads, tomli.TOMLDecodeError, text)
+        assert ok_fast == ok_slow and data_fast == data_slow
+    rng = random.Random(20261128)
+    small = [t for t in documents if len(t) < 4000] or documents[:1]
+    pieces = list("[]{}\"'=.,\n #\\-_ab1:+eE\t") + [
+        '"""', "'''", "inf", "nan", "true", "1979-05-27", "T07:32:00Z", "0x1", "\r\n", "\x7f", "é"]
+    accepted_by_tomli_only = 0
+    for _ in range(4000):
+        text = rng.choice(small)
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(text) + 1)
+            roll = rng.random()
+            if roll < 0.4:
+                text = text[:pos] + rng.choice(pieces) + text[pos:]
+            elif roll < 0.8:
+                text = text[:pos] + text[pos + rng.randint(1, 3):]
+            else:
+                text = text[:pos] + rng.choice(pieces) + text[pos + 1:]
+        ok_fast, data_fast = _parse(fast_loads, fast_error, text)
+        ok_slow, data_slow = _parse(tomli.loads, tomli.TOMLDecodeError, text)
+        if ok_fast:
+            assert ok_slow, f"toml_rs accepts what tomli refuses: {text!r}"
+            assert data_fast == data_slow, f"toml_rs and tomli read differently: {text!r}"
+        elif ok_slow:
+            accepted_by_tomli_only += 1
+    # The mutations do reach documents that only TOML 1.1 allows (which chef reads via tomli).
+    assert accepted_by_tomli_only > 0
