@@ -16,8 +16,7 @@ from chef import pep508
 from chef.errors import InputError
 from chef.urls import strip_credentials
 
-# Normalization is packaging's, through chef.pep508, which does the common simple forms itself
-# so that `chef prepare` need not import packaging (docs/performance.md).
+# Normalization is packaging's, through chef.pep508 (imported on first use, cached per text).
 
 
 def canonical(name: str) -> str:
