@@ -1,8 +1,9 @@
 """The recipe: pure data, the Docker cache key.
 
 Built from a `Project` by walking the selected part of its graph; written as canonical JSON
-(sorted keys, lists in a stable order, 2-space indent, UTF-8, trailing newline) so that equal
-inputs give equal bytes. Loading validates every field before any of it can reach a command line.
+(sorted keys, lists in a stable order, one locked package per line, UTF-8, trailing newline) so
+that equal inputs give equal bytes. Loading validates every field before any of it can reach a
+command line.
 """
 
 from __future__ import annotations
@@ -142,8 +143,8 @@ def dumps(recipe: Recipe) -> str:
 
 
 def canonical_json(data: Any) -> str:
-    """json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + newline, written by
-    chef.jsonout (same bytes, twice as fast)."""
+    """Sorted keys, one top-level key and one locked package per line, trailing newline
+    (chef.jsonout)."""
     from chef.jsonout import dumps as canonical_dumps
 
     return canonical_dumps(data) + "\n"
@@ -491,6 +492,18 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 extras=r.dep_map(p["extras"], where + ".extras"),
                 key=key,
             )
+    roots = list(r.deps(top["roots"], "roots"))
+    if locked is not None:
+        # Every edge must land on a locked package: a recipe edited by hand (or cut short) is
+        # refused here as a bad recipe, not later as a lock that needs re-locking.
+        edges = [("roots", roots)] + [
+            (f"locked {p.key}", list(p.dependencies) + [d for _, ds in p.extras for d in ds])
+            for p in locked.values()
+        ]
+        for where, deps in edges:
+            for dep in deps:
+                if (dep.key or dep.name) not in locked:
+                    raise r.fail(where, f"no locked package {dep.key or dep.name!r}")
     return Recipe(
         manager=r.manager(top["manager"]),
         extras=r.names(sel["extras"], "selection.extras"),
@@ -499,7 +512,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         requires_python=requires_python,
         index=index,
         local_packages=local_packages,
-        roots=list(r.deps(top["roots"], "roots")),
+        roots=roots,
         constraints=list(r.deps(top["constraints"], "constraints")),
         locked=locked,
     )

@@ -116,7 +116,8 @@ def test_locked_package_changes() -> None:
     h1, h2 = "sha256:" + "a" * 64, "sha256:" + "b" * 64
     old = _locked_recipe(alpha=_pkg("1.0", [h1]), beta=_pkg("1.0", [h1]))
     new = _locked_recipe(alpha=_pkg("2.0", [h2]), gamma=_pkg("1.0", []),
-                         beta=_pkg("1.0", [h1], "https://index.invalid/simple"))
+                         beta=_pkg("1.0", [h1], "https://index.invalid/simple"),
+                         zeta=_pkg("1.0", []))
     new["locked"][0]["dependencies"] = [{"name": "zeta", "marker": 'os_name == "nt"'}]
     changes = diff_texts(canonical_json(old), canonical_json(new))
     text = render_text(changes, "old.json", "new.json")

@@ -88,3 +88,24 @@ def test_write_atomic_gives_the_usual_permissions(tmp_path: Path) -> None:
         os.umask(old)
     assert (tmp_path / "recipe.json").stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
+
+
+def test_an_edge_to_a_package_missing_from_locked_is_a_bad_recipe() -> None:
+    """Found by tests/badinput/test_fuzz_recipe.py: a locked package deleted from the recipe made
+    cook say "re-lock the project" (exit 3) instead of "invalid recipe" (exit 4)."""
+    package = {"dependencies": [{"name": "beta"}], "extras": {}, "hashes": [], "key": "alpha",
+               "name": "alpha", "source": {"kind": "registry"}, "version": "1.0"}
+    data = {"constraints": [], "format": FORMAT, "local_packages": [], "manager": "uv",
+            "index": {"extra_index_urls": [], "find_links": [], "index_url": None,
+                      "no_index": False, "pre": False},
+            "locked": [package], "requires_python": None, "roots": [{"name": "alpha"}],
+            "selection": {"extras": [], "groups": [], "packages": []}}
+    with pytest.raises(RecipeError, match="locked alpha: no locked package 'beta'") as info:
+        loads(json.dumps(data))
+    assert info.value.exit_code == 4
+    package["dependencies"] = []
+    data["roots"] = [{"name": "alpha"}, {"extras": ["x"], "name": "gamma"}]
+    with pytest.raises(RecipeError, match="roots: no locked package 'gamma'"):
+        loads(json.dumps(data))
+    data["roots"] = [{"name": "alpha"}]
+    assert loads(json.dumps(data)).locked is not None
