@@ -112,13 +112,15 @@ def git_requirement_url(url: str) -> str:
 
 
 def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
-    found: Set[str] = set()
+    wheels = entry.get("wheels")
+    if wheels is None:
+        wheels = ()
+    elif type(wheels) is not list:
+        expect(wheels, list, "uv.lock", "package.wheels")
+    found = {w["hash"] for w in wheels if type(w) is dict and type(w.get("hash")) is str}
     sdist = entry.get("sdist")
-    if isinstance(sdist, dict) and isinstance(sdist.get("hash"), str):
+    if type(sdist) is dict and type(sdist.get("hash")) is str:
         found.add(sdist["hash"])
-    for wheel in expect(entry.get("wheels") or [], list, "uv.lock", "package.wheels"):
-        if isinstance(wheel, dict) and isinstance(wheel.get("hash"), str):
-            found.add(wheel["hash"])
     return tuple(sorted(found))
 
 
@@ -214,14 +216,13 @@ def read(root: Path) -> Project:
                 raise outside_error(display, f"{ident[0]} ({kind} = {source[kind]!r})")
             local_idents[ident] = rel
 
-    def edge(dep: Mapping[str, Any], where: str) -> Dep:
-        # Called for every edge of the lock: the error texts are built only on the error path.
+    def resolve(dep: Mapping[str, Any], where: str) -> Dep:
         if not isinstance(dep, dict):
             expect(dep, dict, display, where)
         raw_name = dep.get("name")
         if not isinstance(raw_name, str):
             raw_name = expect(raw_name, str, display, where + ".name")  # raises
-        name = canonical(raw_name)
+        name = raw_name if raw_name in by_name else canonical(raw_name)
         candidates = by_name.get(name, [])
         if len(candidates) > 1:
             if "version" in dep:
@@ -244,11 +245,39 @@ def read(root: Path) -> Project:
             key=None if target in local_idents else keys[target],
         )
 
+    # A lock repeats the same edges (half of them, in real locks): each distinct one is resolved
+    # once. Only plain values make a memo key, so whatever is malformed still reaches resolve.
+    memo: Dict[Tuple[Any, ...], Dep] = {}
+
+    def edge(dep: Any, where: str) -> Dep:
+        # Called for every edge of the lock: the error texts are built only on the error path.
+        if type(dep) is not dict or "source" in dep:
+            return resolve(dep, where)
+        name, version, marker, extras = (
+            dep.get("name"), dep.get("version"), dep.get("marker"), dep.get("extra")
+        )
+        if (type(name) is not str or (version is not None and type(version) is not str)
+                or (marker is not None and type(marker) is not str)
+                or (extras is not None and (type(extras) is not list
+                                            or any(type(e) is not str for e in extras)))):
+            return resolve(dep, where)
+        key = (name, version, marker, tuple(extras) if extras else ())
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = resolve(dep, where)
+        return found
+
     def edges(items: Any, where: str) -> Tuple[Dep, ...]:
         if not items:
             return ()
-        items = expect(items, list, display, where)
-        return tuple(sorted({edge(d, where) for d in items}))
+        if type(items) is not list:
+            expect(items, list, display, where)
+        deps = [edge(d, where) for d in items]
+        # uv writes edges sorted by name: strictly increasing names are already the sorted,
+        # duplicate-free order (Dep sorts by name first), so skip the set and the sort.
+        if all(a.name < b.name for a, b in zip(deps, deps[1:])):
+            return tuple(deps)
+        return tuple(sorted(set(deps)))
 
     def edge_map(table: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
         if not table:

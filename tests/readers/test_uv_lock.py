@@ -118,3 +118,60 @@ def test_corpus_revisions_read(root: str) -> None:
     project = uv_lock.read(CORPUS / root)
     assert project.locked and project.local_packages
     assert all("@" not in (p.source.url or "").split("//")[-1].split("/")[0] for p in project.locked.values())
+
+
+SHARED = """\
+version = 1
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "1"
+source = { editable = "." }
+dependencies = [{ name = "zed" }, { name = "alpha", extra = ["fast"] }, { name = "zed" }]
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+dependencies = [{ name = "zed", marker = "os_name == 'nt'" }, { name = "beta", extra = ["fast"] }]
+
+[[package]]
+name = "beta"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+dependencies = [{ name = "alpha", extra = ["fast"] }, { name = "zed" }]
+
+[[package]]
+name = "zed"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+"""
+
+
+def test_repeated_edges_unsorted_and_duplicate_edges(tmp_path: Path) -> None:
+    """Each distinct edge is resolved once and reused; edges come out sorted and unique
+    whatever the lock's order (uv sorts them; a hand-edited lock may not)."""
+    write(tmp_path / "pyproject.toml", '[project]\nname = "app"\nversion = "1"\n')
+    write(tmp_path / "uv.lock", SHARED)
+    project = uv_lock.read(tmp_path)
+    assert [d.name for d in project.local_packages["app"].dependencies] == ["alpha", "zed"]
+    alpha = next(p for p in project.locked.values() if p.name == "alpha")
+    beta = next(p for p in project.locked.values() if p.name == "beta")
+    assert [(d.name, d.marker) for d in alpha.dependencies] == [
+        ("beta", None), ("zed", 'os_name == "nt"')]
+    assert beta.dependencies[0] is project.local_packages["app"].dependencies[0]  # shared
+
+
+@pytest.mark.parametrize("bad", ['extra = "fast"', "extra = [1]", "marker = 3", "version = 1"])
+def test_a_malformed_repeat_of_a_good_edge_is_still_an_error(tmp_path: Path, bad: str) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "app"\nversion = "1"\n')
+    lock = SHARED.replace('dependencies = [{ name = "alpha", extra = ["fast"] }, { name = "zed" }]',
+                          f'dependencies = [{{ name = "alpha", {bad} }}, {{ name = "zed" }}]')
+    assert lock != SHARED
+    write(tmp_path / "uv.lock", lock)
+    if bad == "version = 1":  # a number where uv writes a string: read as the same version
+        uv_lock.read(tmp_path)
+        return
+    with pytest.raises(InputError):
+        uv_lock.read(tmp_path)
