@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from chef.model import Dep, sorted_deps
 from chef.readers.requirements import _split
 
 
@@ -40,3 +41,27 @@ def test_uv_spelling_of_python_version_is_the_same_condition(op: str) -> None:
             for micro in (0, 1, 12):
                 env = {"python_version": f"3.{other}", "python_full_version": f"3.{other}.{micro}"}
                 assert Marker(marker).evaluate(env) == Marker(spelled).evaluate(env), (marker, env)
+
+
+DEPS = st.builds(
+    Dep,
+    name=st.sampled_from(["a", "b", "c", "a-b"]),
+    specifier=st.sampled_from(["", ">=1", "<2"]),
+    extras=st.sampled_from([(), ("x",), ("x", "y")]),
+    marker=st.sampled_from([None, 'os_name == "nt"', 'sys_platform == "linux"']),
+    key=st.sampled_from([None, "a==1", "a==2"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sets(DEPS, max_size=30))
+def test_sorted_deps_is_sorted(deps: set) -> None:  # type: ignore[type-arg]
+    assert sorted_deps(deps) == tuple(sorted(deps))
+
+
+def test_constraint_sets_are_parsed_once_and_shared() -> None:
+    from chef.readers.poetry import constraint_sets
+
+    first = constraint_sets(">=3.8,<4.0 || ^2.7", "poetry.lock", "x")
+    assert [str(s) for s in first] == ["<4.0,>=3.8", "<3,>=2.7"]
+    assert constraint_sets(">=3.8,<4.0 || ^2.7", "poetry.lock", "y") is first

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Set, Tuple
 
 from chef.errors import InputError
-from chef.model import Dep, LocalPackage
+from chef.model import Dep, LocalPackage, sorted_deps
 
 
 def unique_name(base: str, taken: Iterable[str]) -> str:
@@ -60,9 +60,9 @@ class RootBuilder:
             name=name,
             path=path,
             build_requires=build_requires if installable else (),
-            dependencies=tuple(sorted(self.main)),
-            extras=tuple(sorted((k, tuple(sorted(v))) for k, v in self.extras.items())),
-            groups=tuple(sorted((k, tuple(sorted(v))) for k, v in self.groups.items())),
+            dependencies=sorted_deps(self.main),
+            extras=tuple(sorted((k, sorted_deps(v)) for k, v in self.extras.items())),
+            groups=tuple(sorted((k, sorted_deps(v)) for k, v in self.groups.items())),
             installable=installable,
             editable=editable,
         )

@@ -98,8 +98,22 @@ def _term(term: str, display: str) -> str:
     return f"{op}{value}"
 
 
+_CONSTRAINTS: Dict[str, List[SpecifierSet]] = {}
+
+
 def constraint_sets(text: str, display: str, what: str) -> List[SpecifierSet]:
-    """A Poetry constraint (`^1.2`, `~1.2`, `>=1,<2 || ^3`, `1.2.*`, `*`) as a union of sets."""
+    """A Poetry constraint (`^1.2`, `~1.2`, `>=1,<2 || ^3`, `1.2.*`, `*`) as a union of sets.
+
+    Parsed once per distinct text (a lock repeats a few `python-versions` hundreds of times);
+    the list returned is shared: callers only read it."""
+    text = str(text)
+    cached = _CONSTRAINTS.get(text)
+    if cached is None:
+        cached = _CONSTRAINTS[text] = _constraint_sets(text, display, what)
+    return cached
+
+
+def _constraint_sets(text: str, display: str, what: str) -> List[SpecifierSet]:
     out: List[SpecifierSet] = []
     for alternative in str(text).split("||"):
         terms: List[str] = []
@@ -574,6 +588,7 @@ class _LockReader:
         self.notes: List[str] = []
         metadata = expect(lock.get("metadata", {}), dict, self.display, "[metadata]")
         self.lock_version = str(metadata.get("lock-version", "1.0"))
+        self._flat: Optional[bool] = None
         legacy_files = metadata.get("files", {}) if isinstance(metadata.get("files"), dict) else {}
         legacy_hashes = metadata.get("hashes") if isinstance(metadata.get("hashes"), dict) else {}
         self.entries: List[_Entry] = []
@@ -616,12 +631,14 @@ class _LockReader:
 
     @property
     def flat(self) -> bool:
-        try:
-            return Version(self.lock_version) >= Version("2.1")
-        except InvalidVersion:
-            raise InputError(
-                f"unsupported lock-version {self.lock_version!r}", path=self.display
-            ) from None
+        if self._flat is None:  # asked once per package: parse the lock-version once
+            try:
+                self._flat = Version(self.lock_version) >= Version("2.1")
+            except InvalidVersion:
+                raise InputError(
+                    f"unsupported lock-version {self.lock_version!r}", path=self.display
+                ) from None
+        return self._flat
 
     def locked(self) -> Dict[str, LockedPackage]:
         out: Dict[str, LockedPackage] = {}
@@ -760,11 +777,9 @@ class _LockReader:
         builder.declare(self.manifest.extras, self.manifest.groups)
         # Outside directories take part too: their edge fails only when walked.
         for entry in self.entries + self.outside_entries:
-            target = (
-                Dep(name=entry.name)
-                if entry.local is not None or entry.name in self.outside
-                else Dep(name=entry.name, key=entry.key)
-            )
+            # The edge to this entry, with the marker of each placement (built directly: this
+            # runs per locked package, and dataclasses.replace costs several times more).
+            key = None if entry.local is not None or entry.name in self.outside else entry.key
             groups = entry.raw.get("groups") or [MAIN]
             markers = entry.raw.get("markers")
             for group in str_list(groups, self.display, f"package {entry.name} groups"):
@@ -775,14 +790,15 @@ class _LockReader:
                     )
                 if group == MAIN:
                     for place in placements(marker, self.display, groups_allowed=False):
-                        builder.add(place.kind, place.name, replace(target, marker=place.marker))
+                        builder.add(place.kind, place.name,
+                                    Dep(name=entry.name, key=key, marker=place.marker))
                     continue
                 value = residual(marker, self.display)
                 if value is not False:
                     builder.add(
                         "group",
                         canonical(group),
-                        replace(target, marker=None if value is True else value),
+                        Dep(name=entry.name, key=key, marker=None if value is True else value),
                     )
         return builder.package(
             self.manifest.name,
