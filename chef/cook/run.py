@@ -149,6 +149,16 @@ def cook(
                             *overrides.find_links) if u]
     overrides = _without_userinfo(overrides)
     recipe: Recipe = load(recipe_path)
+    missing = _missing_local_links(recipe, overrides, recipe_path)
+    if missing and not dry_run:  # before anything is created
+        raise EnvironmentError_(
+            f"find-links directory {missing[0]} does not exist",
+            hint="the recipe takes packages from it; copy it next to the recipe before cooking "
+            "(in Docker: COPY --from=planner /app/wheels /chef/wheels), or the installer would "
+            "look for those packages on the index instead",
+        )
+    for link in missing:
+        echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
     backend = installers.choose(installer)
     spec = spec.with_default()
     target = resolve_target(spec, backend, echo, create=not dry_run)
@@ -223,6 +233,31 @@ def _map_urls(install_plan: InstallPlan, fix: Callable[[str], str]) -> InstallPl
     if install_plan.build_batch is not None:
         install_plan.build_batch = batch_fixed(install_plan.build_batch)
     return install_plan
+
+
+def _missing_local_links(recipe: Recipe, overrides: Overrides, recipe_path: Path) -> List[str]:
+    """Directories on this machine's disk that the recipe (or --find-links) takes packages from
+    and that are not there. pip only warns about one and goes on to the index, where a package
+    of the same name may be someone else's. Relative paths are the project's, next to the
+    recipe (as `_recipe_relative` makes them for the installer)."""
+    links = list(recipe.index.find_links) + list(overrides.find_links)
+    for package in (recipe.locked or {}).values():
+        if package.source.kind == "registry" and package.source.url is not None:
+            links.append(package.source.url)  # a flat find-links directory (uv)
+    base = recipe_path.resolve().parent
+    missing: List[str] = []
+    for link in links:
+        if link.startswith("file:"):
+            from urllib.parse import unquote, urlsplit
+
+            local = Path(unquote(urlsplit(link).path))
+        elif "://" in link:
+            continue
+        else:
+            local = Path(link) if Path(link).is_absolute() else base / link
+        if not local.exists() and str(local) not in missing:
+            missing.append(str(local))
+    return missing
 
 
 def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPlan:

@@ -227,3 +227,28 @@ def test_run_writes_everything_before_it_exits(tmp_path: Path) -> None:
                               check=False)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(out.read_text())["roots"]) == 3000
+
+
+def test_a_missing_find_links_directory_stops_cook(tmp_path: Path) -> None:
+    """A recipe that takes packages from a directory of the project (`--find-links wheels`)
+    cooked where that directory was not copied: pip would warn and go to the index, where a
+    package of the same name may be someone else's. chef refuses, and says what to copy."""
+    project = tmp_path / "app"
+    write(project / "requirements.txt", "--find-links wheels\n--no-index\nmylib==1.0\n")
+    (project / "wheels").mkdir()
+    builder = tmp_path / "chef"
+    builder.mkdir()
+    recipe = builder / "recipe.json"
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path", str(recipe))
+    assert done.returncode == 0, done.stderr
+    dry = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "v"), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"warning: find-links directory {builder / 'wheels'} does not exist" in dry.stdout
+    done = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "v"))
+    assert done.returncode == errors.EXIT_ENVIRONMENT
+    message = one_line_error(done)
+    assert f"find-links directory {builder / 'wheels'} does not exist" in message
+    assert "COPY --from=planner /app/wheels /chef/wheels" in message
+    (builder / "wheels").mkdir()  # copied next to the recipe: no warning any more
+    dry = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "v"), "--dry-run")
+    assert dry.returncode == 0 and "warning" not in dry.stdout, dry.stdout + dry.stderr
