@@ -8,7 +8,7 @@ forces one, which is how the tests cover every path.
 
 Two guards keep the fast path as safe as the fallback. toml_rs recurses on the C stack, and a
 document nested some thousands deep overflows it (a segfault, not an exception): a document with
-many brackets is parsed in a thread whose stack is sized for its worst case. And when toml_rs
+more than a few brackets is parsed in a thread whose stack is sized for its worst case. And when toml_rs
 refuses a document, the fallback parses it again, so every platform accepts the same files and
 reports the same error messages. (toml_rs runs as a TOML 1.0 parser: what it accepts, tomli
 accepts too, with the same data; tomli also takes TOML 1.1's additions.)
@@ -74,10 +74,10 @@ def _slow_reader() -> Reader:
 
 
 # Stack that one nesting level of toml_rs may take (measured: under 2.5 KiB), and the depth that
-# any main thread's stack holds (1 MiB; python.exe on Windows has 2). The number of `[` and `{`
-# bounds the depth.
+# any caller's stack holds, even a thread's on musl (128 KiB by default): 16 levels, 64 KiB. The
+# number of `[` and `{` bounds the depth; a document with more gets a thread of its own.
 _STACK_PER_LEVEL = 4 * 1024
-_MAIN_THREAD_LEVELS = 256
+_MAIN_THREAD_LEVELS = 16
 _MAX_THREAD_STACK = 1024 * 1024 * 1024
 
 
