@@ -8,10 +8,10 @@ forces one, which is how the tests cover every path.
 
 Two guards keep the fast path as safe as the fallback. toml_rs recurses on the C stack, and a
 document nested some thousands deep overflows it (a segfault, not an exception): a document with
-more than a few brackets is parsed in a thread whose stack is sized for its worst case. And when toml_rs
-refuses a document, the fallback parses it again, so every platform accepts the same files and
-reports the same error messages. (toml_rs runs as a TOML 1.0 parser: what it accepts, tomli
-accepts too, with the same data; tomli also takes TOML 1.1's additions.)
+more than a few brackets is parsed in a thread whose stack is sized for its worst case. And when
+toml_rs refuses a document, the fallback parses it again, so every platform accepts the same
+files and reports the same error messages. (toml_rs runs as a TOML 1.0 parser: what it
+accepts, tomli accepts too, with the same data; tomli also takes TOML 1.1's additions.)
 """
 
 from __future__ import annotations
