@@ -65,3 +65,51 @@ def test_constraint_sets_are_parsed_once_and_shared() -> None:
     first = constraint_sets(">=3.8,<4.0 || ^2.7", "poetry.lock", "x")
     assert [str(s) for s in first] == ["<4.0,>=3.8", "<3,>=2.7"]
     assert constraint_sets(">=3.8,<4.0 || ^2.7", "poetry.lock", "y") is first
+
+
+VERSIONS = st.builds(
+    lambda major, minor, micro, parts: ".".join(str(p) for p in (major, minor, micro)[:parts]),
+    st.sampled_from([2, 3]), st.integers(0, 16), st.integers(0, 12), st.sampled_from([1, 2, 3]),
+)
+ATOMS = st.builds(
+    lambda var, op, version: f'{var} {op} "{version}"',
+    st.sampled_from(["python_version", "python_full_version"]),
+    st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    VERSIONS,
+)
+PY_MARKERS = st.lists(ATOMS, min_size=1, max_size=3).flatmap(
+    lambda atoms: st.sampled_from([" and ".join(atoms), " or ".join(atoms)]))
+
+
+def _dense_pythons() -> list:  # type: ignore[type-arg]
+    """Every release the generated markers can tell apart: X.Y.Z for X 2-3, Y 0-17, Z 0-13."""
+    return [f"{major}.{minor}.{micro}" for major in (2, 3) for minor in range(0, 18)
+            for micro in range(0, 14)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(PY_MARKERS, PY_MARKERS, st.sampled_from([None, ">=3.8", ">=3.10,<3.14"]))
+def test_sampled_pythons_tell_markers_apart_as_every_release_does(
+    a: str, b: str, requires: object
+) -> None:
+    """The freshness check compares markers on a few sampled Python releases (each mentioned
+    version and its neighbours): two markers agree there exactly when they agree on every
+    release (checked on every 2.0.0-3.17.13)."""
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
+
+    from chef.stale import _python_versions
+
+    spec = SpecifierSet(requires) if requires else None
+    ma, mb = Marker(a), Marker(b)
+    mentioned = [atom.split('"')[1] for atom in (a + " and " + b).replace(" or ", " and ").split(" and ")]
+
+    def vector(marker: Marker, pythons: list) -> tuple:  # type: ignore[type-arg]
+        return tuple(marker.evaluate({"python_version": ".".join(v.split(".")[:2]),
+                                      "python_full_version": v}) for v in pythons)
+
+    dense = [v for v in _dense_pythons() if spec is None or spec.contains(v, prereleases=True)]
+    sampled = _python_versions(mentioned, spec)
+    if not dense:
+        return
+    assert (vector(ma, sampled) == vector(mb, sampled)) == (vector(ma, dense) == vector(mb, dense))
