@@ -16,7 +16,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
 
 from chef.errors import ChefError, RecipeError
-from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source
+from chef.model import (
+    Dep,
+    IndexConfig,
+    LocalPackage,
+    LockedPackage,
+    Project,
+    Source,
+    sorted_deps,
+)
 from chef.pep508 import canonical_name
 from chef.select import Selection, flatten, root_edges, walk
 
@@ -45,7 +53,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
     """Keep only what the selection can install, in any target environment."""
     roots, extras, groups = root_edges(project.roots, project.local_packages, selection, display)
     flat = flatten(roots, project.local_packages)
-    edges = sorted(flat.edges)
+    edges = list(sorted_deps(flat.edges))
     locals_out: Dict[str, LocalPackage] = {}
     for name, requires in flat.requires.items():
         package = project.local_packages[name]

@@ -61,7 +61,10 @@ def flatten(roots: List[Dep], local_packages: Mapping[str, LocalPackage]) -> Fla
         local = local_packages.get(edge.name)
         if local is None or edge.url or (edge.key not in (None, edge.name)):
             marker = _joined(path | _conjuncts(edge.marker))
-            flat.edges.add(replace(edge, marker=marker, groups=()))
+            if marker == edge.marker and not edge.groups:
+                flat.edges.add(edge)  # the common case, without dataclasses.replace's cost
+            else:
+                flat.edges.add(replace(edge, marker=marker, groups=()))
             continue
         if parent is not None and parent != local.name:
             flat.requires.setdefault(parent, set()).add(local.name)
