@@ -34,6 +34,7 @@ from timing import (  # noqa: E402
     chef_argv,
     fmt_ms,
     fmt_ratio,
+    install_chef,
     machine,
     measure,
     run_once,
@@ -349,14 +350,80 @@ for path in sys.argv[1:]:
     return table(["file", "KiB"] + [f"{n} ms" for n in names], body)
 
 
-def compile_chef() -> None:
-    """Compile chef's bytecode first, as an install does: an editable checkout run with
-    PYTHONDONTWRITEBYTECODE=1 would otherwise recompile every changed module on every run."""
-    import chef
+_IMPORT_STEPS = (
+    ("the interpreter (`site` included)", "import os"),
+    ("+ click", "import click, os"),
+    ("+ packaging (markers, specifiers, requirements)",
+     "import click, packaging.markers, packaging.specifiers, packaging.requirements, os"),
+    ("+ chef's modules for a uv prepare, toml_rs",
+     "import chef.cli, chef.prepare, chef.detect, chef.readers.uv_lock, chef.stale, chef.recipe, "
+     "chef.jsonout, chef.toml, packaging.markers, packaging.requirements, os"),
+)
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(chef.__file__).parent)],
-                   env=env, stdout=subprocess.DEVNULL, check=False)
+_PHASES = r"""
+import gc, statistics, sys, time
+from pathlib import Path
+gc.disable()
+import chef.cli, chef.jsonout
+from chef import toml
+from chef.detect import read_project
+from chef.recipe import dumps, from_project
+from chef.select import Selection
+from chef.stale import ensure_fresh
+root = Path(sys.argv[1])
+times = {}
+for _ in range(7):
+    toml._CACHE.clear()
+    t0 = time.perf_counter()
+    toml.load_toml(root / "uv.lock", "uv.lock"); toml.load_toml(root / "pyproject.toml", "p")
+    t1 = time.perf_counter()
+    project, _ = read_project(root, None, ())
+    t2 = time.perf_counter()
+    ensure_fresh(root, project.manager, where=".")
+    t3 = time.perf_counter()
+    recipe = from_project(project, Selection(), "uv.lock")
+    t4 = time.perf_counter()
+    dumps(recipe)
+    t5 = time.perf_counter()
+    for name, a, b in (("parse", t0, t1), ("read", t1, t2), ("fresh", t2, t3),
+                       ("recipe", t3, t4), ("json", t4, t5)):
+        times.setdefault(name, []).append((b - a) * 1000)
+for name, values in times.items():
+    print(name, statistics.median(values), sep="	")
+"""
+
+
+def breakdown_table(lock_dir: Path, env: Dict[str, str], runs: int) -> str:
+    """Where a prepare's time goes: start-up and imports as whole-process differences
+    (`python -c "import ...; os._exit(0)"`, in turn), then chef's own work in-process (medians
+    of 7, after the imports; the parse with chef's TOML reader, files read again each time)."""
+    python = str(Path(chef_argv()[0]).parent / "python")  # chef's venv (install_chef)
+    commands = [Command(what, [python, "-c", code + "; os._exit(0)"], env=env)
+                for what, code in _IMPORT_STEPS]
+    recipe = lock_dir.parent / (lock_dir.name + ".breakdown.json")
+    commands.append(Command("chef prepare", chef_argv() + [
+        "prepare", "--project-dir", str(lock_dir), "--recipe-path", str(recipe)], env=env))
+    results = measure(commands, runs)
+    rows: List[List[str]] = []
+    before = 0.0
+    for what, _ in _IMPORT_STEPS:
+        r = results[what]
+        if not r.ok:
+            rows.append([what, "—", r.failure or ""])
+            continue
+        rows.append([what, f"{r.median_ms - before:.0f}", f"whole process {r.median_ms:.0f}"])
+        before = r.median_ms
+    done = subprocess.run([python, "-c", _PHASES, str(lock_dir)], capture_output=True,
+                          text=True, env=env, check=False)
+    labels = {"parse": "parse uv.lock and pyproject.toml", "read": "read them into the model",
+              "fresh": "freshness check", "recipe": "walk the graph into the recipe",
+              "json": "write the JSON"}
+    for line in done.stdout.splitlines():
+        name, ms = line.split("\t")
+        rows.append([labels.get(name, name), f"{float(ms):.1f}", "in-process"])
+    whole = results["chef prepare"]
+    rows.append(["whole `chef prepare`", fmt_ms(whole), "whole process"])
+    return table(["part", "ms", "how"], rows)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -372,9 +439,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
-    compile_chef()
     workdir = Path(tempfile.mkdtemp(prefix="chef-bench-prepare-"))
     try:
+        install_chef(workdir)
         env = tool_env(workdir)
         uv = find_uv()
         poetry = find_poetry(args.poetry, env)
@@ -421,6 +488,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             key=lambda p: p.stat().st_size)[-1:]
         sections += ["### TOML readers, parse only (in-process, median of 7)", "",
                      toml_table(toml_files, [sys.executable] + args.toml_python), ""]
+        mid = [r.case for r in synthetic_rows if r.case.kind == "uv"]
+        if mid:
+            case = min(mid, key=lambda c: abs(c.packages - 1500))
+            sections += [f"### Where the time goes: synthetic uv.lock, {case.packages} packages",
+                         "", breakdown_table(case.directory, env, args.runs), ""]
         text = "\n".join(sections)
         print(text)
         if args.out:
