@@ -31,7 +31,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from index_server import IndexServer  # noqa: E402
-from timing import Command, Runs, chef_argv, fmt_ms, machine, measure, table  # noqa: E402
+from timing import (  # noqa: E402
+    Command,
+    Runs,
+    chef_argv,
+    fmt_ms,
+    install_chef,
+    machine,
+    measure,
+    table,
+)
 from wheelhouse import make_wheel  # noqa: E402
 
 from chef.cook import installers  # noqa: E402
@@ -113,6 +122,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     workdir = Path(tempfile.mkdtemp(prefix="chef-bench-cook-"))
     try:
+        install_chef(workdir)  # chef as installed, as bench/prepare.py times it
         env = bench_env(workdir)
         app = build_project(workdir, args.packages)
         wheels = workdir / "wheels"
