@@ -421,13 +421,22 @@ def _git_parts(url: str) -> Tuple[str, str]:
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, "", "")), ref
 
 
-def _lock_source(entry: Mapping[str, Any]) -> Tuple[str, ...]:
+def _remote_source(entry: Mapping[str, Any]) -> Tuple[str, ...]:
+    """("git", repository, reference) or ("url", url) of a uv source table, in the same form
+    whether it comes from uv.lock or from `[tool.uv.sources]`; () for any other source."""
     if "git" in entry:
         repo, ref = _git_parts(str(entry["git"]))
         ref = str(entry.get("rev") or entry.get("tag") or entry.get("branch") or ref)
         return ("git", repo, ref)
     if "url" in entry:
         return ("url", strip_credentials(str(entry["url"])).split("#")[0])
+    return ()
+
+
+def _lock_source(entry: Mapping[str, Any]) -> Tuple[str, ...]:
+    remote = _remote_source(entry)
+    if remote:
+        return remote
     if any(k in entry for k in ("path", "editable", "directory", "virtual")):
         return ("local",)
     if "index" in entry:
@@ -461,12 +470,9 @@ class _Lowering:
         self.display = display
 
     def _source(self, src: Mapping[str, Any]) -> Tuple[str, ...]:
-        if "git" in src:
-            repo, ref = _git_parts(str(src["git"]))
-            ref = str(src.get("rev") or src.get("tag") or src.get("branch") or ref)
-            return ("git", repo, ref)
-        if "url" in src:
-            return ("url", strip_credentials(str(src["url"])).split("#")[0])
+        remote = _remote_source(src)
+        if remote:
+            return remote
         if "path" in src or src.get("workspace") is True:
             return ("local",)
         if "index" in src:

@@ -61,9 +61,7 @@ def _fallback() -> Reader:
     return "tomllib", tomllib.loads, tomllib.TOMLDecodeError
 
 
-_FAST = _toml_rs()
-_SLOW: Optional[Reader] = None if _FAST else _fallback()  # imported when first needed
-READER_NAME = (_FAST or _SLOW or ("",))[0]
+_SLOW: Optional[Reader] = None  # with toml_rs, imported when it first refuses a document
 
 
 def _slow_reader() -> Reader:
@@ -71,6 +69,10 @@ def _slow_reader() -> Reader:
     if _SLOW is None:
         _SLOW = _fallback()
     return _SLOW
+
+
+_FAST = _toml_rs()
+READER_NAME = (_FAST or _slow_reader())[0]
 
 
 # Stack that one nesting level of toml_rs may take (measured: under 2.5 KiB), and the depth that

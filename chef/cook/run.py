@@ -254,10 +254,15 @@ def _missing_local_links(recipe: Recipe, overrides: Overrides, recipe_path: Path
         elif "://" in link:
             continue
         else:
-            local = Path(link) if Path(link).is_absolute() else base / link
+            local = base / link if _project_relative(link) else Path(link)
         if not local.exists() and str(local) not in missing:
             missing.append(str(local))
     return missing
+
+
+def _project_relative(link: str) -> bool:
+    """A find-links entry that is a path relative to the project (no URL, not absolute)."""
+    return "://" not in link and not link.startswith("file:") and not Path(link).is_absolute()
 
 
 def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPlan:
@@ -268,9 +273,7 @@ def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPla
 
     def fix(batch: Batch) -> Batch:
         links = tuple(
-            link
-            if ("://" in link or link.startswith("file:") or Path(link).is_absolute())
-            else str(base / link)
+            str(base / link) if _project_relative(link) else link
             for link in batch.options.find_links
         )
         return replace(batch, options=replace(batch.options, find_links=links))

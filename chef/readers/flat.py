@@ -9,10 +9,10 @@ own, so selection walks exactly one level, as the manager does.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Set, Tuple
+from typing import Any, Dict, Iterable, Mapping, Set, Tuple
 
 from chef.errors import InputError
-from chef.model import Dep, LocalPackage, sorted_deps
+from chef.model import Dep, LocalPackage, Project, sorted_deps
 
 
 def unique_name(base: str, taken: Iterable[str]) -> str:
@@ -81,3 +81,20 @@ class GuardedLocals(Dict[str, LocalPackage]):
         if key in self.outside and not dict.__contains__(self, key):
             raise self.outside[key]
         return dict.get(self, key, default)
+
+
+def attach_root(
+    project: Project,
+    builder: RootBuilder,
+    name: str,
+    subdir: str,
+    local_packages: Mapping[str, LocalPackage],
+    outside: Mapping[str, InputError],
+) -> None:
+    """Make the builder's edges the project's one, non-installable root package `name` (pick it
+    with unique_name), next to the local packages and the names whose directory is outside."""
+    guarded = GuardedLocals(local_packages)
+    guarded.outside.update(outside)
+    guarded[name] = builder.package(name, subdir, installable=False)
+    project.local_packages = guarded
+    project.roots = [Dep(name=name)]

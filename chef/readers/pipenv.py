@@ -30,7 +30,7 @@ from chef.model import (
     canonical,
     norm_marker,
 )
-from chef.readers.flat import GuardedLocals, RootBuilder, unique_name
+from chef.readers.flat import RootBuilder, attach_root, unique_name
 from chef.readers.locks import assign_keys
 from chef.readers.pep621 import (
     DEFAULT_BUILD_REQUIRES,
@@ -228,12 +228,8 @@ class _Reader:
         root_name = unique_name(
             "pipfile", set(locked_name(locked)) | set(locals_) | set(self.outside)
         )
-        guarded = GuardedLocals(locals_)
-        guarded.outside.update(self.outside)
-        guarded[root_name] = builder.package(root_name, self.subdir, installable=False)
-        project.local_packages = guarded
+        attach_root(project, builder, root_name, self.subdir, locals_, self.outside)
         project.locked = locked
-        project.roots = [Dep(name=root_name)]
         project.index = sources.index_config()
         requires = meta.get("requires", {})
         if isinstance(requires, dict) and requires:
@@ -275,11 +271,7 @@ class _Reader:
                 dep = self._pipfile_dep(canonical(raw_name), spec, display, locals_)
                 builder.add("main" if group is None else "group", group or "", dep)
         root_name = unique_name("pipfile", set(locals_))
-        guarded = GuardedLocals(locals_)
-        guarded.outside.update(self.outside)
-        guarded[root_name] = builder.package(root_name, self.subdir, installable=False)
-        project.local_packages = guarded
-        project.roots = [Dep(name=root_name)]
+        attach_root(project, builder, root_name, self.subdir, locals_, self.outside)
         project.index = sources.index_config()
         project.notes.append("no Pipfile.lock: the installer resolves the Pipfile")
         return project

@@ -15,6 +15,7 @@ Versions of the root and of path dependencies are never recorded (they are local
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
@@ -588,7 +589,6 @@ class _LockReader:
         self.notes: List[str] = []
         metadata = expect(lock.get("metadata", {}), dict, self.display, "[metadata]")
         self.lock_version = str(metadata.get("lock-version", "1.0"))
-        self._flat: Optional[bool] = None
         legacy_files = metadata.get("files", {}) if isinstance(metadata.get("files"), dict) else {}
         legacy_hashes = metadata.get("hashes") if isinstance(metadata.get("hashes"), dict) else {}
         self.entries: List[_Entry] = []
@@ -629,16 +629,14 @@ class _LockReader:
             | set(self.outside)
         )
 
-    @property
-    def flat(self) -> bool:
-        if self._flat is None:  # asked once per package: parse the lock-version once
-            try:
-                self._flat = Version(self.lock_version) >= Version("2.1")
-            except InvalidVersion:
-                raise InputError(
-                    f"unsupported lock-version {self.lock_version!r}", path=self.display
-                ) from None
-        return self._flat
+    @functools.cached_property
+    def flat(self) -> bool:  # asked once per package: the lock-version is parsed once
+        try:
+            return Version(self.lock_version) >= Version("2.1")
+        except InvalidVersion:
+            raise InputError(
+                f"unsupported lock-version {self.lock_version!r}", path=self.display
+            ) from None
 
     def locked(self) -> Dict[str, LockedPackage]:
         out: Dict[str, LockedPackage] = {}

@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source, canonical
-from chef.readers.flat import GuardedLocals, RootBuilder, unique_name
+from chef.readers.flat import RootBuilder, attach_root, unique_name
 from chef.readers.locks import assign_keys
 from chef.readers.markers import placements
 from chef.readers.pep621 import (
@@ -163,12 +163,8 @@ class _Reader:
                     Dep(name=target.name, key=target.key, marker=place.marker),
                 )
         root_name = unique_name("pylock", {p.name for p in locked.values()} | set(locals_))
-        guarded = GuardedLocals(locals_)
-        guarded.outside.update(self.outside)
-        guarded[root_name] = builder.package(root_name, self.subdir, installable=False)
-        project.local_packages = guarded
+        attach_root(project, builder, root_name, self.subdir, locals_, self.outside)
         project.locked = locked
-        project.roots = [Dep(name=root_name)]
         project.requires_python = normalize_specifier(
             self.data.get("requires-python"), self.display, "requires-python"
         )
