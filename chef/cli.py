@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands so that `chef --help` stays fast.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -391,7 +392,14 @@ def run() -> None:
     has finished its work when main returns (files written and renamed, temporary directories
     removed, installers waited for), so only the standard streams need flushing. Library callers
     of `main` are unaffected.
+
+    The cyclic garbage collector stays off for the same reason. `prepare` pauses it (for library
+    callers too), but the first allocations after the pause then trigger one collection over
+    every table and model object it built, which are acyclic and live until the process ends:
+    ~6 ms of a 1500-package prepare, ~20 ms of a 5000-package one, for no memory back (peak
+    memory is unchanged). Reference counting still frees everything else.
     """
+    gc.disable()
     try:
         main(prog_name="chef")
         status = 0

@@ -185,6 +185,19 @@ def test_console_script_leaves_through_run() -> None:
     assert (Path(__file__).parents[2] / "chef" / "__main__.py").read_text().strip().endswith("run()")
 
 
+def test_run_turns_the_cyclic_collector_off_for_the_command_only() -> None:
+    """The console script runs commands without the cyclic GC (docs/performance.md); importing
+    chef or calling `main` from Python leaves the caller's collector alone."""
+    code = (
+        "import gc, chef.cli, chef.prepare\n"
+        "assert gc.isenabled()\n"
+        "chef.cli.main = lambda **kw: print('collector on' if gc.isenabled() else 'collector off')\n"
+        "chef.cli.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "collector off"), done.stderr
+
+
 def test_run_exit_status_of_every_kind_of_exit() -> None:
     from chef.cli import _exit_status
 
