@@ -1,6 +1,6 @@
 """What `chef cook` costs on top of the installer it runs.
 
-    .venv/bin/python bench/cook.py [--packages 100] [--runs 10] [--out FILE]
+    .venv/bin/python bench/cook.py [--packages 100] [--runs 20] [--out FILE]
 
 Builds a wheelhouse of tiny real wheels (tests/wheelhouse.py), serves it as a PEP 503 index on
 loopback (tests/index_server.py), locks a project over it with `uv lock` and prepares its recipe.
@@ -112,7 +112,8 @@ def installer_argv(recipe: Path, venv: Path, backend: installers.Backend, wheels
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packages", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=10, help="counted runs per command (10)")
+    parser.add_argument("--runs", type=int, default=20,
+                        help="counted runs per command (20: pip alone varies by ±100 ms here)")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
     args = parser.parse_args(argv)
 
