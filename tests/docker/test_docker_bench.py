@@ -1,0 +1,28 @@
+"""bench/docker_planner.py still runs against the engine (tiny lock, one build per variant); it
+prints its table and nothing here looks at a time. docs/performance.md has the real numbers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dockerlib
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_planner_bench_times_the_run_step_of_each_command(docker: dockerlib.Docker) -> None:
+    env = {**os.environ,
+           "CHEF_TEST_BASE_IMAGE": os.environ.get("CHEF_TEST_BASE_IMAGE", dockerlib.DEFAULT_BASE)}
+    done = subprocess.run([sys.executable, "bench/docker_planner.py", "--sizes", "20",
+                           "--repeat", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| synthetic uv.lock, 20 |")]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "`RUN true`", "`RUN chef prepare`", "`RUN uv export`"]
+    for row in rows:  # every cell measured: the command's ms, the step's s, the build's s
+        cells = row.strip("| ").split(" | ")[2:]
+        assert all(float(cell) >= 0 for cell in cells), row
