@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -116,11 +117,13 @@ def bench_size(docker: Docker, chef_image: str, size: int, repeat: int,
         path.write_text(DOCKERFILE.format(step=STEP.format(command=command)))
         dockerfiles[label] = path
     results: Dict[str, Timings] = {label: Timings() for label, _ in COMMANDS}
+    # Unique to this run: an edit of an earlier run would find its layers in the build cache.
+    run_id = uuid.uuid4().hex
     edit = 0
     for round_ in range(repeat + 1):  # round 0 is the warm-up
         for label, _ in COMMANDS:
             edit += 1
-            source.write_text(f"EDIT = {edit}  # a source edit: COPY and RUN run again\n")
+            source.write_text(f"EDIT = '{run_id}-{edit}'  # a source edit: COPY and RUN again\n")
             build = docker.build(project, docker.tag(f"planner-{size}"),
                                  dockerfile=dockerfiles[label],
                                  build_args={"CHEF_IMAGE": chef_image})
