@@ -66,8 +66,6 @@ COPY . .
 """
 
 _COMMAND_US = re.compile(r"planner-command-us (\d+)")
-_HEADER = re.compile(r"^#(\d+) \[.*\] RUN s=\$\(date")
-_DONE = re.compile(r"^#(\d+) DONE ([0-9.]+)s$")
 
 
 @dataclass
@@ -77,23 +75,13 @@ class Timings:
     build_s: List[float] = field(default_factory=list)
 
 
-def step_times(log: str) -> Tuple[float, float]:
-    """(the command's own ms, BuildKit's seconds for the RUN step) from a --progress=plain log."""
-    found = _COMMAND_US.search(log)
-    if found is None:
-        raise RuntimeError("the RUN step printed no time:\n" + log[-3000:])
-    step: Optional[str] = None
-    seconds: Optional[float] = None
-    for line in log.splitlines():
-        header = _HEADER.match(line)
-        if header:
-            step = header.group(1)
-        done = _DONE.match(line)
-        if done and done.group(1) == step:
-            seconds = float(done.group(2))
-    if seconds is None:
-        raise RuntimeError("no DONE line for the RUN step (was it CACHED?):\n" + log[-3000:])
-    return int(found.group(1)) / 1000, seconds
+def step_times(build: dockerlib.Build) -> Tuple[float, float]:
+    """(the command's own ms, BuildKit's seconds for the RUN step) of one build."""
+    found = _COMMAND_US.search(build.log)
+    step = build.step("planner-command-us")
+    if found is None or step.seconds is None:
+        raise RuntimeError("the RUN step ran no command (was it CACHED?):\n" + build.log[-3000:])
+    return int(found.group(1)) / 1000, step.seconds
 
 
 def chef_stage(docker: Docker, base: str, work: Path) -> str:
@@ -129,7 +117,7 @@ def bench_size(docker: Docker, chef_image: str, size: int, repeat: int,
                                  build_args={"CHEF_IMAGE": chef_image})
             if round_ == 0:
                 continue
-            command_ms, step_s = step_times(build.log)
+            command_ms, step_s = step_times(build)
             results[label].command_ms.append(command_ms)
             results[label].step_s.append(step_s)
             results[label].build_s.append(build.seconds)

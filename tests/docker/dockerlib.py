@@ -63,6 +63,7 @@ class Step:
     cached: bool = False
     done: bool = False
     error: bool = False
+    seconds: Optional[float] = None  # BuildKit's `DONE 0.4s` (rounded to 0.1 s)
 
 
 @dataclass
@@ -102,6 +103,8 @@ def parse_steps(log: str) -> Dict[int, Step]:
             status = m.group(2)
             step.cached |= status == "CACHED"
             step.done |= status.startswith("DONE")
+            if status.startswith("DONE"):
+                step.seconds = float(status[len("DONE "):-1])
             step.error |= status.startswith("ERROR")
     return steps
 
