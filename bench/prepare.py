@@ -360,6 +360,20 @@ _IMPORT_STEPS = (
      "chef.jsonout, chef.toml, packaging.markers, packaging.requirements, os"),
 )
 
+# What the CLI layer costs in context: most of what `import click` loads (inspect, enum, typing,
+# re, ...) chef's own modules and packaging load anyway, so the "+ click" step above overstates it.
+_LIBRARY_CALL = r"""
+import gc, os, sys
+gc.disable()
+from pathlib import Path
+from chef.prepare import prepare_to_file
+prepare_to_file(Path(sys.argv[1]), Path(sys.argv[2]))
+if "click" in sys.modules:
+    sys.exit("click was imported")
+sys.stdout.flush()
+os._exit(0)
+"""
+
 _PHASES = r"""
 import gc, statistics, sys, time
 from pathlib import Path
@@ -403,6 +417,8 @@ def breakdown_table(lock_dir: Path, env: Dict[str, str], runs: int) -> str:
     recipe = lock_dir.parent / (lock_dir.name + ".breakdown.json")
     commands.append(Command("chef prepare", chef_argv() + [
         "prepare", "--project-dir", str(lock_dir), "--recipe-path", str(recipe)], env=env))
+    commands.append(Command("library call", [
+        python, "-c", _LIBRARY_CALL, str(lock_dir), str(recipe) + ".lib"], env=env))
     results = measure(commands, runs)
     rows: List[List[str]] = []
     before = 0.0
@@ -423,6 +439,12 @@ def breakdown_table(lock_dir: Path, env: Dict[str, str], runs: int) -> str:
         rows.append([labels.get(name, name), f"{float(ms):.1f}", "in-process"])
     whole = results["chef prepare"]
     rows.append(["whole `chef prepare`", fmt_ms(whole), "whole process"])
+    library = results["library call"]
+    how = library.failure or "whole process"
+    if library.ok and recipe.read_bytes() != Path(str(recipe) + ".lib").read_bytes():
+        how = "a different recipe from the CLI's: a bug"
+    rows.append(["the same prepare as a library call, click never imported",
+                 fmt_ms(library) if library.ok else "—", how])
     return table(["part", "ms", "how"], rows)
 
 

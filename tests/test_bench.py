@@ -38,6 +38,8 @@ def test_prepare_bench_prints_its_tables() -> None:
     out = _run("bench/prepare.py", "--runs", "1", "--sizes", "20,40", "--no-corpus")
     assert "### Synthetic locks" in out and "| synthetic uv.lock, 40 |" in out
     assert "### Growth with lock size (uv.lock)" in out
+    library = [line for line in out.splitlines() if "as a library call" in line]
+    assert len(library) == 1 and library[0].endswith("| whole process |"), library
 
 
 @pytest.mark.slow
