@@ -650,7 +650,7 @@ def _uv_index_names(data: Mapping[str, Any]) -> Dict[str, str]:
 
 
 def _check_uv(files: Files) -> Verdict:
-    from chef.readers.pep621 import dependency_groups, workspace_members
+    from chef.readers.pyproject import dependency_groups, workspace_members
 
     verdict = Verdict("uv", "uv.lock", fresh=True)
     lock = files.toml("uv.lock")
@@ -914,7 +914,7 @@ def _poetry_writer_version(lock_text: str) -> Optional[Version]:
 
 def _poetry_names(pyproject: Mapping[str, Any]) -> Set[str]:
     """Direct dependencies named in pyproject (poetry tables and PEP 621/735)."""
-    from chef.readers.pep621 import dependency_groups
+    from chef.readers.pyproject import dependency_groups
 
     names: Set[str] = set()
     project = _table(pyproject.get("project"))

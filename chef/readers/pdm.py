@@ -33,7 +33,7 @@ from chef.model import (
 )
 from chef.readers.flat import GuardedLocals, RootBuilder
 from chef.readers.locks import assign_keys
-from chef.readers.pep621 import (
+from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
     dependency_groups,

@@ -23,7 +23,7 @@ from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, S
 from chef.readers.flat import RootBuilder, attach_root, unique_name
 from chef.readers.locks import assign_keys
 from chef.readers.markers import placements
-from chef.readers.pep621 import (
+from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
     expect,

@@ -12,48 +12,19 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, Project, canonical, parse_requirement
-from chef.readers.pep621 import inside, outside_error, read_local_package, rel_display
+from chef.readers.lines import logical_lines
+from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
 from chef.toml import read_text
 from chef.urls import normalize_index_url, strip_credentials
 
 MAX_INCLUDE_DEPTH = 64
 _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _IGNORED_OPTIONS = {"--trusted-host", "--use-feature", "--require-hashes", "--prefer-binary"}
-
-
-def logical_lines(text: str) -> Iterator[Tuple[int, str]]:
-    """(line number, content) after joining `\\` continuations and dropping comments."""
-    start = 0
-    buffer = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not buffer:
-            start = number
-        line = raw
-        if line.startswith("#") or " #" in line or "\t#" in line:
-            line = line[: _comment_at(line)]
-        if line.endswith("\\"):
-            buffer += line[:-1]
-            continue
-        line = (buffer + line).strip()
-        buffer = ""
-        if line:
-            yield start, line
-    if buffer.strip():
-        yield start, buffer.strip()
-
-
-def _comment_at(line: str) -> int:
-    if line.startswith("#"):
-        return 0
-    for i, ch in enumerate(line):
-        if ch == "#" and i > 0 and line[i - 1] in " \t":
-            return i
-    return len(line)
 
 
 @dataclass
@@ -302,19 +273,6 @@ def _requirement(
     if dep.url:
         dep = replace(dep, url=strip_credentials(dep.url))
     return dep
-
-
-def plain_requirement_lines(path: Path, display: str) -> List[str]:
-    """Requirement lines of a file that may hold no options (setuptools `file =` dependencies)."""
-    text = read_text(path, display)
-    out = []
-    for number, content in logical_lines(text):
-        if content.startswith("-"):
-            raise InputError(
-                "options are not allowed in a dependencies file", path=display, line=number
-            )
-        out.append(content)
-    return out
 
 
 def read(root: Path, files: List[str]) -> Project:

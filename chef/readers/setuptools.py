@@ -16,8 +16,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
-from chef.readers.pep621 import DEFAULT_BUILD_REQUIRES, build_requires, parse_deps, rel_display
-from chef.readers.requirements import plain_requirement_lines
+from chef.readers.lines import plain_requirement_lines
+from chef.readers.pyproject import DEFAULT_BUILD_REQUIRES, build_requires, parse_deps, rel_display
 from chef.toml import load_toml, read_text
 
 SETUP_PY_HINT = (

@@ -8,13 +8,12 @@ markers and extras, so selection and cook can walk the graph exactly like `uv sy
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Set, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from chef.errors import InputError
 from chef.model import (
     Dep,
-    IndexConfig,
     LocalPackage,
     LockedPackage,
     Project,
@@ -22,7 +21,7 @@ from chef.model import (
     canonical,
 )
 from chef.readers.locks import assign_keys
-from chef.readers.pep621 import (
+from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
     expect,
@@ -34,51 +33,13 @@ from chef.readers.pep621 import (
     str_list,
     table,
     tool_table,
+    uv_index_config,
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
 SUPPORTED_VERSIONS = (1,)
 LOCAL_SOURCES = ("editable", "virtual", "directory")
-
-
-def _url_list(uv: Mapping[str, Any], key: str, display: str) -> List[str]:
-    return [normalize_index_url(u) for u in str_list(uv.get(key, []), display, f"tool.uv.{key}")]
-
-
-def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
-    """Index settings from `[tool.uv]` (index, index-url, extra-index-url, find-links)."""
-    uv = tool_table(data, "uv", display)
-    if not uv:
-        return IndexConfig()
-    default: Optional[str] = None
-    extra: List[str] = []
-    for entry in expect(uv.get("index", []), list, display, "tool.uv.index"):
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise InputError("each [[tool.uv.index]] needs a url", path=display)
-        url = normalize_index_url(entry["url"])
-        if entry.get("format") == "flat":
-            continue
-        if entry.get("default"):
-            default = url
-        elif not entry.get("explicit"):
-            extra.append(url)
-    if uv.get("index-url") is not None:
-        default = normalize_index_url(expect(uv["index-url"], str, display, "tool.uv.index-url"))
-    extra.extend(_url_list(uv, "extra-index-url", display))
-    flat = [
-        normalize_index_url(e["url"])
-        for e in uv.get("index", []) or []
-        if isinstance(e, dict) and e.get("format") == "flat"
-    ]
-    flat += _url_list(uv, "find-links", display)
-    return IndexConfig(
-        index_url=default,
-        extra_index_urls=tuple(sorted(set(extra))),
-        find_links=tuple(sorted(set(flat))),
-        no_index=bool(uv.get("no-index", False)),
-        pre=uv.get("prerelease") == "allow",
-    )
 
 
 def configured_indexes(data: Mapping[str, Any]) -> Set[str]:

@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 
 from chef.cook.plan import plan
 from chef.model import Project
-from chef.readers.requirements import logical_lines
+from chef.readers.lines import logical_lines
 from chef.recipe import from_project
 from chef.select import Selection
 

@@ -8,7 +8,7 @@ from stability_helpers import recipe_text
 
 from chef.errors import InputError
 from chef.readers import requirements
-from chef.readers.requirements import logical_lines
+from chef.readers.lines import logical_lines
 
 
 def test_logical_lines_continuations_and_comments() -> None:
