@@ -356,8 +356,9 @@ _IMPORT_STEPS = (
     ("+ packaging (markers, specifiers, requirements)",
      "import click, packaging.markers, packaging.specifiers, packaging.requirements, os"),
     ("+ chef's modules for a uv prepare, toml_rs",
-     "import chef.cli, chef.prepare, chef.detect, chef.readers.uv_lock, chef.stale, chef.recipe, "
-     "chef.jsonout, chef.toml, packaging.markers, packaging.requirements, os"),
+     "import chef.cli, chef.prepare, chef.detect, chef.readers.uv_lock, chef.freshness, "
+     "chef.freshness.uv, chef.recipe, chef.jsonout, chef.toml, packaging.markers, "
+     "packaging.requirements, os"),
 )
 
 # What the CLI layer costs in context: most of what `import click` loads (inspect, enum, typing,
@@ -383,7 +384,7 @@ from chef import toml
 from chef.detect import read_project
 from chef.recipe import dumps, from_project
 from chef.select import Selection
-from chef.stale import ensure_fresh
+from chef.freshness import ensure_fresh
 root = Path(sys.argv[1])
 times = {}
 for _ in range(7):

@@ -67,7 +67,7 @@ def prepare(
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif not requirements:
-        from chef.stale import ensure_fresh
+        from chef.freshness import ensure_fresh
 
         verdict = ensure_fresh(root / subdir, project.manager, where=subdir)
         if verdict is not None:

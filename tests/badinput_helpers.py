@@ -41,24 +41,26 @@ def nasty_strings() -> List[str]:
 
 def refresh_hashes(root: Path) -> None:
     """Make a fixture's lock fresh for chef's stale check (fixtures may carry dummy hashes)."""
-    from chef import stale
+    from chef.freshness.pdm import pdm_content_hash
+    from chef.freshness.pipenv import pipfile_hash
+    from chef.freshness.poetry import poetry_content_hash
     from chef.toml import load_toml
 
     if (root / "poetry.lock").is_file():
         doc = tomlkit.parse((root / "poetry.lock").read_text(encoding="utf-8"))
-        doc["metadata"]["content-hash"] = stale.poetry_content_hash(  # type: ignore[index]
+        doc["metadata"]["content-hash"] = poetry_content_hash(  # type: ignore[index]
             load_toml(root / "pyproject.toml", "pyproject.toml")
         )
         (root / "poetry.lock").write_text(tomlkit.dumps(doc), encoding="utf-8")
     if (root / "pdm.lock").is_file():
         text = (root / "pdm.lock").read_text(encoding="utf-8")
-        digest = stale.pdm_content_hash(load_toml(root / "pyproject.toml", "pyproject.toml"))
+        digest = pdm_content_hash(load_toml(root / "pyproject.toml", "pyproject.toml"))
         doc = tomlkit.parse(text)
         doc["metadata"]["content_hash"] = f"sha256:{digest}"  # type: ignore[index]
         (root / "pdm.lock").write_text(tomlkit.dumps(doc), encoding="utf-8")
     if (root / "Pipfile.lock").is_file():
         lock = json.loads((root / "Pipfile.lock").read_text(encoding="utf-8"))
-        lock["_meta"]["hash"]["sha256"] = stale.pipfile_hash(
+        lock["_meta"]["hash"]["sha256"] = pipfile_hash(
             load_toml(root / "Pipfile", "Pipfile"), canonical_names=True
         )
         (root / "Pipfile.lock").write_text(json.dumps(lock, indent=4), encoding="utf-8")

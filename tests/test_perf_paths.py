@@ -31,7 +31,7 @@ def test_uv_spelling_of_python_version_is_the_same_condition(op: str) -> None:
     hold on every release the check samples."""
     from packaging.markers import Marker
 
-    from chef.stale import _uv_spelling
+    from chef.freshness.uv import _uv_spelling
 
     for minor in range(6, 15):
         marker = f'python_version {op} "3.{minor}"'
@@ -98,7 +98,7 @@ def test_sampled_pythons_tell_markers_apart_as_every_release_does(
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet
 
-    from chef.stale import _python_versions
+    from chef.freshness.markers import python_versions as _python_versions
 
     spec = SpecifierSet(requires) if requires else None
     ma, mb = Marker(a), Marker(b)

@@ -338,7 +338,7 @@ def test_mutated_input_never_crashes_the_lock_check(
     name: str, uv_project: Path, data: st.DataObject
 ) -> None:
     """The freshness check on its own (prepare runs it only after the reader accepted the files)."""
-    from chef import stale
+    from chef import freshness
 
     reader = next((r for r in READERS if r.name == name), None)
     if reader is None:
@@ -347,7 +347,7 @@ def test_mutated_input_never_crashes_the_lock_check(
     with tempfile.TemporaryDirectory() as tmp:
         write_files(Path(tmp), files)
         try:
-            stale.check(Path(tmp), name)
+            freshness.check(Path(tmp), name)
         except ChefError as exc:
             check_error(exc, Path(tmp))
 

@@ -14,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from chef.freshness.pdm import pdm_content_hash
+from chef.freshness.pipenv import pipfile_hash
+from chef.freshness.poetry import poetry_content_hash
 from chef.model import canonical
-from chef.stale import pdm_content_hash, pipfile_hash, poetry_content_hash
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -13,7 +13,7 @@ from conftest import uv_bin, write
 from projects import APP_PYPROJECT, edit, make_locked_app
 from workspace import git_package, make_workspace
 
-from chef import errors, stale
+from chef import errors, freshness
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def test_chef_agrees_with_uv_lock_check(
     shutil.copytree(locked_app, root)
     apply(root)
     assert uv_check(root, index.url) is fresh, "the case's expectation is not uv's"
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None
     assert verdict.fresh is fresh, verdict.reasons
     if not fresh:
@@ -95,7 +95,7 @@ def test_own_version_is_not_staleness(locked_app: Path, tmp_path: Path, index, i
     shutil.copytree(locked_app, root)
     edit(root / "pyproject.toml", 'version = "0.1.0"', 'version = "9.9.9"')
     assert not uv_check(root, index.url)
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and verdict.fresh
     assert any("9.9.9" in note and "ignored" in note for note in verdict.notes())
 
@@ -111,16 +111,16 @@ def test_markers_are_compared_by_meaning(tmp_path: Path, index, isolated_env) ->
     root = make_locked_app(tmp_path / "app", index.url, text)
     lock = (root / "uv.lock").read_text(encoding="utf-8")
     assert "sys_platform == 'win32'" in lock  # uv really rewrote it
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and verdict.fresh, verdict.reasons
     # Respelled by hand the way uv would: still fresh for both.
     edit(root / "pyproject.toml", "platform_system == 'Windows'", "sys_platform == 'win32'")
     assert uv_check(root, index.url)
-    assert stale.check(root, "uv").fresh  # type: ignore[union-attr]
+    assert freshness.check(root, "uv").fresh  # type: ignore[union-attr]
     # A real change of meaning: stale for both.
     edit(root / "pyproject.toml", "python_version == '3.12'", "python_version == '3.13'")
     assert not uv_check(root, index.url)
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and not verdict.fresh
     assert "zeta" in "; ".join(verdict.reasons)
 
@@ -128,11 +128,11 @@ def test_markers_are_compared_by_meaning(tmp_path: Path, index, isolated_env) ->
 def test_workspace_member_edits(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
     root = make_workspace(tmp_path / "ws", index.url, git_package(tmp_path / "gitpkg"))
     assert uv_check(root, index.url)
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and verdict.fresh, verdict.reasons
     edit(root / "services/svc-one/pyproject.toml", '"epsilon"', '"epsilon", "zeta"')
     assert not uv_check(root, index.url)
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and not verdict.fresh
     assert "svc-one" in verdict.reasons[0] and "zeta" in verdict.reasons[0]
 
@@ -142,7 +142,7 @@ def test_new_member_is_stale(tmp_path: Path, index, isolated_env) -> None:  # ty
     write(root / "packages/lib-c/pyproject.toml",
           '[project]\nname = "lib-c"\nversion = "1"\ndependencies = []\n')
     assert not uv_check(root, index.url)
-    verdict = stale.check(root, "uv")
+    verdict = freshness.check(root, "uv")
     assert verdict is not None and not verdict.fresh
     assert "lib-c" in "; ".join(verdict.reasons)
 

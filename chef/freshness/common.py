@@ -1,0 +1,146 @@
+"""What every freshness check shares: how files are read, the verdict, small helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, List, Mapping, Set
+
+from chef.errors import InputError, StaleLockError
+from chef.pep508 import canonical_name
+from chef.toml import load_toml, read_text
+
+RELOCK = {
+    "uv": "uv lock",
+    "poetry": "poetry lock",
+    "pdm": "pdm lock",
+    "pipenv": "pipenv lock",
+}
+LOCK_FILE = {"uv": "uv.lock", "poetry": "poetry.lock", "pdm": "pdm.lock", "pipenv": "Pipfile.lock"}
+MANIFEST = {"uv": "pyproject.toml", "poetry": "pyproject.toml", "pdm": "pyproject.toml",
+            "pipenv": "Pipfile"}
+
+
+class Files:
+    """Read project files relative to a root; the corpus tests substitute their own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel).is_file()
+
+    def text(self, rel: str) -> str:
+        return read_text(self.root / rel, rel)
+
+    def toml(self, rel: str) -> Mapping[str, Any]:
+        return load_toml(self.root / rel, rel)
+
+    def json(self, rel: str) -> Any:
+        text = self.text(rel)
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise InputError(
+                f"not valid JSON: {getattr(exc, 'msg', exc)}",
+                path=rel,
+                line=getattr(exc, "lineno", None),
+            ) from None
+
+
+@dataclass
+class Verdict:
+    """The outcome of one lock check."""
+
+    manager: str
+    lock: str
+    fresh: bool
+    reasons: List[str] = field(default_factory=list)  # what differs (when stale)
+    unchecked: List[str] = field(default_factory=list)  # what chef could not verify, and why
+    ignored: List[str] = field(default_factory=list)  # differences that do not decide installs
+
+    @property
+    def relock(self) -> str:
+        return RELOCK[self.manager]
+
+    def error(self) -> StaleLockError:
+        what = "; ".join(self.reasons[:3]) or "the manifest changed since it was locked"
+        if len(self.reasons) > 3:
+            what += f"; and {len(self.reasons) - 3} more differences"
+        return StaleLockError(
+            f"stale lock: {what}",
+            path=self.lock,
+            hint=f"run `{self.relock}`, or pass --frozen to use the lock as it is",
+        )
+
+    def notes(self) -> List[str]:
+        out = [f"{self.lock}: not checked: {why}" for why in self.unchecked]
+        out += [f"{self.lock}: ignored: {what}" for what in self.ignored]
+        if not self.fresh:
+            out.append(f"{self.lock} is stale: " + "; ".join(self.reasons))
+        elif not self.unchecked:
+            out.append(f"{self.lock} matches {MANIFEST[self.manager]} (checked as "
+                       f"`{self.relock}` would)")
+        return out
+
+
+def table(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else []
+
+
+def canon(name: str) -> str:
+    return canonical_name(name)
+
+
+def short(items: Iterable[str], limit: int = 6) -> str:
+    items = list(items)
+    text = ", ".join(items[:limit])
+    if len(items) > limit:
+        text += f" and {len(items) - limit} more"
+    return text
+
+
+def requirement_names(items: Iterable[Any]) -> Set[str]:
+    """Canonical names of PEP 508 strings (anything unparsable is left to the reader to report)."""
+    names: Set[str] = set()
+    for item in items:
+        if isinstance(item, str) and not item.lstrip().startswith("-"):
+            from packaging.requirements import InvalidRequirement, Requirement
+
+            try:
+                names.add(canon(Requirement(item).name))
+            except InvalidRequirement:
+                continue
+    return names
+
+
+def hash_json(data: Any, algo: str = "sha256", **kwargs: Any) -> str:
+    import hashlib  # only poetry, pdm and pipenv checks hash (2 ms of every uv prepare otherwise)
+
+    hasher = hashlib.new(algo)
+    hasher.update(json.dumps(data, sort_keys=True, **kwargs).encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def locked_names(packages: Any) -> Set[str]:
+    return {
+        canon(p["name"]) for p in as_list(packages)
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+    }
+
+
+def not_locked(wanted: Set[str], locked: Set[str], own: Iterable[str] = ()) -> List[str]:
+    return sorted(wanted - locked - {canon(n) for n in own})
+
+
+def hash_reason(manifest: str, missing: List[str], what: str, field: str) -> str:
+    """Why a content hash differs: the requirements the lock lacks when some are absent from it
+    entirely (the common stale lock), else only that the hashed sections changed."""
+    if missing:
+        return f"{manifest} requires {short(missing)}, which the lock does not have"
+    return f"{manifest}'s {what} changed since it was locked ({field} differs)"
