@@ -9,7 +9,7 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import click
 
@@ -143,6 +143,11 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
     )
 
 
+def _warn(warnings: List[str]) -> None:
+    for text in warnings:
+        echo_err(f"chef: warning: {text}")
+
+
 def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
     return click.option(
         "--recipe-path",
@@ -170,6 +175,7 @@ def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -
     from chef.recipe import write_atomic
 
     result = _prepare(options, explain)
+    _warn(result.warnings)
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
@@ -225,6 +231,7 @@ def check(recipe_path: Path, as_json: bool, **options: Any) -> None:
 
     committed = read_recipe_text(recipe_path)
     result = _prepare(options)
+    _warn(result.warnings)
     if committed == result.text:
         echo_err(f"chef: {recipe_path} is up to date")
         return

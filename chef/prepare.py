@@ -22,6 +22,7 @@ class Prepared:
     inputs: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     dropped: List[str] = field(default_factory=list)  # with explain: what was left out, and why
+    warnings: List[str] = field(default_factory=list)  # always shown: chef went on, but unsure
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,6 +65,7 @@ def prepare(
     root = Path(project_dir)
     project, chosen = read_project(root, manager, requirements, subdir=subdir)
     notes = list(project.notes)
+    warnings: List[str] = []
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif not requirements:
@@ -72,8 +74,10 @@ def prepare(
         verdict = ensure_fresh(root / subdir, project.manager, where=subdir)
         if verdict is not None:
             notes.extend(verdict.notes())
+            warnings.extend(verdict.warning_lines())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))
-    result = Prepared(recipe, dumps(recipe), chosen, list(project.inputs), notes)
+    result = Prepared(recipe, dumps(recipe), chosen, list(project.inputs), notes,
+                      warnings=warnings)
     if explain:
         result.dropped = dropped(project, recipe)
     return result

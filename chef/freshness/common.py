@@ -59,6 +59,9 @@ class Verdict:
     reasons: List[str] = field(default_factory=list)  # what differs (when stale)
     unchecked: List[str] = field(default_factory=list)  # what chef could not verify, and why
     ignored: List[str] = field(default_factory=list)  # differences that do not decide installs
+    # Differences chef cannot be sure the manager would refuse: printed on stderr on every
+    # prepare (the lock is used), each naming the field and both values.
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def relock(self) -> str:
@@ -73,6 +76,10 @@ class Verdict:
             path=self.lock,
             hint=f"run `{self.relock}`, or pass --frozen to use the lock as it is",
         )
+
+    def warning_lines(self) -> List[str]:
+        """What `prepare` prints as `chef: warning: ...`, one line each."""
+        return [f"{self.lock}: {what}" for what in self.warnings]
 
     def notes(self) -> List[str]:
         out = [f"{self.lock}: not checked: {why}" for why in self.unchecked]

@@ -466,10 +466,10 @@ def check(files: Files) -> Verdict:
             except InvalidVersion:
                 differs = version != locked_version
             if differs:
-                verdict.ignored.append(
-                    f"{name} is {version} in {display} but {locked_version} in the lock "
-                    "(`uv lock --check` fails on that; chef does not: the project's own version "
-                    "decides nothing it installs)"
+                verdict.warnings.append(
+                    f"{name}'s version is {version} in {display} but {locked_version} in the "
+                    "lock: `uv lock --check` fails on that, chef goes on (the project's own "
+                    "version decides nothing it installs; `uv lock` records the new one)"
                 )
     verdict.fresh = not verdict.reasons
     return verdict

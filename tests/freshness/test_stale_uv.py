@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, List, Tuple
 
 import pytest
-from conftest import uv_bin, write
+from conftest import run, uv_bin, write
 from projects import APP_PYPROJECT, edit, make_locked_app
 from workspace import git_package, make_workspace
 
@@ -88,7 +88,7 @@ def test_chef_agrees_with_uv_lock_check(
 
 def test_own_version_is_not_staleness(locked_app: Path, tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
     """uv's check also fails when the project's own version changes; chef's does not (the own
-    version decides nothing chef installs) but says so under --explain."""
+    version decides nothing chef installs) but warns on every prepare, naming both versions."""
     import shutil
 
     root = tmp_path / "app"
@@ -97,7 +97,11 @@ def test_own_version_is_not_staleness(locked_app: Path, tmp_path: Path, index, i
     assert not uv_check(root, index.url)
     verdict = freshness.check(root, "uv")
     assert verdict is not None and verdict.fresh
-    assert any("9.9.9" in note and "ignored" in note for note in verdict.notes())
+    assert verdict.warnings and "9.9.9" in verdict.warnings[0] and "0.1.0" in verdict.warnings[0]
+    done = run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(root),
+                "--recipe-path", str(tmp_path / "r.json")])
+    assert "chef: warning: uv.lock: app's version is 9.9.9 in pyproject.toml but 0.1.0" in done.stderr
+    assert "`uv lock --check`" in done.stderr
 
 
 def test_markers_are_compared_by_meaning(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
