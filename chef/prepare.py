@@ -85,8 +85,8 @@ def prepare(
 
 # [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.
 _TOOL_TABLES = {
-    "uv": ("uv", "setuptools"),
-    "pyproject": ("uv", "setuptools"),
+    "uv": ("hatch", "uv", "setuptools"),
+    "pyproject": ("hatch", "uv", "setuptools"),
     "poetry": ("poetry",),
     "pdm": ("pdm",),
     "setuptools": ("setuptools",),

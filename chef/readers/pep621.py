@@ -51,7 +51,7 @@ def read(root: Path) -> Project:
         pdisplay = rel_display(root, root / rel / "pyproject.toml")
         if rel != ".":
             project.inputs.append(pdisplay)
-        local = local_from_pyproject(root, rel, pdata, pdisplay)
+        local = local_from_pyproject(root, rel, pdata, pdisplay, root_data=data)
         local, found = _resolve_local_edges(root, rel, pdata, pdisplay, local, data)
         project.local_packages[local.name] = local
         pending.extend(found)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import glob
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef import pep508
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, canonical, norm_marker, parse_requirement
-from chef.toml import load_toml
+from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url
 
 # What pip and build use when a project has no [build-system] (PEP 518).
@@ -139,19 +140,175 @@ def build_requires(data: Mapping[str, Any], display: str) -> Tuple[str, ...]:
     )
 
 
-def dynamic_file_deps(
+class DynamicMetadataError(InputError):
+    """A dynamic `[project]` field that no metadata hook chef knows fills from static files."""
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """A project's requirement strings as its build backend will report them: from `[project]`,
+    or for dynamic fields from the static files a known metadata hook reads (setuptools'
+    `[tool.setuptools.dynamic]`, hatch-requirements-txt, uv-dynamic-versioning's templates)."""
+
+    dependencies: List[str]
+    optional: Dict[str, List[str]]  # extra names as written
+    origin: Dict[str, str]  # "dependencies" / "optional-dependencies" -> where they were read
+    # Canonical names whose version specifier was a `{{ version }}` template (the project's own
+    # version, known only to the build): kept without a specifier, as uv records a local
+    # dependency; only acceptable for the project's own local packages.
+    templated: Tuple[str, ...] = ()
+
+
+def project_requirements(
+    root: Path, rel: str, data: Mapping[str, Any], display: str
+) -> Requirements:
+    """The requirement strings of the project at `root/rel` (DynamicMetadataError when a field
+    is dynamic and no hook chef knows fills it from files in the project)."""
+    project = expect(data.get("project"), dict, display, "[project]")
+    dynamic = set(str_list(project.get("dynamic", []), display, "project.dynamic"))
+    origin: Dict[str, str] = {}
+    templated: Set[str] = set()
+
+    if "dependencies" in dynamic:
+        found = _dynamic_field(root, rel, data, display, "dependencies")
+        if found is None:
+            raise _dynamic_error(display, "dependencies")
+        origin["dependencies"], raw = found
+        dependencies = _untemplate(expect(raw, list, display, "dependencies"), display, templated)
+    else:
+        dependencies = str_list(project.get("dependencies", []), display, "project.dependencies")
+        origin["dependencies"] = "[project]"
+
+    optional: Dict[str, List[str]] = {}
+    if "optional-dependencies" in dynamic:
+        found = _dynamic_field(root, rel, data, display, "optional-dependencies")
+        if found is None:  # extras are opt-in: unknown ones fail only when one is selected
+            origin["optional-dependencies"] = "dynamic, not readable statically"
+        else:
+            origin["optional-dependencies"], raw = found
+            for extra, items in expect(raw, dict, display, "optional-dependencies").items():
+                optional[extra] = _untemplate(items, display, templated)
+    else:
+        opt = expect(project.get("optional-dependencies", {}), dict, display,
+                     "optional-dependencies")
+        for extra, items in opt.items():
+            optional[extra] = str_list(items, display, f"project.optional-dependencies.{extra}")
+        origin["optional-dependencies"] = "[project]"
+    return Requirements(dependencies, optional, origin, tuple(sorted(templated)))
+
+
+def _dynamic_error(display: str, field: str) -> DynamicMetadataError:
+    return DynamicMetadataError(
+        f"project.{field} is dynamic and cannot be read statically",
+        path=display,
+        hint=f"list them in [project], or have setuptools ([tool.setuptools.dynamic] {field} = "
+        "{file = [...]}) or hatch-requirements-txt read them from a file, or point chef at a "
+        "lock or requirements file (--requirements)",
+    )
+
+
+def _dynamic_field(
     root: Path, rel: str, data: Mapping[str, Any], display: str, field: str
-) -> Optional[List[str]]:
-    """setuptools `dynamic = ["dependencies"]` with `[tool.setuptools.dynamic]` file = [...]."""
-    dynamic = table(tool_table(data, "setuptools", display), "dynamic", display,
-                    "[tool.setuptools.dynamic]")
-    dyn = dynamic.get(field)
-    if not isinstance(dyn, dict) or "file" not in dyn:
+) -> Optional[Tuple[str, Any]]:
+    """(origin, value) of a dynamic dependencies field from the first known hook that fills it:
+    a list of strings for "dependencies", a table of lists for "optional-dependencies"."""
+    setuptools = table(tool_table(data, "setuptools", display), "dynamic", display,
+                       "[tool.setuptools.dynamic]")
+    spec = setuptools.get(field)
+    if isinstance(spec, dict):
+        key = f"tool.setuptools.dynamic.{field}"
+        if field == "dependencies" and "file" in spec:
+            return "[tool.setuptools.dynamic]", _setuptools_lines(root, rel, spec["file"],
+                                                                   display, key)
+        if field == "optional-dependencies":
+            return "[tool.setuptools.dynamic]", {
+                extra: _setuptools_lines(
+                    root, rel, expect(value, dict, display, f"{key}.{extra}").get("file", []),
+                    display, f"{key}.{extra}")
+                for extra, value in spec.items()
+            }
+    hooks, hooks_display = _hatch_metadata_hooks(root, rel, data, display)
+    requirements_txt = hooks.get("requirements_txt")
+    if isinstance(requirements_txt, dict):
+        found = _requirements_txt(root, rel, requirements_txt, hooks_display, field)
+        if found is not None:
+            return "hatch-requirements-txt", found
+    versioning = hooks.get("uv-dynamic-versioning")
+    if isinstance(versioning, dict) and field in versioning:
+        key = f"tool.hatch.metadata.hooks.uv-dynamic-versioning.{field}"
+        value = versioning[field]
+        if field == "dependencies":
+            return "uv-dynamic-versioning", str_list(value, hooks_display, key)
+        return "uv-dynamic-versioning", {
+            extra: str_list(items, hooks_display, f"{key}.{extra}")
+            for extra, items in expect(value, dict, hooks_display, key).items()
+        }
+    return None
+
+
+def _hatch_metadata_hooks(
+    root: Path, rel: str, data: Mapping[str, Any], display: str
+) -> Tuple[Mapping[str, Any], str]:
+    """`[tool.hatch.metadata.hooks]`, or `[metadata.hooks]` of a hatch.toml beside it (which
+    hatch prefers when both exist)."""
+    hatch_toml = root / rel / "hatch.toml"
+    if hatch_toml.is_file():
+        shown = rel_display(root, hatch_toml)
+        config = load_toml(hatch_toml, shown)
+        hooks = table(table(config, "metadata", shown), "hooks", shown, "[metadata.hooks]")
+        if hooks:
+            return hooks, shown
+    hatch = tool_table(data, "hatch", display)
+    metadata = table(hatch, "metadata", display, "[tool.hatch.metadata]")
+    return table(metadata, "hooks", display, "[tool.hatch.metadata.hooks]"), display
+
+
+def _requirements_txt(
+    root: Path, rel: str, config: Mapping[str, Any], display: str, field: str
+) -> Any:
+    """What hatch-requirements-txt puts in `field`: `files` (or the older `filename`, or
+    requirements.txt by default) for dependencies, `optional-dependencies` tables of files."""
+    key = "tool.hatch.metadata.hooks.requirements_txt"
+    if field == "dependencies":
+        if "files" in config:
+            files = str_list(config["files"], display, f"{key}.files")
+        elif "filename" in config:
+            files = [expect(config["filename"], str, display, f"{key}.filename")]
+        else:
+            files = ["requirements.txt"]
+        return [line for name in files for line in _hook_file(root, rel, name, display, key)]
+    spec = config.get("optional-dependencies")
+    if spec is None:
         return None
-    return _dynamic_lines(root, rel, dyn["file"], display, f"tool.setuptools.dynamic.{field}")
+    out: Dict[str, List[str]] = {}
+    for extra, files in expect(spec, dict, display, f"{key}.optional-dependencies").items():
+        names = str_list(files, display, f"{key}.optional-dependencies.{extra}")
+        out[extra] = [line for name in names for line in _hook_file(root, rel, name, display, key)]
+    return out
 
 
-def _dynamic_lines(root: Path, rel: str, files: Any, display: str, key: str) -> List[str]:
+def _hook_file(root: Path, rel: str, name: str, display: str, key: str) -> List[str]:
+    """Requirement lines of a file read by hatch-requirements-txt: as the hook reads them,
+    lines that start with an option (`-r`, `--index-url`, `-e`) are skipped, not followed, and
+    options after a requirement (`--hash=...`) are dropped."""
+    from chef.readers.lines import logical_lines
+
+    path = root / rel / name
+    if inside(root, path, display) is None:
+        raise outside_error(display, f"{key} file {name!r}")
+    shown = rel_display(root, path)
+    out = []
+    for _, line in logical_lines(read_text(path, shown)):
+        if line.startswith("-"):
+            continue
+        words = line.split()
+        cut = next((i for i, w in enumerate(words) if i and w.startswith("-") and len(w) > 1
+                    and (w[1].isalpha() or (w[1] == "-" and w[2:3].isalpha()))), len(words))
+        out.append(" ".join(words[:cut]))
+    return out
+
+
+def _setuptools_lines(root: Path, rel: str, files: Any, display: str, key: str) -> List[str]:
     """Requirement lines of setuptools `file = ...` entries (each inside the project)."""
     from chef.readers.lines import plain_requirement_lines
 
@@ -165,6 +322,34 @@ def _dynamic_lines(root: Path, rel: str, files: Any, display: str, key: str) -> 
     return lines
 
 
+def _untemplate(items: List[Any], display: str, templated: Set[str]) -> List[str]:
+    """uv-dynamic-versioning's `name=={{ version }}`: the requirement without its templated
+    specifier (the project's own version, known only when it is built); names recorded."""
+    out = []
+    for item in items:
+        text = expect(item, str, display, "dependencies[]")
+        if "{{" not in text:
+            out.append(text)
+            continue
+        filled = _fill_templates(text)
+        dep = parse_requirement(filled, path=display)
+        templated.add(dep.name)
+        out.append(Dep(name=dep.name, extras=dep.extras, marker=dep.marker,
+                       url=dep.url).requirement_string())
+    return out
+
+
+def _fill_templates(text: str) -> str:
+    """Every `{{ ... }}` replaced by a version that parses (only the name, extras and marker of
+    the result are used)."""
+    out, rest = "", text
+    while "{{" in rest and "}}" in rest.split("{{", 1)[1]:
+        before, _, after = rest.partition("{{")
+        out += before + "0"
+        rest = after.partition("}}")[2]
+    return out + rest
+
+
 def read_local_package(root: Path, rel: str, *, editable: bool = False) -> LocalPackage:
     """Read the local package at `root/rel` from its pyproject.toml (PEP 621)."""
     data = load_pyproject(root, rel)
@@ -172,49 +357,49 @@ def read_local_package(root: Path, rel: str, *, editable: bool = False) -> Local
     return local_from_pyproject(root, rel, data, display, editable=editable)
 
 
+def local_sources(data: Mapping[str, Any], display: str) -> Set[str]:
+    """Names `[tool.uv.sources]` points at a workspace member or a local path."""
+    sources = table(tool_table(data, "uv", display), "sources", display, "[tool.uv.sources]")
+    out = set()
+    for name, source in sources.items():
+        entries = source if isinstance(source, list) else [source]
+        if any(isinstance(s, dict) and (s.get("workspace") is True or "path" in s)
+               for s in entries):
+            out.add(canonical(name))
+    return out
+
+
 def local_from_pyproject(
-    root: Path, rel: str, data: Mapping[str, Any], display: str, *, editable: bool = False
+    root: Path,
+    rel: str,
+    data: Mapping[str, Any],
+    display: str,
+    *,
+    editable: bool = False,
+    root_data: Optional[Mapping[str, Any]] = None,
 ) -> LocalPackage:
+    """A local package from its pyproject.toml. `root_data`: the workspace root's, whose
+    `[tool.uv.sources]` apply to members too."""
     project = expect(data.get("project"), dict, display, "[project]")
     name = expect(project.get("name"), str, display, "project.name")
-    dynamic = set(str_list(project.get("dynamic", []), display, "project.dynamic"))
-
-    if "dependencies" in dynamic:
-        lines = dynamic_file_deps(root, rel, data, display, "dependencies")
-        if lines is None:
-            raise InputError(
-                "project.dependencies is dynamic and cannot be read statically",
+    found = project_requirements(root, rel, data, display)
+    if found.templated:
+        local = local_sources(data, display)
+        if root_data is not None:
+            local |= local_sources(root_data, "pyproject.toml")
+        unknown = sorted(set(found.templated) - local)
+        if unknown:
+            raise DynamicMetadataError(
+                f"the versions of {', '.join(unknown)} come from a `{{{{ version }}}}` template "
+                f"({found.origin['dependencies']}), which only a build can fill",
                 path=display,
-                hint="list them in [project] or [tool.setuptools.dynamic] dependencies = {file = "
-                "[...]}, or point chef at a lock/requirements file with --requirements",
+                hint="point chef at the lock (uv.lock) or a requirements file (--requirements)",
             )
-        dependencies = parse_deps(lines, display, "dependencies")
-    else:
-        dependencies = parse_deps(
-            str_list(project.get("dependencies", []), display, "project.dependencies"),
-            display,
-            "project.dependencies",
-        )
-
-    extras: Dict[str, Tuple[Dep, ...]] = {}
-    if "optional-dependencies" in dynamic:
-        dyn = table(tool_table(data, "setuptools", display), "dynamic", display,
-                    "[tool.setuptools.dynamic]")
-        opt = table(dyn, "optional-dependencies", display,
-                    "tool.setuptools.dynamic.optional-dependencies")
-        for extra, spec in opt.items():
-            key = f"tool.setuptools.dynamic.optional-dependencies.{extra}"
-            spec = expect(spec, dict, display, key)
-            lines = _dynamic_lines(root, rel, spec.get("file", []), display, key)
-            extras[canonical(extra)] = parse_deps(lines, display, f"extra {extra}")
-    else:
-        opt = expect(
-            project.get("optional-dependencies", {}), dict, display, "optional-dependencies"
-        )
-        for extra, items in opt.items():
-            key = f"project.optional-dependencies.{extra}"
-            extras[canonical(extra)] = parse_deps(str_list(items, display, key), display, key)
-
+    dependencies = parse_deps(found.dependencies, display, "dependencies")
+    extras = {
+        canonical(extra): parse_deps(items, display, f"optional-dependencies.{extra}")
+        for extra, items in found.optional.items()
+    }
     groups = {
         g: parse_deps(items, display, f"dependency-groups.{g}")
         for g, items in dependency_groups(data, display).items()

@@ -110,3 +110,117 @@ def test_unlocked_stability_and_sensitivity(tmp_path: Path) -> None:
     path.write_text(BASE.replace('"coverage"', '"coverage", "mypy"'))
     assert recipe_text(tmp_path) == base  # unselected group
     assert recipe_text(tmp_path, groups=("dev",)) != base
+
+
+HATCH_REQUIREMENTS = """\
+[project]
+name = "hooked"
+version = "1.0"
+dynamic = ["dependencies", "optional-dependencies"]
+
+[build-system]
+requires = ["hatchling", "hatch-requirements-txt"]
+build-backend = "hatchling.build"
+
+[tool.hatch.metadata.hooks.requirements_txt]
+files = ["requirements.txt", "extra-reqs.txt"]
+
+[tool.hatch.metadata.hooks.requirements_txt.optional-dependencies]
+oauth = ["requirements-oauth.txt"]
+"""
+
+
+def _deps(project: object, name: str) -> list:  # type: ignore[type-arg]
+    local = project.local_packages[name]  # type: ignore[attr-defined]
+    return sorted(d.requirement_string() for d in local.dependencies)
+
+
+def test_hatch_requirements_txt_is_read_as_the_hook_reads_it(tmp_path: Path) -> None:
+    """gradio's shape: dependencies and extras filled by hatch-requirements-txt from files in the
+    project. Like the hook, option lines (-r, --index-url) are skipped, not followed, and options
+    after a requirement are dropped."""
+    write(tmp_path / "pyproject.toml", HATCH_REQUIREMENTS)
+    write(tmp_path / "requirements.txt",
+          "anyio>=3.0,<5.0\n# a comment\n-r never-read.txt\n--index-url https://index.invalid/simple\n"
+          "audioop-lts<=0.2.2; python_version >= \"3.13\" # trailing comment\n"
+          "orjson~=3.0 --hash=sha256:00\n")
+    write(tmp_path / "extra-reqs.txt", "pytz>=2017.2")  # no final newline, as in gradio's client
+    write(tmp_path / "requirements-oauth.txt", "authlib\nitsdangerous # why\n")
+    project = pep621.read(tmp_path)
+    assert _deps(project, "hooked") == [
+        "anyio<5.0,>=3.0", 'audioop-lts<=0.2.2; python_version >= "3.13"', "orjson~=3.0",
+        "pytz>=2017.2",
+    ]
+    extras = dict(project.local_packages["hooked"].extras)
+    assert sorted(d.name for d in extras["oauth"]) == ["authlib", "itsdangerous"]
+    # a change in the file the hook reads changes the recipe; a comment does not
+    before = recipe_text(tmp_path)
+    write(tmp_path / "extra-reqs.txt", "pytz>=2017.2\n# note\n")
+    assert recipe_text(tmp_path) == before
+    write(tmp_path / "extra-reqs.txt", "pytz>=2024.1\n")
+    assert recipe_text(tmp_path) != before
+
+
+def test_hatch_requirements_txt_filename_and_default(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", HATCH_REQUIREMENTS.replace(
+        'files = ["requirements.txt", "extra-reqs.txt"]', 'filename = "reqs/main.txt"'))
+    write(tmp_path / "reqs" / "main.txt", "attrs\n")
+    write(tmp_path / "requirements-oauth.txt", "authlib\n")
+    assert _deps(pep621.read(tmp_path), "hooked") == ["attrs"]
+    # neither files nor filename: the hook's (deprecated) default, requirements.txt
+    write(tmp_path / "pyproject.toml", HATCH_REQUIREMENTS.replace(
+        'files = ["requirements.txt", "extra-reqs.txt"]', ""))
+    write(tmp_path / "requirements.txt", "idna\n")
+    assert _deps(pep621.read(tmp_path), "hooked") == ["idna"]
+
+
+def test_hatch_requirements_txt_file_outside_the_project_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "proj" / "pyproject.toml", HATCH_REQUIREMENTS.replace(
+        'files = ["requirements.txt", "extra-reqs.txt"]', 'files = ["../elsewhere.txt"]'))
+    write(tmp_path / "elsewhere.txt", "attrs\n")
+    with pytest.raises(InputError, match="outside the project"):
+        pep621.read(tmp_path / "proj")
+
+
+def test_hatch_toml_metadata_hooks_are_read(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", HATCH_REQUIREMENTS.split("[tool.hatch")[0])
+    write(tmp_path / "hatch.toml", '[metadata.hooks.requirements_txt]\nfiles = ["r.txt"]\n')
+    write(tmp_path / "r.txt", "six\n")
+    assert _deps(pep621.read(tmp_path), "hooked") == ["six"]
+
+
+VERSIONED_WORKSPACE = """\
+[project]
+name = "top"
+dynamic = ["version", "dependencies"]
+
+[build-system]
+requires = ["hatchling", "uv-dynamic-versioning"]
+build-backend = "hatchling.build"
+
+[tool.hatch.metadata.hooks.uv-dynamic-versioning]
+dependencies = ["slim[cli]=={{ version }}", "httpx>=0.27"]
+
+[tool.uv.sources]
+slim = { workspace = true }
+
+[tool.uv.workspace]
+members = ["slim"]
+"""
+
+
+def test_uv_dynamic_versioning_templates_on_own_members(tmp_path: Path) -> None:
+    """pydantic-ai's shape: `member=={{ version }}` pins the project's own version, known only
+    when it is built; on a workspace member that pin decides nothing chef installs."""
+    write(tmp_path / "pyproject.toml", VERSIONED_WORKSPACE)
+    write(tmp_path / "slim" / "pyproject.toml",
+          '[project]\nname = "slim"\nversion = "1"\ndependencies = ["anyio"]\n'
+          '[project.optional-dependencies]\ncli = ["rich"]\n')
+    project = pep621.read(tmp_path)
+    assert _deps(project, "top") == ["httpx>=0.27", "slim[cli]"]
+    assert "rich" in recipe_text(tmp_path)
+    # the same template on a package that is not the project's own: chef cannot know the pin
+    write(tmp_path / "pyproject.toml", VERSIONED_WORKSPACE.replace('"httpx>=0.27"',
+                                                                   '"other=={{ version }}"'))
+    with pytest.raises(InputError, match=r"other come from a `\{\{ version \}\}` template"):
+        pep621.read(tmp_path)
