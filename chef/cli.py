@@ -182,6 +182,8 @@ def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -
         write_atomic(recipe_path, result.text)
     if explain:
         echo_err(f"chef: input: {result.chosen}")
+        for line in result.considered:
+            echo_err(f"chef: candidate: {line}")
         for name in result.inputs:
             echo_err(f"chef: read {name}")
         for note in result.notes:

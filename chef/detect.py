@@ -5,17 +5,21 @@ explicit `--requirements` files > `--manager` > uv.lock > poetry.lock > pdm.lock
 pylock.toml (or pylock.<name>.toml) > pyproject.toml with [tool.poetry] > pyproject.toml with
 [project] or a uv workspace > setup.cfg/setup.py > requirements.txt. A lock wins over the manifest
 it was made from because it is what the manager installs.
+
+An input that holds nothing (a lock without a package, a uv.lock without the project, a manifest
+that declares no dependency) loses to the first one that holds something (`detect_project`), with
+a warning: a placeholder lock must never become an empty recipe.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from chef.errors import InputError
-from chef.model import Project
+from chef.model import Dep, Project
 
 
 @dataclass(frozen=True)
@@ -114,17 +118,20 @@ def _has_table(path: Path, table: str) -> bool:
     return any(line.strip().startswith(f"[{table}") for line in text.splitlines())
 
 
-def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
-    """The reader to use for `root`, with a one-line reason."""
-    known = readers()
-    if manager is not None:
-        if manager not in known:
-            raise InputError(
-                f"unknown manager {manager!r}", hint="choose one of: " + ", ".join(sorted(known))
-            )
-        return known[manager], f"--manager {manager}"
+@dataclass(frozen=True)
+class Candidate:
+    """An input that may describe the project: a reader whose files are present."""
+
+    reader: Reader
+    file: str  # the file that made it a candidate (as the user names it)
+
+
+def candidates(root: Path) -> List[Candidate]:
+    """Every reader whose files are present in `root`, in precedence order."""
     if not root.is_dir():
         raise InputError("project directory not found", path=root)
+    known = readers()
+    found: List[Candidate] = []
     for name in _PRECEDENCE:
         reader = known.get(name)
         if reader is None:
@@ -144,9 +151,13 @@ def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
             or _has_table(root / "pyproject.toml", "tool.uv.workspace")
         ):
             continue
-        return reader, f"found {present[0]}"
+        found.append(Candidate(reader, present[0]))
+    return found
+
+
+def _no_inputs(root: Path) -> InputError:
     looked = sorted({f for r in READERS for f in r.marker_files})
-    raise InputError(
+    return InputError(
         "no supported project files found",
         path=str(root),
         hint=f"looked for {', '.join(looked)}; "
@@ -154,9 +165,125 @@ def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
     )
 
 
+def detect(root: Path, manager: Optional[str] = None) -> Tuple[Reader, str]:
+    """The reader of highest precedence for `root` (before any file is read), with a reason."""
+    known = readers()
+    if manager is not None:
+        return _named(manager), f"--manager {manager}"
+    found = candidates(root)
+    if not found:
+        raise _no_inputs(root)
+    return known[found[0].reader.name], f"found {found[0].file}"
+
+
+def _named(manager: str) -> Reader:
+    known = readers()
+    if manager not in known:
+        from chef.errors import UsageError
+
+        raise UsageError(
+            f"unknown manager {manager!r}", hint="choose one of: " + ", ".join(sorted(known))
+        )
+    return known[manager]
+
+
 # Readers that can read a project in a subdirectory of the build context (`subdir`), with local
 # paths relative to the context: a monorepo whose services each keep their own lock.
 SUBDIR_READERS = ("poetry", "poetry-manifest", "pdm", "pipenv", "pylock", "setuptools")
+
+
+@dataclass
+class Detected:
+    """The project as read from the chosen input, and how it was chosen."""
+
+    project: Project
+    chosen: str  # "<reader> (<why>)"
+    considered: List[str] = field(default_factory=list)  # every candidate and its fate
+    warnings: List[str] = field(default_factory=list)  # the chosen input is not the first one
+
+
+def _read_with(reader: Reader, root: Path, subdir: str) -> Project:
+    module_name, _, function = reader.module.partition(":")
+    module = importlib.import_module(module_name)
+    if subdir not in (".", ""):
+        if reader.name not in SUBDIR_READERS:
+            raise InputError(
+                f"the {reader.name} reader reads a project at the context root only",
+                path=str(root / subdir),
+                hint="run chef with --project-dir on that directory",
+            )
+        return getattr(module, function or "read")(root, subdir)  # type: ignore[no-any-return]
+    if reader.name == "requirements":
+        return module.read(root, ["requirements.txt"])  # type: ignore[no-any-return]
+    return getattr(module, function or "read")(root)  # type: ignore[no-any-return]
+
+
+def detect_project(
+    root: Path,
+    manager: Optional[str] = None,
+    requirements: Sequence[str] = (),
+    subdir: str = ".",
+) -> Detected:
+    """Read the project in `root/subdir` (`root` is the build context) from the input that
+    really describes it.
+
+    Candidates are tried in precedence order; one that holds nothing (a lock without a
+    package, a uv.lock without the project, a manifest that declares no dependency) loses to the
+    first one that holds something, and the choice is explained, never silent.
+    """
+    where = root / subdir if subdir not in (".", "") else root
+    shown = "" if subdir in (".", "") else f" in {subdir}"
+    if requirements:
+        if subdir not in (".", ""):
+            raise InputError("--requirements reads files relative to --project-dir; "
+                             "--subdir does not apply to them", path=str(where))
+        from chef.readers import requirements as req_reader
+
+        project = req_reader.read(root, list(requirements))
+        return Detected(project, "--requirements " + " ".join(requirements))
+    if manager is not None:
+        reader = _named(manager)
+        return Detected(_read_with(reader, root, subdir), f"{reader.name} (--manager {manager})")
+    found = candidates(where)
+    if not found:
+        raise _no_inputs(where)
+    considered: List[str] = []
+    lost: List[Tuple[Candidate, str]] = []
+    first: Optional[Tuple[Candidate, Project]] = None
+    chosen: Optional[Tuple[Candidate, Project]] = None
+    for candidate in found:
+        if chosen is not None:
+            considered.append(f"{candidate.file} ({candidate.reader.name}): not read, "
+                              f"{chosen[0].file} comes first (--manager "
+                              f"{candidate.reader.name} reads it)")
+            continue
+        project = _read_with(candidate.reader, root, subdir)
+        if first is None:
+            first = (candidate, project)
+        empty = holds_nothing(project, candidate.reader.name, where)
+        if empty is None:
+            chosen = (candidate, project)
+            considered.append(f"{candidate.file} ({candidate.reader.name}): chosen")
+        else:
+            lost.append((candidate, empty))
+            considered.append(f"{candidate.file} ({candidate.reader.name}): passed over, {empty}")
+    warnings: List[str] = []
+    if chosen is None:  # nothing holds anything: the first, as always (prepare checks the rest)
+        assert first is not None
+        chosen = first
+        considered = [c.replace(": passed over, ", ": chosen although ", 1)
+                      if c.startswith(f"{first[0].file} (") else c for c in considered]
+        why = f"found {chosen[0].file}{shown}"
+    else:
+        why = f"found {chosen[0].file}{shown}"
+        if lost:
+            why += "; " + "; ".join(f"{c.file} {reason}" for c, reason in lost)
+            for candidate, reason in lost:
+                warnings.append(
+                    f"{candidate.file}{shown} {reason}: reading {chosen[0].file} instead "
+                    f"(--manager {candidate.reader.name} reads {candidate.file} anyway)"
+                )
+    return Detected(chosen[1], f"{chosen[0].reader.name} ({why})", considered, warnings)
 
 
 def read_project(
@@ -166,30 +293,94 @@ def read_project(
     subdir: str = ".",
 ) -> Tuple[Project, str]:
     """Read the project in `root/subdir`; `root` is the build context (default: the same)."""
-    if subdir not in (".", ""):
-        reader, reason = detect(root / subdir, manager)
-        if reader.name not in SUBDIR_READERS:
-            raise InputError(
-                f"the {reader.name} reader reads a project at the context root only",
-                path=str(root / subdir),
-                hint="run chef with --project-dir on that directory",
-            )
-        module_name, _, function = reader.module.partition(":")
-        module = importlib.import_module(module_name)
-        project = getattr(module, function or "read")(root, subdir)
-        return project, f"{reader.name} ({reason} in {subdir})"
-    if requirements:
-        from chef.readers import requirements as req_reader
+    detected = detect_project(root, manager, requirements, subdir)
+    return detected.project, detected.chosen
 
-        return req_reader.read(root, list(requirements)), "--requirements " + " ".join(requirements)
-    reader, reason = detect(root, manager)
-    module_name, _, function = reader.module.partition(":")
-    module = importlib.import_module(module_name)
-    if reader.name == "requirements":
-        project = module.read(root, ["requirements.txt"])
-    else:
-        project = getattr(module, function or "read")(root)
-    return project, f"{reader.name} ({reason})"
+
+def third_party_edges(project: Project) -> Dict[str, List[str]]:
+    """Where the project declares third-party requirements: "main", "extra X", "group G" ->
+    names (edges to the project's own local packages are not third-party)."""
+    own = set(project.local_packages)
+    out: Dict[str, List[str]] = {}
+
+    def add(kind: str, deps: Sequence[Dep]) -> None:
+        names = sorted({d.name for d in deps if d.name not in own or d.url})
+        if names:
+            out.setdefault(kind, [])
+            out[kind] = sorted(set(out[kind]) | set(names))
+
+    add("main", project.roots)
+    for local in project.local_packages.values():
+        add("main", local.dependencies)
+        for extra, deps in local.extras:
+            add(f"extra {extra}", deps)
+        for group, deps in local.groups:
+            add(f"group {group}", deps)
+    return out
+
+
+def holds_nothing(project: Project, reader: str, where: Path) -> Optional[str]:
+    """Why the input a reader read cannot be the project's (None: it holds something)."""
+    if reader == "uv":
+        return _uv_holds_nothing(where)
+    if project.locked:
+        return None
+    declared = third_party_edges(project)
+    if project.locked is not None:  # an empty lock
+        names = sorted(set(manifest_names(where, reader)) | {
+            n for deps in declared.values() for n in deps})
+        if names:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4
+                                             else "")
+            return f"holds no package although the project declares dependencies ({shown})"
+        return "holds no package"
+    if declared:
+        return None
+    return "declares no dependency"
+
+
+def manifest_names(where: Path, reader: str) -> List[str]:
+    """Third-party requirements the manifest beside a lock declares (the lock's readers take
+    them from the lock, which may be empty)."""
+    import importlib
+
+    from chef.freshness import MANIFEST, Files
+
+    if reader not in ("poetry", "pdm", "pipenv") or not (where / MANIFEST[reader]).is_file():
+        return []
+    module = importlib.import_module(f"chef.freshness.{reader}")
+    return sorted(module.declared_names(Files(where)))
+
+
+def _uv_holds_nothing(where: Path) -> Optional[str]:
+    """A uv.lock always holds the project itself (or, for a virtual root, its members): one
+    without them is a placeholder or another project's lock."""
+    from chef.model import canonical
+    from chef.toml import load_toml
+
+    lock = load_toml(where / "uv.lock", "uv.lock")
+    packages = lock.get("package")
+    if not isinstance(packages, list) or not packages:
+        return "holds no package"
+    local = {
+        canonical(p["name"]) for p in packages
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+        and isinstance(p.get("source"), dict)
+        and any(k in p["source"] for k in ("editable", "virtual", "directory"))
+    }
+    pyproject = where / "pyproject.toml"
+    data = load_toml(pyproject, "pyproject.toml") if pyproject.is_file() else {}
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    if isinstance(name, str):
+        if canonical(name) not in local:
+            return f"does not hold the project ({canonical(name)})"
+        return None
+    members = lock.get("manifest", {}).get("members") if isinstance(
+        lock.get("manifest"), dict) else None
+    if not local and not members:
+        return "holds no package of this project"
+    return None
 
 
 def supported_inputs() -> List[Reader]:

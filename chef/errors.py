@@ -55,6 +55,12 @@ class ChefError(Exception):
         return " ".join(text.split("\n"))
 
 
+class UsageError(ChefError):
+    """Options that cannot work together, or a value no option accepts (click's exit code)."""
+
+    exit_code = EXIT_USAGE
+
+
 class InputError(ChefError):
     """A project file is missing, malformed or not supported."""
 

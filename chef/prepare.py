@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, TypeVar, cast
 
-from chef.detect import read_project
+from chef.detect import detect_project, manifest_names, third_party_edges
+from chef.errors import InputError
 from chef.model import Project
 from chef.recipe import Recipe, dumps, from_project, write_atomic
 from chef.select import Selection
@@ -23,6 +24,7 @@ class Prepared:
     notes: List[str] = field(default_factory=list)
     dropped: List[str] = field(default_factory=list)  # with explain: what was left out, and why
     warnings: List[str] = field(default_factory=list)  # always shown: chef went on, but unsure
+    considered: List[str] = field(default_factory=list)  # every candidate input and its fate
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,9 +65,10 @@ def prepare(
     With `explain`, also say what was dropped as irrelevant (cheap: parsed files are cached).
     """
     root = Path(project_dir)
-    project, chosen = read_project(root, manager, requirements, subdir=subdir)
+    detected = detect_project(root, manager, requirements, subdir=subdir)
+    project, chosen = detected.project, detected.chosen
     notes = list(project.notes)
-    warnings: List[str] = []
+    warnings: List[str] = list(detected.warnings)
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif not requirements:
@@ -76,11 +79,62 @@ def prepare(
             notes.extend(verdict.notes())
             warnings.extend(verdict.warning_lines())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))
+    if not recipe.roots and not recipe.locked:
+        warnings.extend(_installs_nothing(project, recipe, chosen, root, subdir))
     result = Prepared(recipe, dumps(recipe), chosen, list(project.inputs), notes,
-                      warnings=warnings)
+                      warnings=warnings, considered=detected.considered)
     if explain:
         result.dropped = dropped(project, recipe)
     return result
+
+
+def _installs_nothing(
+    project: Project, recipe: Recipe, chosen: str, root: Path, subdir: str
+) -> List[str]:
+    """A recipe that installs no third-party package: an error when the selected packages
+    declare dependencies (the image would ship without them), else a warning when requirement
+    files lie around unread."""
+    selected = Project(root=project.root, manager=project.manager, roots=[
+        d for d in project.roots if d.name not in project.local_packages or d.url])
+    selected.local_packages = {n: p for n, p in project.local_packages.items()
+                               if n in recipe.local_packages}
+    declared = third_party_edges(selected)
+    if project.locked is not None and not project.locked:  # an empty lock: whatever is declared
+        names = set(manifest_names(root / subdir, project.manager))
+        names |= {n for deps in declared.values() for n in deps}
+        declared = {"main": sorted(names)} if names else {}
+    where = project.inputs[0] if project.inputs else "the project"
+    base = root / subdir
+    unread = sorted(
+        {p.relative_to(base).as_posix()
+         for pattern in ("*requirements*.txt", "requirements/*.txt")
+         for p in base.glob(pattern)
+         if p.is_file() and p.relative_to(base).as_posix() not in project.inputs}
+    )
+    files = ", ".join(unread[:4]) + (f" and {len(unread) - 4} more" if len(unread) > 4 else "")
+    if declared:
+        if "main" in declared:
+            hint = ("the lock holds none of them: re-lock it, or read another input with "
+                    "--manager NAME or --requirements FILE")
+        else:
+            flags = sorted({f"--{k.split()[0]} {k.split()[1]}" for k in declared})
+            hint = "select them with " + ", ".join(flags[:4]) + (
+                " (or --all-extras / --all-groups)" if len(flags) > 4 else "")
+            if unread:
+                hint += f", or read {files} with --requirements FILE"
+        kinds = "; ".join(f"{k}: {', '.join(v[:4])}{' ...' if len(v) > 4 else ''}"
+                          for k, v in sorted(declared.items()))
+        raise InputError(
+            f"the recipe would install no package, but the project declares dependencies "
+            f"({kinds}); read as {chosen}",
+            path=where,
+            hint=hint,
+        )
+    if unread:
+        return [f"the recipe installs no third-party package, and {files} "
+                f"{'is' if len(unread) == 1 else 'are'} not read (pass --requirements FILE to "
+                "read one)"]
+    return []
 
 
 # [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.

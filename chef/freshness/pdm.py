@@ -75,6 +75,18 @@ def _pdm_variants(pyproject: Mapping[str, Any], lock_version: str) -> List[str]:
     return variants
 
 
+def declared_names(files: Files) -> Set[str]:
+    """Third-party requirements pyproject.toml declares for pdm (not the project's own name)."""
+    pyproject = files.toml("pyproject.toml")
+    project = table(pyproject.get("project"))
+    wanted = requirement_names(as_list(project.get("dependencies")))
+    for items in table(project.get("optional-dependencies")).values():
+        wanted |= requirement_names(as_list(items))
+    for items in _pdm_dev_dependencies(pyproject, merged=True).values():
+        wanted |= requirement_names(as_list(items))
+    return set(not_locked(wanted, set(), [str(project.get("name", ""))]))
+
+
 def check(files: Files) -> Verdict:
     import hashlib
 
@@ -111,14 +123,7 @@ def check(files: Files) -> Verdict:
         return verdict
     if not fresh:
         verdict.fresh = False
-        project = table(pyproject.get("project"))
-        wanted = requirement_names(as_list(project.get("dependencies")))
-        for items in table(project.get("optional-dependencies")).values():
-            wanted |= requirement_names(as_list(items))
-        for items in _pdm_dev_dependencies(pyproject, merged=True).values():
-            wanted |= requirement_names(as_list(items))
-        missing = not_locked(wanted, locked_names(lock.get("package")),
-                              [str(project.get("name", ""))])
+        missing = sorted(declared_names(files) - locked_names(lock.get("package")))
         verdict.reasons.append(hash_reason(
             "pyproject.toml", missing, "dependencies, sources or resolution settings",
             "content_hash"))

@@ -43,6 +43,17 @@ def pipfile_hash(
     return hash_json(data, separators=(",", ":"))
 
 
+def declared_names(files: Files) -> Set[str]:
+    """Packages the Pipfile declares, in every category."""
+    wanted: Set[str] = set()
+    for category, values in files.toml("Pipfile").items():
+        if category in ("source", "requires", "scripts", "pipfile", "pipenv"):
+            continue
+        if isinstance(values, dict):
+            wanted |= {canon(k) for k in values}
+    return wanted
+
+
 def check(files: Files) -> Verdict:
     verdict = Verdict("pipenv", "Pipfile.lock", fresh=True)
     lock = files.json("Pipfile.lock")
@@ -77,13 +88,8 @@ def check(files: Files) -> Verdict:
     if fresh:
         return verdict
     verdict.fresh = False
-    wanted: Set[str] = set()
+    wanted = declared_names(files)
     locked: Set[str] = set()
-    for category, values in pipfile.items():
-        if category in ("source", "requires", "scripts", "pipfile", "pipenv"):
-            continue
-        if isinstance(values, dict):
-            wanted |= {canon(k) for k in values}
     for category, values in (lock.items() if isinstance(lock, dict) else ()):
         if category != "_meta" and isinstance(values, dict):
             locked |= {canon(k) for k in values}

@@ -92,6 +92,14 @@ def _poetry_names(pyproject: Mapping[str, Any]) -> Set[str]:
     return names
 
 
+def declared_names(files: Files) -> Set[str]:
+    """Third-party requirements pyproject.toml declares (not the project's own name)."""
+    pyproject = files.toml("pyproject.toml")
+    own = [str(table(table(pyproject.get("tool")).get("poetry")).get("name", "")),
+           str(table(pyproject.get("project")).get("name", ""))]
+    return set(not_locked(_poetry_names(pyproject), set(), own))
+
+
 def check(files: Files) -> Verdict:
     verdict = Verdict("poetry", "poetry.lock", fresh=True)
     lock = files.toml("poetry.lock")
@@ -112,9 +120,7 @@ def check(files: Files) -> Verdict:
         return verdict
     if not fresh:
         verdict.fresh = False
-        own = [str(table(table(pyproject.get("tool")).get("poetry")).get("name", "")),
-               str(table(pyproject.get("project")).get("name", ""))]
-        missing = not_locked(_poetry_names(pyproject), locked_names(lock.get("package")), own)
+        missing = sorted(declared_names(files) - locked_names(lock.get("package")))
         verdict.reasons.append(hash_reason("pyproject.toml", missing, "dependency sections",
                                             "content-hash"))
     return verdict
