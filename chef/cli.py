@@ -256,13 +256,15 @@ def _target_options(func: F) -> F:
         "python",
         default=None,
         metavar="PATH",
-        help="Target interpreter (default: the one running chef).",
+        help="Target interpreter, instead of --venv (default: neither: the active virtualenv, "
+        "else ./.venv; never chef's own environment).",
     )(func)
     func = click.option(
         "--venv",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Target virtual environment; created when missing.",
+        help="Target virtual environment; created when missing (default: the active "
+        "virtualenv, else ./.venv).",
     )(func)
     func = click.option(
         "--installer",
@@ -273,6 +275,15 @@ def _target_options(func: F) -> F:
     )(func)
     func = _recipe_path()(func)
     return func
+
+
+def _exclusive(venv: Optional[Path], python: Optional[str]) -> None:
+    """Checked before anything is read or created: a usage error exits 2, like click's own."""
+    if venv is not None and python is not None:
+        from chef.errors import UsageError
+
+        raise UsageError("--venv and --python exclude each other",
+                         hint="--venv names the app's virtualenv, --python an interpreter")
 
 
 def _abs_link(link: str) -> str:
@@ -315,6 +326,7 @@ def cook(
     credentials_file: Optional[Path],
 ) -> None:
     """Install exactly the recipe's dependencies (and the build environment)."""
+    _exclusive(venv, python)
     from chef.cook.plan import Overrides
     from chef.cook.run import TargetSpec
     from chef.cook.run import cook as do_cook
@@ -366,6 +378,7 @@ def install_project(
     quiet: bool,
 ) -> None:
     """Build and install the project's own packages with --no-deps, offline."""
+    _exclusive(venv, python)
     from chef.cook.buildenv import install_project as do_install
     from chef.cook.run import TargetSpec
 

@@ -143,7 +143,7 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise InputError(
-            f"invalid requirement {text.strip()!r}: {exc}".replace("\n", " "),
+            f"invalid requirement {text.strip()!r}: {pep508.one_line(exc)}",
             path=path,
             line=line,
         ) from None

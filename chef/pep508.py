@@ -33,3 +33,24 @@ def normalize_specifier(text: str) -> str:
     from packaging.specifiers import SpecifierSet
 
     return str(SpecifierSet(text))
+
+
+def one_line(exc: BaseException) -> str:
+    """packaging's parse error on one line: its multi-line caret diagram
+
+        Expected semicolon (after name with no version specifier) or end
+            a >= = 1
+                  ^
+
+    becomes `Expected semicolon (...) or end, at column 6: "= 1"`, which survives chef's
+    one-line errors instead of being squashed into `end     a >= = 1       ^`."""
+    lines = str(exc).splitlines()
+    if len(lines) < 3 or lines[-1].strip() != "^":
+        return " ".join(part.strip() for part in lines if part.strip())
+    message, text, caret = lines[0], lines[-2], lines[-1]
+    indent = len(text) - len(text.lstrip())
+    column = caret.index("^") - indent
+    source = text[indent:]
+    rest = source[column:].strip()
+    where = f'"{rest}"' if rest else "the end"
+    return f"{message.rstrip('.')}, at column {column + 1}: {where}"

@@ -190,6 +190,9 @@ def _parse(text: str, display: str) -> Dict[str, Any]:
         match = _LINE.search(message)
         line = int(match.group(1)) if match else None
         short = message.split(" (at ")[0]
+        if line is None and "end of document" in message:  # tomllib has no lineno for it
+            line = max(1, len(text.splitlines()))
+            short += " (at the end of the file)"
         raise InputError(
             f"malformed TOML: {short}", path=display, line=line, hint="fix the TOML syntax"
         ) from None

@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional
 from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
-from chef.errors import EnvironmentError_
+from chef.errors import EnvironmentError_, UsageError
 from chef.recipe import Recipe, load
 
 Echo = Callable[[str], None]
@@ -57,7 +57,8 @@ def resolve_target(
     spec: TargetSpec, backend: installers.Backend, echo: Echo, create: bool
 ) -> Target:
     if spec.venv is not None and spec.python is not None:
-        raise EnvironmentError_("--venv and --python exclude each other")
+        raise UsageError("--venv and --python exclude each other",
+                         hint="--venv names the app's virtualenv, --python an interpreter")
     spec = spec.with_default()
     if spec.venv is not None:
         python = venv_python(spec.venv)

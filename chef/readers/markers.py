@@ -18,6 +18,7 @@ from packaging.markers import InvalidMarker, Marker
 
 from chef.errors import InputError
 from chef.model import canonical, norm_marker
+from chef.pep508 import one_line
 
 _SELECTION_VARS = ("extra", "extras", "dependency_groups")
 
@@ -42,7 +43,7 @@ def _parse(marker: str, display: str) -> List[Any]:
         parsed = Marker(marker)
     except InvalidMarker as exc:
         raise InputError(
-            f"invalid marker {marker!r}: {exc}".replace("\n", " "), path=display
+            f"invalid marker {marker!r}: {one_line(exc)}", path=display
         ) from None
     return list(parsed._markers)  # the tree packaging parsed; see module docstring
 

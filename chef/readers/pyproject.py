@@ -75,7 +75,7 @@ def marker_text(value: Any, display: str, key: str) -> Optional[str]:
         return norm_marker(text)
     except (ValueError, RecursionError) as exc:  # packaging's InvalidMarker is a ValueError
         raise InputError(
-            f"{key}: invalid marker {text!r}: {exc}".replace("\n", " "), path=display
+            f"{key}: invalid marker {text!r}: {pep508.one_line(exc)}", path=display
         ) from None
 
 
