@@ -54,3 +54,43 @@ def one_line(exc: BaseException) -> str:
     rest = source[column:].strip()
     where = f'"{rest}"' if rest else "the end"
     return f"{message.rstrip('.')}, at column {column + 1}: {where}"
+
+
+def valid_version(text: str) -> bool:
+    """Is `text` a PEP 440 version? Plain releases ("1.2.3", nearly every locked version) are
+    checked with string operations; anything else by `packaging.version.Version`."""
+    if text and text[0] != "." and text[-1] != "." and ".." not in text \
+            and text.replace(".", "").isdigit() and text.isascii():
+        return True
+    return _packaging_version(text)
+
+
+@lru_cache(maxsize=1024)
+def _packaging_version(text: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    if not text or text != text.strip() or any(ord(c) < 32 for c in text):
+        return False
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def marker_variables(text: str) -> frozenset[str]:
+    """The environment variables a (valid) marker reads, from the tree packaging parsed."""
+    from packaging.markers import Marker
+
+    found = set()
+
+    def visit(items: object) -> None:
+        for item in items if isinstance(items, (list, tuple)) else ():
+            if isinstance(item, (list, tuple)):
+                visit(item)
+            elif type(item).__name__ == "Variable":
+                found.add(str(item))
+
+    visit(getattr(Marker(text), "_markers", []))
+    return frozenset(found)

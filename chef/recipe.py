@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
 
-from chef.errors import ChefError, RecipeError
+from chef.errors import ChefError, InputError, RecipeError
 from chef.model import (
     Dep,
     IndexConfig,
@@ -25,8 +25,9 @@ from chef.model import (
     Source,
     sorted_deps,
 )
-from chef.pep508 import canonical_name
+from chef.pep508 import canonical_name, marker_variables, valid_version
 from chef.select import Selection, flatten, root_edges, walk
+from chef.urls import PLACEHOLDER
 
 FORMAT = 1
 
@@ -70,6 +71,11 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         locked_out = {}
         for key, pkg_extras in reached.locked.items():
             locked = project.locked[key]
+            if not valid_version(locked.version):  # cook would refuse the recipe
+                raise InputError(
+                    f"{locked.name} is locked at {locked.version!r}, which is not a version",
+                    path=display, hint="re-lock the project",
+                )
             locked_out[key] = LockedPackage(
                 name=locked.name,
                 version=locked.version,
@@ -79,7 +85,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
                 extras=tuple((e, d) for e, d in locked.extras if e in pkg_extras),
                 key=key,
             )
-    return Recipe(
+    recipe = Recipe(
         manager=project.manager,
         extras=extras,
         groups=groups,
@@ -90,6 +96,70 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         roots=edges,
         constraints=sorted(project.constraints) if project.locked is None else [],
         locked=locked_out,
+    )
+    check_cookable(recipe, display)
+    return recipe
+
+
+def check_cookable(recipe: Recipe, display: str) -> None:
+    """What `loads` would refuse in this recipe, refused now as bad input (InputError, naming
+    the file): prepare must never write a recipe cook rejects. Names, hashes and URLs come from
+    the project's files as written; markers, specifiers and versions were already parsed by
+    packaging on the way in."""
+
+    def refuse(what: str, value: object) -> InputError:
+        return InputError(f"{what} {value!r} cannot reach an installer", path=display,
+                          hint="fix or re-lock the file")
+
+    locked = list((recipe.locked or {}).values())
+    edges: List[Dep] = list(recipe.roots) + list(recipe.constraints)
+    hashes: List[str] = []
+    for package in locked:
+        edges += package.dependencies
+        hashes += package.hashes
+        for _, deps in package.extras:
+            edges += deps
+    for package in locked:
+        if package.key != package.name and not _KEY.fullmatch(package.key):
+            raise refuse("package key", package.key)
+        if package.source.url is not None and not (
+            allowed_url(package.source.url) or (package.source.kind == "registry"
+                                                and _relpath_ok(package.source.url))
+        ):
+            raise refuse(f"{package.name}'s source", package.source.url)
+    hashes += [h for d in edges if d.hashes for h in d.hashes]
+    if not all(map(_HASH.fullmatch, hashes)):
+        raise refuse("hash", next(h for h in hashes if not _HASH.fullmatch(h)))
+    names = set(recipe.local_packages) | {p.name for p in locked} | {d.name for d in edges}
+    names.update(e for d in edges for e in d.extras)
+    for name in names:  # canonical already (readers normalize every name they read)
+        if not _NAME.fullmatch(name):
+            raise refuse("package name", name)
+    markers = {d.marker for d in edges if d.marker and ("extras" in d.marker
+                                                         or "dependency_groups" in d.marker)}
+    for marker in markers:  # PEP 751's lock-only variables: no installer knows them
+        if marker_variables(marker) & {"extras", "dependency_groups"}:
+            raise refuse("marker", marker)
+    for dep in edges:
+        if dep.url is not None and not allowed_url(dep.url):
+            raise refuse(f"{dep.name}'s URL", dep.url)
+    index = recipe.index
+    for url in ([index.index_url] if index.index_url else []) + list(index.extra_index_urls):
+        if not allowed_url(url):
+            raise refuse("index URL", url)
+    for link in index.find_links:
+        if not (allowed_url(link) or _relpath_ok(link)):
+            raise refuse("find-links location", link)
+
+
+def _relpath_ok(text: str) -> bool:
+    """A path relative to the project, as `_Reader.relpath` accepts it."""
+    if "://" in text or text.startswith(("file:", "${")):
+        return False
+    pure = PurePosixPath(text)
+    return bool(text) and not (
+        pure.is_absolute() or "\\" in text or ".." in pure.parts or text.startswith("-")
+        or any(ord(c) < 32 for c in text) or (len(text) > 1 and text[1] == ":")
     )
 
 
@@ -197,6 +267,18 @@ _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _URL_FORBIDDEN = set("\\\"'<>`")
 
 
+def allowed_url(text: str) -> bool:
+    """Starts with a scheme chef passes to installers (or a placeholder for one), and holds
+    nothing that could end, continue or comment out a requirements line or start an option."""
+    probe = PLACEHOLDER.sub("x", text)
+    return (
+        (text.startswith(_URL_SCHEMES) or (text.startswith("${") and bool(probe)))
+        and "${" not in probe
+        and not any(c.isspace() or c in _URL_FORBIDDEN for c in probe)
+        and not _breaks_a_line(probe)
+    )
+
+
 def _breaks_a_line(text: str) -> bool:
     """Could `text` end, continue or comment out a requirements-file line, or start an option in
     it? (Control characters, a backslash, or whitespace followed by `-` or `#`.)"""
@@ -260,34 +342,23 @@ class _Reader:
         return tuple(self.name(v, where) for v in self.typed(value, list, where))
 
     def url(self, value: Any, where: str) -> str:
+        """A URL an installer may be given; `${NAME}` placeholders (cook expands them, and checks
+        the result again) may stand for any part of it, the scheme included."""
         text = self.typed(value, str, where)
-        if (
-            not text.startswith(_URL_SCHEMES)
-            or any(c.isspace() or c in _URL_FORBIDDEN for c in text)
-            or _breaks_a_line(text)
-        ):
+        if not allowed_url(text):
             raise self.fail(where, f"not an allowed URL: {text!r}")
         return text  # type: ignore[no-any-return]
 
     def location(self, value: Any, where: str) -> str:
         """A URL, or a relative path inside the project (find-links, flat registries)."""
         text = self.typed(value, str, where)
-        if "://" in text or text.startswith("file:"):
+        if "://" in text or text.startswith(("file:", "${")):
             return self.url(text, where)
         return self.relpath(text, where)
 
     def relpath(self, value: Any, where: str) -> str:
         text = self.typed(value, str, where)
-        pure = PurePosixPath(text)
-        if (
-            not text
-            or pure.is_absolute()
-            or "\\" in text
-            or ".." in pure.parts
-            or text.startswith("-")
-            or any(ord(c) < 32 for c in text)
-            or (len(text) > 1 and text[1] == ":")
-        ):
+        if not _relpath_ok(text):
             raise self.fail(where, f"path must be relative and inside the project: {text!r}")
         return text  # type: ignore[no-any-return]
 

@@ -1,8 +1,9 @@
 """URL hygiene: credentials never enter a recipe.
 
 `https://user:token@host/simple` becomes `https://host/simple`; credentials are supplied again at
-cook time (environment, netrc, build secret). Placeholders like `${TOKEN}` are not secrets and are
-kept as written, so the installer can expand them from the build's environment.
+cook time (environment, netrc, build secret). Placeholders like `${TOKEN}` are not secrets: they
+are kept, in one spelling (`${NAME}`), wherever the manager expands them (a whole index URL, its
+host, path or userinfo), and cook expands them from the build's environment.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
 _PLACEHOLDER_ONLY = re.compile(r"^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|:)+$")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SHELL_VARIABLE = re.compile(
+    r"'\$\{([A-Za-z_][A-Za-z0-9_]*)\}'|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def shell_placeholders(text: str) -> str:
+    """`$NAME`, `${NAME}` and the legacy quoted `'${NAME}'`, all of which pipenv expands in a
+    [[source]] url (os.path.expandvars), spelled `${NAME}`: equal URLs, equal recipes."""
+    return _SHELL_VARIABLE.sub(
+        lambda m: "${" + (m.group(1) or m.group(2) or m.group(3)) + "}", text
+    )
 
 
 def strip_credentials(url: str) -> str:

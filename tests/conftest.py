@@ -18,6 +18,9 @@ from index_server import IndexServer  # noqa: E402
 from tinybuild import BACKEND_SOURCE  # noqa: E402
 from wheelhouse import make_wheel  # noqa: E402
 
+# Every recipe prepare writes in any test must be one `chef cook --dry-run` accepts.
+pytest_plugins = ["recipe_property"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 

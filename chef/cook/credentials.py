@@ -92,6 +92,54 @@ def split_url(url: str, environ: Mapping[str, str]) -> Tuple[str, Optional[Tuple
     return stripped, (host, unquote(login), unquote(password))
 
 
+def placeholder_names(url: str) -> List[str]:
+    return sorted(set(_PLACEHOLDER.findall(url)))
+
+
+def expand(url: str, environ: Mapping[str, str], *, strict: bool = True) -> str:
+    """A recipe URL with its `${NAME}` placeholders filled from the environment. A value in the
+    userinfo is percent-encoded (a password holding `@` or `:` stays one password, as pipenv
+    encodes it); anywhere else it is used as it is (a whole URL, a host, a path). A missing
+    variable is an error, or (`strict=False`, a dry run) stays as written. The result must be a
+    URL chef would accept in a recipe."""
+    from urllib.parse import quote
+
+    names = sorted(set(_PLACEHOLDER.findall(url)))
+    if not names:
+        return url
+    missing = [n for n in names if n not in environ]
+    if missing and strict:
+        raise EnvironmentError_(
+            f"the index URL {mask_text(url)} needs {', '.join(missing)} from the environment",
+            hint="set it for cook (ENV, --build-arg, or a BuildKit secret), or pass --index-url",
+        )
+
+    def fill(text: str, encode: bool) -> str:
+        return _PLACEHOLDER.sub(
+            lambda m: (quote(environ[m.group(1)], safe="") if encode else environ[m.group(1)])
+            if m.group(1) in environ else m.group(0),
+            text,
+        )
+
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0]
+    if sep and "@" in authority:  # a userinfo template: encode what fills it
+        userinfo, _, _ = authority.rpartition("@")
+        expanded = fill(scheme, False) + sep + fill(userinfo, True) + rest[len(userinfo):]
+        expanded = fill(expanded, False)
+    else:
+        expanded = fill(url, False)
+    from chef.recipe import allowed_url
+
+    if not allowed_url(expanded) or ("${" in expanded and strict):
+        raise EnvironmentError_(
+            f"the index URL {mask_text(url)} expands to {mask_text(expanded)!r}, which is not "
+            f"a URL chef passes to an installer ({', '.join(names)} from the environment)",
+            hint="give each variable a URL or a URL part without spaces or quotes",
+        )
+    return expanded
+
+
 def collect(
     environ: Mapping[str, str],
     credentials_file: Optional[Path] = None,
@@ -123,8 +171,8 @@ def collect(
         if user is not None or secret is not None:
             host = urlsplit(strip_credentials(url)).hostname or ""
             creds.add(host, user or "", secret or "", source=f"UV_INDEX_{key}_USERNAME/PASSWORD")
-    for url in recipe_urls:
-        if "${" in url:
+    for url in recipe_urls:  # placeholders expanded: any userinfo came from the environment
+        if "${" not in url:
             _, found = split_url(url, environ)
             if found:
                 creds.add(*found, source="placeholders in the recipe's index URL")

@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
 from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
@@ -149,7 +149,7 @@ def cook(
     explicit = [u for u in (overrides.index_url, *overrides.extra_index_urls,
                             *overrides.find_links) if u]
     overrides = _without_userinfo(overrides)
-    recipe: Recipe = load(recipe_path)
+    recipe: Recipe = _expanded(load(recipe_path), os.environ, strict=not dry_run, echo=echo)
     missing = _missing_local_links(recipe, overrides, recipe_path)
     if missing and not dry_run:  # before anything is created
         raise EnvironmentError_(
@@ -170,7 +170,8 @@ def cook(
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
-    install_plan = _map_urls(install_plan, lambda u: credentials.split_url(u, os.environ)[0])
+    install_plan = _map_urls(  # a dry run keeps unset placeholders as written
+        install_plan, lambda u: u if "${" in u else credentials.split_url(u, os.environ)[0])
     echo = _masked(echo, creds)
     build_env = spec.default_build_env()
     if dry_run:
@@ -188,6 +189,36 @@ def cook(
             build_python = ensure_build_env(build_env, target, backend, echo)
             run_batch(backend, build_python, install_plan.build_batch, quiet, env)
     return install_plan
+
+
+def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo: Echo) -> Recipe:
+    """The recipe's index URLs, find-links and registry sources with `${NAME}` placeholders
+    filled from cook's environment (the installers do not expand them on a command line).
+    A dry run says which variables a real cook will need instead of failing."""
+    def fix(url: str) -> str:
+        return credentials.expand(url, environ, strict=strict)
+
+    index = recipe.index
+    recipe.index = replace(
+        index,
+        index_url=fix(index.index_url) if index.index_url else None,
+        extra_index_urls=tuple(fix(u) for u in index.extra_index_urls),
+        find_links=tuple(fix(u) for u in index.find_links),
+    )
+    if recipe.locked:
+        for key, package in list(recipe.locked.items()):
+            if package.source.kind == "registry" and package.source.url:
+                recipe.locked[key] = replace(
+                    package, source=replace(package.source, url=fix(package.source.url)))
+    if not strict:
+        urls = [u for u in (recipe.index.index_url, *recipe.index.extra_index_urls,
+                            *recipe.index.find_links) if u]
+        urls += [p.source.url for p in (recipe.locked or {}).values() if p.source.url]
+        unset = sorted({n for u in urls for n in credentials.placeholder_names(u)})
+        if unset:
+            echo(f"note: cook needs {', '.join(unset)} in its environment (index URLs of the "
+                 "recipe)")
+    return recipe
 
 
 def _masked(echo: Echo, creds: credentials.Credentials) -> Echo:
@@ -248,6 +279,8 @@ def _missing_local_links(recipe: Recipe, overrides: Overrides, recipe_path: Path
     base = recipe_path.resolve().parent
     missing: List[str] = []
     for link in links:
+        if "${" in link:  # an unset placeholder (dry run): nothing to look at yet
+            continue
         if link.startswith("file:"):
             from urllib.parse import unquote, urlsplit
 

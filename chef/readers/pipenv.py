@@ -41,7 +41,7 @@ from chef.readers.pyproject import (
     rel_display,
 )
 from chef.toml import load_toml, read_text
-from chef.urls import normalize_index_url, strip_credentials
+from chef.urls import normalize_index_url, shell_placeholders, strip_credentials
 
 DEFAULT_SOURCE_NAME = "pypi"  # the name pipenv gives its default index
 CATEGORY_GROUPS = {"default": None, "develop": "dev-packages"}
@@ -79,7 +79,8 @@ class _Sources:
             if not isinstance(source, dict) or not isinstance(source.get("url"), str):
                 raise InputError("each source needs a url", path=display)
             name = str(source.get("name", source["url"]))
-            self.urls[name] = normalize_index_url(source["url"])
+            # pipenv expands $NAME and ${NAME} in a source url (the whole URL or any part)
+            self.urls[name] = normalize_index_url(shell_placeholders(source["url"]))
             if self.first is None:
                 self.first = name
         self.display = display

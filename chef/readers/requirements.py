@@ -20,7 +20,7 @@ from chef.model import Dep, IndexConfig, LocalPackage, Project, canonical, parse
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
 from chef.toml import read_text
-from chef.urls import normalize_index_url, strip_credentials
+from chef.urls import PLACEHOLDER, normalize_index_url, strip_credentials
 
 MAX_INCLUDE_DEPTH = 64
 _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
@@ -159,10 +159,10 @@ def _line(
             token.startswith("-i") and not token.startswith("--")
         ):
             value, i = _take(tokens, i, display, number)
-            state.index_url = normalize_index_url(value)
+            state.index_url = normalize_index_url(_pip_placeholders(value, display, number))
         elif opt == "--extra-index-url":
             value, i = _take(tokens, i, display, number)
-            state.extra.append(normalize_index_url(value))
+            state.extra.append(normalize_index_url(_pip_placeholders(value, display, number)))
         elif opt in ("-f", "--find-links") or (
             token.startswith("-f") and not token.startswith("--")
         ):
@@ -209,8 +209,21 @@ def _line(
     (state.constraints if kind == "constraint" else state.roots).append(dep)
 
 
+def _pip_placeholders(value: str, display: str, number: int) -> str:
+    """pip expands `${NAME}` in a requirements file only when NAME is upper-case letters, digits
+    and `_`; any other `${...}` would reach the index literally."""
+    for name in PLACEHOLDER.findall(value):
+        if not all(c.isupper() or c.isdigit() or c == "_" for c in name):
+            raise InputError(
+                f"pip does not expand ${{{name}}} (only upper-case letters, digits and _)",
+                path=display, line=number, hint=f"rename it ${{{name.upper()}}}",
+            )
+    return value
+
+
 def _find_link(state: _State, path: Path, value: str, display: str, number: int) -> str:
-    if "://" in value or value.startswith("file:"):
+    value = _pip_placeholders(value, display, number)
+    if "://" in value or value.startswith(("file:", "${")):  # a placeholder: expanded by cook
         return normalize_index_url(value)
     rel = inside(state.root, path.parent / value, display)
     if rel is None:

@@ -170,3 +170,72 @@ def test_placeholders_in_the_recipe(
     assert missing.returncode == errors.EXIT_ENVIRONMENT and "IDX_TOKEN" in missing.stderr
     _ok(cook(recipe, tmp_path / "venv", installer,
              env={"IDX_USER": USER, "IDX_TOKEN": PASSWORD}), tmp_path / "venv")
+
+
+def _pipenv_recipe(tmp_path: Path, source_url: str) -> Path:
+    """A Pipfile whose [[source]] url pipenv expands from the environment (the reported case:
+    `url = "${PRIVATE_INDEX_URL}"`), and its Pipfile.lock."""
+    import json
+
+    from chef.freshness.pipenv import pipfile_hash
+    from chef.toml import load_toml
+
+    project = tmp_path / "project"
+    write(project / "Pipfile", f'[[source]]\nname = "private"\nurl = "{source_url}"\n'
+          'verify_ssl = true\n\n[packages]\ngamma = {version = "==1.0", extras = ["fast"]}\n')
+    pin = {"index": "private", "version": "==1.0"}
+    lock = {"_meta": {"hash": {"sha256": pipfile_hash(load_toml(project / "Pipfile", "Pipfile"))},
+                      "pipfile-spec": 6, "requires": {},
+                      "sources": [{"name": "private", "url": source_url, "verify_ssl": True}]},
+            "default": {"gamma": {**pin, "extras": ["fast"]}, "delta": pin}, "develop": {}}
+    write(project / "Pipfile.lock", json.dumps(lock, indent=4) + "\n")
+    done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(project),
+                           "--recipe-path", str(project / "recipe.json")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return project / "recipe.json"
+
+
+@pytest.mark.parametrize("spelling", ["${PRIVATE_INDEX_URL}", "$PRIVATE_INDEX_URL"])
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_whole_index_url_from_the_environment(
+    installer: str, spelling: str, auth_index: IndexServer, tmp_path: Path, home: Path
+) -> None:
+    """Before: prepare kept `${PRIVATE_INDEX_URL}` and cook refused its own recipe ("not an
+    allowed URL"). Now the recipe keeps the placeholder in one spelling, a dry run names the
+    variable cook will need, and cook fills it in, credentials and all, which reach the
+    installer through the private netrc, never its command line."""
+    recipe = _pipenv_recipe(tmp_path, spelling)
+    assert '"index_url": "${PRIVATE_INDEX_URL}"' in recipe.read_text()
+    dry = cook(recipe, tmp_path / "venv", installer, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "cook needs PRIVATE_INDEX_URL in its environment" in dry.stdout + dry.stderr
+    missing = cook(recipe, tmp_path / "venv", installer)
+    assert missing.returncode == errors.EXIT_ENVIRONMENT
+    assert "needs PRIVATE_INDEX_URL from the environment" in missing.stderr
+    assert not (tmp_path / "venv").exists()  # refused before anything was created
+    with_secret = auth_index.url.replace("http://", f"http://{USER}:{PASSWORD}@")
+    _ok(cook(recipe, tmp_path / "venv", installer, env={"PRIVATE_INDEX_URL": with_secret}),
+        tmp_path / "venv")
+
+
+def test_a_placeholder_host_and_a_bad_value(
+    auth_index: IndexServer, tmp_path: Path, home: Path
+) -> None:
+    """Any part of the URL may be a placeholder (pip expands `${NAME}` anywhere in a requirements
+    line); a value that would not make a URL is refused naming the variable, not passed on."""
+    host_port = auth_index.url.split("://")[1].split("/")[0]
+    recipe = _recipe(tmp_path, "http://${IDX_USER}:${IDX_TOKEN}@${IDX_HOST}/simple")
+    env = {"IDX_USER": USER, "IDX_TOKEN": PASSWORD, "IDX_HOST": host_port}
+    _ok(cook(recipe, tmp_path / "venv", "uv", env=env), tmp_path / "venv")
+    bad = cook(recipe, tmp_path / "venv2", "uv", env={**env, "IDX_HOST": "x --trusted-host y"})
+    assert bad.returncode == errors.EXIT_ENVIRONMENT, bad.stderr
+    assert "not a URL chef passes to an installer" in bad.stderr
+
+
+def test_pip_expands_only_upper_case_placeholders(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "--index-url https://${host}/simple\nalpha\n")
+    done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == errors.EXIT_INPUT
+    assert "pip does not expand ${host} (only upper-case letters, digits and _)" in done.stderr
