@@ -64,6 +64,7 @@ def prepare(
     """
     root = Path(project_dir)
     project, chosen = read_project(root, manager, requirements, subdir=subdir)
+    _complete_build(project)
     notes = list(project.notes)
     warnings: List[str] = []
     if frozen:
@@ -81,6 +82,13 @@ def prepare(
     if explain:
         result.dropped = dropped(project, recipe)
     return result
+
+
+def _complete_build(project: Project) -> None:
+    """Build requirements beyond [build-system].requires (chef.readers.build)."""
+    from chef.readers import build
+
+    build.complete(project)
 
 
 # [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.
@@ -119,7 +127,8 @@ def dropped(project: Project, recipe: Recipe) -> List[str]:
             )
     if project.local_packages:
         out.append("versions of the project's own packages (they do not decide installs)")
-    used = _TOOL_TABLES.get(project.manager, ())
+    # [tool.hatch] decides a hatchling build's requirements, whatever the manager (readers.build)
+    used = _TOOL_TABLES.get(project.manager, ()) + ("hatch",)
     for name in project.inputs:
         if not name.endswith("pyproject.toml"):
             continue

@@ -63,6 +63,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
             build_requires=package.build_requires if package.installable else (),
             installable=package.installable,
             requires=tuple(sorted(requires)),
+            build_requires_env=package.build_requires_env if package.installable else (),
         )
     locked_out: Optional[Dict[str, LockedPackage]] = None
     if project.locked is not None:
@@ -104,16 +105,22 @@ def _dep_map(items: Tuple[Tuple[str, Tuple[Dep, ...]], ...]) -> Dict[str, object
     return {name: _deps(deps) for name, deps in items}
 
 
+def _local_json(p: LocalPackage) -> Dict[str, object]:
+    out: Dict[str, object] = {
+        "name": p.name,
+        "path": p.path,
+        "build_requires": sorted(p.build_requires),
+        "installable": p.installable,
+        "requires": sorted(p.requires),
+    }
+    if p.build_requires_env:  # omitted when empty: recipes without it keep their bytes
+        out["build_requires_env"] = {k: sorted(v) for k, v in p.build_requires_env}
+    return out
+
+
 def to_data(recipe: Recipe) -> Dict[str, Any]:
     locals_json = [
-        {
-            "name": p.name,
-            "path": p.path,
-            "build_requires": sorted(p.build_requires),
-            "installable": p.installable,
-            "requires": sorted(p.requires),
-        }
-        for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
+        _local_json(p) for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
     ]
     locked_json: Optional[List[Dict[str, object]]] = None
     if recipe.locked is not None:
@@ -195,6 +202,7 @@ _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
 _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _URL_FORBIDDEN = set("\\\"'<>`")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # = chef.readers.build.ENV_NAME
 
 
 def _breaks_a_line(text: str) -> bool:
@@ -354,6 +362,19 @@ class _Reader:
             (self.name(k, where), self.deps(v, f"{where}.{k}")) for k, v in sorted(table.items())
         )
 
+    def env_requires(self, value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+        """Build requirements keyed by the environment variable that switches them on; cook
+        reads the variable from its environment, so the name must be one an environment holds."""
+        table = self.typed(value, dict, where)
+        out = []
+        for variable, items in sorted(table.items()):
+            if len(variable) > 200 or not _ENV_NAME.fullmatch(variable):
+                raise self.fail(where, f"not an environment variable name: {variable!r}")
+            requirements = self.requirement_strings(items, f"{where}.{variable}")
+            if requirements:
+                out.append((variable, requirements))
+        return tuple(out)
+
     def requirement_strings(self, value: Any, where: str) -> Tuple[str, ...]:
         from chef.model import parse_requirement
 
@@ -445,6 +466,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             item,
             where,
             ("name", "path", "build_requires", "installable", "requires"),
+            ("build_requires_env",),
         )
         name = r.name(p["name"], where + ".name")
         local_packages[name] = LocalPackage(
@@ -453,6 +475,11 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             build_requires=r.requirement_strings(p["build_requires"], where + ".build_requires"),
             installable=r.typed(p["installable"], bool, where + ".installable"),
             requires=r.names(p["requires"], where + ".requires"),
+            build_requires_env=(
+                r.env_requires(p["build_requires_env"], where + ".build_requires_env")
+                if "build_requires_env" in p
+                else ()
+            ),
         )
     locked: Optional[Dict[str, LockedPackage]] = None
     if top["locked"] is not None:
