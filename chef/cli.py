@@ -115,6 +115,14 @@ def _project_options(func: F) -> F:
             is_flag=True,
             help="Use the lock as it is, even if it no longer matches its manifest.",
         ),
+        click.option(
+            "--build-constraint",
+            "build_constraints",
+            multiple=True,
+            metavar="FILE",
+            help="Pin the build environment with this constraints file, as pip's "
+            "--build-constraint does (relative to --project-dir; repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -140,6 +148,7 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
         frozen=options["frozen"],
         explain=explain,
         subdir=options["subdir"],
+        build_constraints=options["build_constraints"],
     )
 
 

@@ -26,6 +26,7 @@ AREAS = (
     "index",
     "requires-python",
     "build-requires",
+    "build-constraints",
     "local-packages",
     "bytes",
 )
@@ -94,6 +95,8 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any]) -> List[Change]:
             old.get("requires_python"), new.get("requires_python"),
         ))
     out += _locals(old.get("local_packages") or [], new.get("local_packages") or [])
+    out += _edges("build-constraints", old.get("build_constraints") or [],
+                  new.get("build_constraints") or [])
     return out
 
 

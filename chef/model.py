@@ -258,4 +258,7 @@ class Project:
     locked: Optional[Dict[str, LockedPackage]] = None
     index: IndexConfig = field(default_factory=IndexConfig)
     requires_python: Optional[str] = None
+    # Pins for the build requirements (uv's build-constraint-dependencies, prepare
+    # --build-constraint): they constrain the build environment, never the app's venv.
+    build_constraints: List[Dep] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # for --explain: what was read/dropped and why

@@ -56,15 +56,18 @@ def prepare(
     frozen: bool = False,
     explain: bool = False,
     subdir: str = ".",
+    build_constraints: Sequence[str] = (),
 ) -> Prepared:
     """Read the project and build its recipe; writes nothing.
 
     A lock that no longer matches its manifest is refused (StaleLockError) unless `frozen`.
     With `explain`, also say what was dropped as irrelevant (cheap: parsed files are cached).
+    `build_constraints`: constraints files (relative to `project_dir`) that pin the build
+    environment, as pip's `--build-constraint` pins its isolated builds.
     """
     root = Path(project_dir)
     project, chosen = read_project(root, manager, requirements, subdir=subdir)
-    _complete_build(project)
+    _complete_build(project, root, build_constraints)
     notes = list(project.notes)
     warnings: List[str] = []
     if frozen:
@@ -84,11 +87,15 @@ def prepare(
     return result
 
 
-def _complete_build(project: Project) -> None:
-    """Build requirements beyond [build-system].requires (chef.readers.build)."""
+def _complete_build(project: Project, root: Path, constraint_files: Sequence[str]) -> None:
+    """Build requirements beyond [build-system].requires, and --build-constraint files."""
     from chef.readers import build
 
     build.complete(project)
+    if constraint_files:
+        pins, shown = build.constraint_files(root, constraint_files)
+        project.build_constraints = build.constraints(list(project.build_constraints) + pins)
+        project.inputs.extend(name for name in shown if name not in project.inputs)
 
 
 # [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.

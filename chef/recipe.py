@@ -43,6 +43,7 @@ class Recipe:
     roots: List[Dep] = field(default_factory=list)
     constraints: List[Dep] = field(default_factory=list)
     locked: Optional[Dict[str, LockedPackage]] = None
+    build_constraints: List[Dep] = field(default_factory=list)
 
     @property
     def is_locked(self) -> bool:
@@ -91,6 +92,10 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         roots=edges,
         constraints=sorted(project.constraints) if project.locked is None else [],
         locked=locked_out,
+        # Pins of the build environment: only where something is built.
+        build_constraints=sorted(set(project.build_constraints))
+        if any(p.installable for p in locals_out.values())
+        else [],
     )
 
 
@@ -136,7 +141,7 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
             }
             for p in sorted(recipe.locked.values(), key=lambda p: p.key)
         ]
-    return {
+    data: Dict[str, Any] = {
         "format": FORMAT,
         "manager": recipe.manager,
         "selection": {
@@ -151,6 +156,9 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
         "constraints": _deps(recipe.constraints),
         "locked": locked_json,
     }
+    if recipe.build_constraints:  # omitted when empty, like build_requires_env
+        data["build_constraints"] = _deps(recipe.build_constraints)
+    return data
 
 
 def dumps(recipe: Recipe) -> str:
@@ -433,6 +441,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             "constraints",
             "locked",
         ),
+        ("build_constraints",),
     )
     sel = r.obj(top["selection"], "selection", ("extras", "groups", "packages"))
     idx = r.obj(
@@ -550,7 +559,19 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         roots=roots,
         constraints=list(r.deps(top["constraints"], "constraints")),
         locked=locked,
+        build_constraints=_build_constraints(r, top),
     )
+
+
+def _build_constraints(r: _Reader, top: Dict[str, Any]) -> List[Dep]:
+    if "build_constraints" not in top:
+        return []
+    deps = r.deps(top["build_constraints"], "build_constraints")
+    for i, dep in enumerate(deps):
+        if dep.key or dep.hashes or dep.groups or dep.marker_extra or dep.extras:
+            raise r.fail(f"build_constraints[{i}]", "a build constraint is a name, a specifier "
+                         "or URL, and a marker")
+    return list(deps)
 
 
 def load(path: Path) -> Recipe:

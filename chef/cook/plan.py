@@ -213,11 +213,18 @@ def plan(
     if build_deps:
         build, result.build_off = build_lines(recipe, environ or {})
         if build:
+            # The build environment is the interpreter's too: the same markers as the target.
+            pins = tuple(
+                Line(Dep(name=c.name, specifier=c.specifier, url=c.url).requirement_string())
+                for c in recipe.build_constraints
+                if evaluate(c.marker, "")
+            )
             result.build_batch = Batch(
                 tuple(build),
                 replace(base, pre=False),
                 no_deps=False,
                 require_hashes=False,
+                constraints=pins,
                 purpose="build requirements",
             )
     return result

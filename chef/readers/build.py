@@ -1,4 +1,4 @@
-"""Build requirements beyond `[build-system].requires`.
+"""Build requirements beyond `[build-system].requires`, and the pins that constrain them.
 
 A PEP 517 backend may ask for more than `[build-system].requires` through
 `get_requires_for_build_wheel`; pip and uv install that into their isolated build environment.
@@ -28,13 +28,15 @@ evaluated: cook then installs requirements the build will not use, never fewer t
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Set, Tuple
 
 from chef.errors import InputError
-from chef.model import Project, canonical
+from chef.model import Dep, Project, canonical
+from chef.readers.lines import logical_lines
 from chef.readers.pyproject import (
     expect,
     parse_deps,
@@ -245,3 +247,50 @@ class _RuntimeMetadata:
                          f"project.optional-dependencies.{feature}")
         # The extra's own requirements, without the `extra == ...` they would carry in metadata.
         return {d.requirement_string() for d in parse_deps(items, self.display, key)}
+
+
+# ---------------------------------------------------------------- build constraints
+
+
+def constraints(deps: Sequence[Dep]) -> List[Dep]:
+    """Pins as constraints: a name, a specifier or URL, a marker; extras mean nothing there."""
+    return sorted({Dep(name=d.name, specifier=d.specifier, marker=d.marker, url=d.url)
+                   for d in deps})
+
+
+def uv_build_constraints(data: Mapping[str, Any], display: str) -> List[Dep]:
+    """`[tool.uv] build-constraint-dependencies` (uv reads it from the workspace root only)."""
+    key = "tool.uv.build-constraint-dependencies"
+    uv = tool_table(data, "uv", display)
+    return constraints(parse_deps(str_list(uv.get("build-constraint-dependencies", []),
+                                           display, key), display, key))
+
+
+def constraint_files(root: Path, files: Sequence[str]) -> Tuple[List[Dep], List[str]]:
+    """`chef prepare --build-constraint FILE`: pip-style constraints files (a name, a specifier or
+    URL, a marker per line), relative to the project directory. Returns the pins and the files
+    read."""
+    deps: List[Dep] = []
+    shown: List[str] = []
+    for name in files:
+        path = root / name if not os.path.isabs(name) else Path(name)
+        display = rel_display(root, path)
+        if not path.is_file():
+            raise InputError(
+                "build constraints file not found",
+                path=display,
+                hint="--build-constraint paths are relative to --project-dir",
+            )
+        lines = []
+        for number, content in logical_lines(read_text(path, display)):
+            if content.startswith("-"):
+                raise InputError(
+                    f"option {content.split()[0]} in a build constraints file",
+                    path=display,
+                    line=number,
+                    hint="chef reads one requirement (name, version specifier, marker) per line",
+                )
+            lines.append(content)
+        deps.extend(parse_deps(lines, display, "build constraint"))
+        shown.append(display)
+    return constraints(deps), shown

@@ -8,6 +8,8 @@ index: no network."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, List
 
@@ -15,9 +17,11 @@ import pytest
 from conftest import installed, run, write
 from fakebackends import HATCHLING_SOURCE, SETUPTOOLS_SOURCE, hook_plugin
 from index_server import IndexServer
+from projects import uv_lock
 from tinybuild import BACKEND_SOURCE
 from wheelhouse import make_wheel
 
+from chef import errors
 from chef.cook.buildenv import install_project
 from chef.cook.plan import Overrides
 from chef.cook.run import TargetSpec, cook
@@ -169,3 +173,65 @@ def test_setup_requires_reach_the_build_env(tmp_path: Path, fake_index: IndexSer
     install_project(recipe, TargetSpec(venv=venv), project_dir=project, installer="pip",
                     quiet=True, echo=lambda s: None)
     assert installed(venv / "bin" / "python")["cfgapp"] == "1.0"
+
+
+UV_PINNED = HOOKED.split("[tool.hatch")[0] + """\
+[tool.uv]
+build-constraint-dependencies = ["hatchling<2"]
+"""
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_uv_build_constraints_pin_the_build_env(
+    tmp_path: Path, fake_index: IndexServer, clean_env, installer: str
+) -> None:  # type: ignore[no-untyped-def]
+    free = hatch_project(tmp_path / "free", HOOKED.split("[tool.hatch")[0])
+    uv_lock(free, fake_index.url)
+    cook_from_recipe_alone(free, tmp_path / "v1", fake_index.url, installer=installer)
+    assert installed(build_env(tmp_path / "v1"))["hatchling"] == "2.0"  # the newest
+
+    pinned = hatch_project(tmp_path / "pinned", UV_PINNED)
+    uv_lock(pinned, fake_index.url)
+    assert 'build-constraints = [{ name = "hatchling", specifier = "<2" }]' in (
+        pinned / "uv.lock").read_text()
+    recipe = cook_from_recipe_alone(pinned, tmp_path / "v2", fake_index.url, installer=installer)
+    assert '"build_constraints": [\n    {"name": "hatchling", "specifier": "<2"}\n  ]' in (
+        recipe.read_text())
+    assert installed(build_env(tmp_path / "v2"))["hatchling"] == "1.0"
+    install_project(recipe, TargetSpec(venv=tmp_path / "v2"), project_dir=pinned,
+                    installer=installer, quiet=True, echo=lambda s: None)
+    lines: List[str] = []
+    cook_from_recipe_alone(pinned, tmp_path / "v2", fake_index.url, installer=installer,
+                           dry_run=True, echo=lines.append)
+    assert "    constraint hatchling<2" in lines
+    assert any(line.startswith("    $ ") and " -c " in line for line in lines)
+
+
+def test_prepare_build_constraint_on_the_command_line(
+    tmp_path: Path, fake_index: IndexServer, clean_env
+) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "reqs"
+    hatch_project(project / "lib", HOOKED.replace('name = "hooked"', 'name = "lib"').split(
+        "[tool.hatch")[0])
+    write(project / "lib" / "src" / "lib" / "__init__.py", "")
+    write(project / "requirements.txt", "./lib\n")
+    write(project / "build-constraints.txt", "hatchling==1.0\n")
+    recipe = project / "recipe.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "chef", "prepare", "--project-dir", str(project), "--recipe-path",
+         str(recipe), "--build-constraint", "build-constraints.txt"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    cook(recipe, TargetSpec(venv=venv), installer="pip", overrides=Overrides(index_url=fake_index.url),
+         quiet=True, echo=lambda s: None)
+    assert installed(build_env(venv))["hatchling"] == "1.0"
+    done = subprocess.run(
+        [sys.executable, "-m", "chef", "install-project", "--recipe-path", str(recipe), "--venv",
+         str(venv), "--installer", "pip"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert installed(venv / "bin" / "python")["lib"] == "0.1.0"
+    assert errors.EXIT_OK == 0

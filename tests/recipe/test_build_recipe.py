@@ -1,6 +1,7 @@
-"""Build requirements beyond [build-system].requires in the recipe: hatch build hooks (by
-hatchling's rules) and setup.cfg setup_requires. What changes them changes the recipe; what
-cannot change the build environment leaves it byte-identical."""
+"""Build requirements beyond [build-system].requires, and build constraints, in the recipe:
+hatch build hooks (by hatchling's rules), setup.cfg setup_requires, uv's
+build-constraint-dependencies and `prepare --build-constraint`. What changes them changes the
+recipe; what cannot change the build environment leaves it byte-identical."""
 
 from __future__ import annotations
 
@@ -204,6 +205,68 @@ def test_setup_requires_of_a_pep621_project_with_setuptools(tmp_path: Path) -> N
     assert local(tmp_path)["build_requires"] == ["setuptools>=61"]
 
 
+UV = """\
+[project]
+name = "p"
+version = "1"
+dependencies = ["six"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[tool.uv]
+build-constraint-dependencies = ["hatchling<1.32", "packaging[extra]>=24; python_version >= '3.9'"]
+"""
+
+
+def test_uv_build_constraint_dependencies(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", UV)
+    data = json.loads(recipe_text(tmp_path))
+    # Constraints carry no extras (pip refuses them, they mean nothing there).
+    assert data["build_constraints"] == [
+        {"name": "hatchling", "specifier": "<1.32"},
+        {"name": "packaging", "specifier": ">=24", "marker": 'python_version >= "3.9"'},
+    ]
+    assert dumps(loads(recipe_text(tmp_path))) == recipe_text(tmp_path)
+
+
+def test_prepare_build_constraint_files(tmp_path: Path) -> None:
+    write(tmp_path / "lib" / "pyproject.toml",
+          '[project]\nname = "lib"\nversion = "1"\n[build-system]\nrequires = ["hatchling"]\n'
+          'build-backend = "hatchling.build"\n')
+    write(tmp_path / "requirements.txt", "./lib\nsix\n")
+    write(tmp_path / "build-constraints.txt", "# pins\nhatchling==1.27.0\n")
+    write(tmp_path / "more.txt", "editables<1\n")
+    result = prepare(tmp_path, build_constraints=["build-constraints.txt", "more.txt"])
+    data = json.loads(result.text)
+    assert data["build_constraints"] == [
+        {"name": "editables", "specifier": "<1"}, {"name": "hatchling", "specifier": "==1.27.0"}
+    ]
+    assert "build-constraints.txt" in result.inputs
+
+
+@pytest.mark.parametrize(
+    "content, files, message",
+    [
+        ("-r other.txt\n", ["c.txt"], "option -r in a build constraints file"),
+        ("hatchling >>> 1\n", ["c.txt"], "invalid requirement"),
+        ("", ["missing.txt"], "build constraints file not found"),
+    ],
+)
+def test_bad_build_constraint_files(tmp_path: Path, content: str, files: list, message: str) -> None:  # type: ignore[type-arg]
+    write(tmp_path / "requirements.txt", "six\n")
+    write(tmp_path / "c.txt", content)
+    with pytest.raises(InputError, match=message):
+        prepare(tmp_path, build_constraints=files)
+
+
+def test_build_constraints_only_where_something_is_built(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "six\n")
+    write(tmp_path / "c.txt", "hatchling<2\n")
+    assert "build_constraints" not in json.loads(prepare(tmp_path, build_constraints=["c.txt"]).text)
+
+
 def test_recipes_without_them_keep_their_bytes(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n'
           '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
@@ -244,6 +307,9 @@ CHANGES: Dict[str, Change] = {
     "a new hook": lambda r: (r / "pyproject.toml").write_text(
         (r / "pyproject.toml").read_text()
         + '\n[tool.hatch.build.targets.wheel.hooks.vcs]\ndependencies = ["hatch-vcs"]\n'),
+    "uv build constraints": lambda r: (r / "pyproject.toml").write_text(
+        (r / "pyproject.toml").read_text()
+        + '\n[tool.uv]\nbuild-constraint-dependencies = ["hatchling<1.32"]\n'),
     "a hatch.toml": lambda r: write(r / "hatch.toml", "[build]\ndependencies = ['cython']\n"),
 }
 
@@ -264,11 +330,21 @@ def test_sensitive(tmp_path: Path, change: str) -> None:
     assert recipe_text(tmp_path) != before
 
 
+def test_build_constraint_file_edits_change_the_recipe(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", HATCH)
+    write(tmp_path / "c.txt", "hatchling<2\n")
+    before = prepare(tmp_path, build_constraints=["c.txt"]).text
+    write(tmp_path / "c.txt", "# a comment\nhatchling <2\n")
+    assert prepare(tmp_path, build_constraints=["c.txt"]).text == before
+    write(tmp_path / "c.txt", "hatchling<1.32\n")
+    assert prepare(tmp_path, build_constraints=["c.txt"]).text != before
+
+
 # ---------------------------------------------------------------- validation
 
 
 def _recipe(tmp_path: Path) -> Dict[str, Any]:
-    write(tmp_path / "pyproject.toml", HATCH)
+    write(tmp_path / "pyproject.toml", HATCH + '\n[tool.uv]\nbuild-constraint-dependencies = ["x<2"]\n')
     return json.loads(recipe_text(tmp_path))  # type: ignore[no-any-return]
 
 
@@ -280,6 +356,11 @@ def _recipe(tmp_path: Path) -> Dict[str, Any]:
         (lambda d: d["local_packages"][0]["build_requires_env"].update({"X": ["--index-url=http://e"]}),
          "invalid requirement"),
         (lambda d: d["local_packages"][0].update(build_requires_env=["X"]), "expected dict"),
+        (lambda d: d["build_constraints"].append({"name": "x", "hashes": ["sha256:00"]}),
+         "a build constraint is a name"),
+        (lambda d: d["build_constraints"].append({"name": "-x"}), "package name"),
+        (lambda d: d["build_constraints"].append({"name": "x", "specifier": "<2 --pre"}),
+         "specifier"),
     ],
 )
 def test_validation(tmp_path: Path, mutate, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -290,7 +371,8 @@ def test_validation(tmp_path: Path, mutate, message: str) -> None:  # type: igno
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    _recipe(tmp_path)
+    data = _recipe(tmp_path)
+    assert data["build_constraints"] == [{"name": "x", "specifier": "<2"}]
     text = recipe_text(tmp_path)
     assert dumps(loads(text)) == text
 
@@ -305,6 +387,9 @@ def test_corpus_projects() -> None:
 
     core = {p["name"]: p for p in recipe("jupyterlab__jupyterlab-git")["local_packages"]}
     assert "hatch-jupyter-builder>=0.5" in core["jupyterlab-git-core"]["build_requires"]
+    assert recipe("pydantic__pydantic-ai")["build_constraints"] == [
+        {"name": "hatchling", "specifier": "<1.32"}
+    ]
     (dateutil,) = recipe("dateutil__dateutil")["local_packages"]
     assert "setuptools-scm" in dateutil["build_requires"]  # setup.cfg setup_requires
 
@@ -315,6 +400,8 @@ def test_diff_explains_build_changes(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", HATCH)
     before = recipe_text(tmp_path)
     CHANGES["a hook's dependencies"](tmp_path)
+    CHANGES["uv build constraints"](tmp_path)
     text = render_text(diff_texts(before, recipe_text(tmp_path)), "old", "new")
     assert "+build requirement hatch-mypyc>=0.17 (when HATCH_BUILD_HOOKS_ENABLE)" in text
     assert "-build requirement hatch-mypyc>=0.16 (when HATCH_BUILD_HOOK_ENABLE_MYPYC)" in text
+    assert "build-constraints:\n  +hatchling" in text
