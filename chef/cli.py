@@ -354,8 +354,9 @@ def cook(
 @click.option(
     "--project-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project root (default: the recipe's directory).",
+    default=Path("."),
+    show_default=True,
+    help="The project root that `chef prepare` read (in Docker: the WORKDIR, after `COPY . .`).",
 )
 @click.option("--editable", "-e", is_flag=True, help="Install the local packages in editable mode.")
 @click.option("--package", "packages", multiple=True, help="Only these local packages.")
@@ -367,7 +368,7 @@ def install_project(
     venv: Optional[Path],
     python: Optional[str],
     build_env: Optional[Path],
-    project_dir: Optional[Path],
+    project_dir: Path,
     editable: bool,
     packages: Tuple[str, ...],
     quiet: bool,

@@ -25,6 +25,7 @@ from chef import errors
 from chef.cook.buildenv import install_project
 from chef.cook.plan import Overrides
 from chef.cook.run import TargetSpec, cook
+from chef.errors import InstallError
 from chef.prepare import prepare_to_file
 
 pytestmark = pytest.mark.slow
@@ -130,6 +131,22 @@ def test_hook_left_off_installs_nothing_for_it(
     install_project(recipe, TargetSpec(venv=venv), project_dir=project, installer="uv",
                     quiet=True, echo=lambda s: None)
     assert hooked_module(venv) == "False"
+
+
+def test_variable_set_for_install_project_only(
+    tmp_path: Path, fake_index: IndexServer, clean_env, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    project = hatch_project(tmp_path / "hooked")
+    venv = tmp_path / "venv"
+    recipe = cook_from_recipe_alone(project, venv, fake_index.url)
+    monkeypatch.setenv("HATCH_BUILD_HOOK_ENABLE_FAKEHOOK", "1")  # `RUN X=1 chef install-project`
+    with pytest.raises(InstallError) as info:
+        install_project(recipe, TargetSpec(venv=venv), project_dir=project, installer="uv",
+                        quiet=True, echo=lambda s: None)
+    message = str(info.value)
+    assert "asks for hatch-fakehook" in message and "Unknown build hook" not in message
+    assert "HATCH_BUILD_HOOKS_ENABLE or HATCH_BUILD_HOOK_ENABLE_FAKEHOOK" in message
+    assert "before `chef cook`" in message
 
 
 def test_dry_run_says_what_the_variables_decide(
