@@ -115,6 +115,14 @@ def _project_options(func: F) -> F:
             is_flag=True,
             help="Use the lock as it is, even if it no longer matches its manifest.",
         ),
+        click.option(
+            "--build-constraint",
+            "build_constraints",
+            multiple=True,
+            metavar="FILE",
+            help="Pin the build environment with this constraints file, as pip's "
+            "--build-constraint does (relative to --project-dir; repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -140,6 +148,7 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
         frozen=options["frozen"],
         explain=explain,
         subdir=options["subdir"],
+        build_constraints=options["build_constraints"],
     )
 
 
@@ -359,8 +368,9 @@ def cook(
 @click.option(
     "--project-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project root (default: the recipe's directory).",
+    default=Path("."),
+    show_default=True,
+    help="The project root that `chef prepare` read (in Docker: the WORKDIR, after `COPY . .`).",
 )
 @click.option("--editable", "-e", is_flag=True, help="Install the local packages in editable mode.")
 @click.option("--package", "packages", multiple=True, help="Only these local packages.")
@@ -372,7 +382,7 @@ def install_project(
     venv: Optional[Path],
     python: Optional[str],
     build_env: Optional[Path],
-    project_dir: Optional[Path],
+    project_dir: Path,
     editable: bool,
     packages: Tuple[str, ...],
     quiet: bool,

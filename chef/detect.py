@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from chef.errors import InputError
+from chef.errors import ChefError, InputError
 from chef.model import Dep, Project
 
 
@@ -248,6 +248,7 @@ def detect_project(
     if not found:
         raise _no_inputs(where)
     considered: List[str] = []
+    unreadable: List[str] = []
     lost: List[Tuple[Candidate, str]] = []
     first: Optional[Tuple[Candidate, Project]] = None
     chosen: Optional[Tuple[Candidate, Project]] = None
@@ -257,9 +258,17 @@ def detect_project(
                               f"{chosen[0].file} comes first (--manager "
                               f"{candidate.reader.name} reads it)")
             continue
-        project = _read_with(candidate.reader, root, subdir)
         if first is None:
+            project = _read_with(candidate.reader, root, subdir)
             first = (candidate, project)
+        else:  # a fallback: one that cannot be read does not turn a readable project into an error
+            try:
+                project = _read_with(candidate.reader, root, subdir)
+            except ChefError as exc:
+                considered.append(f"{candidate.file} ({candidate.reader.name}): passed over, "
+                                  f"cannot be read: {exc}")
+                unreadable.append(f"{candidate.file}{shown} cannot be read: {exc}")
+                continue
         empty = holds_nothing(project, candidate.reader.name, where)
         if empty is None:
             chosen = (candidate, project)
@@ -274,6 +283,7 @@ def detect_project(
         considered = [c.replace(": passed over, ", ": chosen although ", 1)
                       if c.startswith(f"{first[0].file} (") else c for c in considered]
         why = f"found {chosen[0].file}{shown}"
+        warnings.extend(unreadable)
     else:
         why = f"found {chosen[0].file}{shown}"
         if lost:

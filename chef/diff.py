@@ -26,6 +26,7 @@ AREAS = (
     "index",
     "requires-python",
     "build-requires",
+    "build-constraints",
     "local-packages",
     "bytes",
 )
@@ -94,6 +95,8 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any]) -> List[Change]:
             old.get("requires_python"), new.get("requires_python"),
         ))
     out += _locals(old.get("local_packages") or [], new.get("local_packages") or [])
+    out += _edges("build-constraints", old.get("build_constraints") or [],
+                  new.get("build_constraints") or [])
     return out
 
 
@@ -273,9 +276,7 @@ def _locals(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) 
     out: List[Change] = []
     old_by = {str(p["name"]): p for p in old}
     new_by = {str(p["name"]): p for p in new}
-    old_build = sorted({r for p in old if p.get("installable") for r in p["build_requires"]})
-    new_build = sorted({r for p in new if p.get("installable") for r in p["build_requires"]})
-    out += _set_changes("build-requires", "build requirement", old_build, new_build)
+    out += _set_changes("build-requires", "build requirement", _build(old), _build(new))
     for name in sorted(set(old_by) | set(new_by)):
         a, b = old_by.get(name), new_by.get(name)
         if a is None and b is not None:
@@ -286,15 +287,29 @@ def _locals(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) 
         elif a is not None and b is not None and a != b:
             details = []
             for field in sorted(set(a) | set(b)):
-                if field in ("name", "build_requires"):
+                if field in ("name", "build_requires", "build_requires_env"):
                     continue
                 if a.get(field) != b.get(field):
                     details.append(f"{field} {_plain(a.get(field))} -> {_plain(b.get(field))}")
-            if a.get("build_requires") != b.get("build_requires"):
+            if a.get("build_requires") != b.get("build_requires") or a.get(
+                "build_requires_env"
+            ) != b.get("build_requires_env"):
                 details.append("build requirements changed")
             out.append(Change("local-packages", "changed", name, "; ".join(details),
                               dict(a), dict(b)))
     return out
+
+
+def _build(packages: Sequence[Mapping[str, Any]]) -> List[str]:
+    """Every build requirement, those switched on by a variable as "req (when VAR)"."""
+    out = set()
+    for p in packages:
+        if not p.get("installable"):
+            continue
+        out.update(p["build_requires"])
+        for variable, requirements in (p.get("build_requires_env") or {}).items():
+            out.update(f"{r} (when {variable})" for r in requirements)
+    return sorted(out)
 
 
 def _plain(value: Any) -> str:

@@ -190,6 +190,11 @@ class LockedPackage:
         return ()
 
 
+# Values that switch a `LocalPackage.build_requires_env` variable on: hatchling's own test
+# (`env_var_enabled`: exactly "1" or "true"), the only producer of such variables so far.
+ENV_ON = ("1", "true")
+
+
 @dataclass(frozen=True)
 class LocalPackage:
     """A package whose source is part of the project: built after `COPY . .`, never in the recipe
@@ -204,6 +209,9 @@ class LocalPackage:
     installable: bool = True  # False for virtual/non-package projects: deps only
     editable: bool = False
     requires: Tuple[str, ...] = ()  # local packages this one needs (recipe: build order)
+    # Build requirements the build asks for only when an environment variable is on (a hatch
+    # build hook that is off by default): variable -> requirements, sorted (chef.readers.build).
+    build_requires_env: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
     def extra(self, name: str) -> Tuple[Dep, ...]:
         return dict(self.extras).get(name, ())
@@ -250,4 +258,7 @@ class Project:
     locked: Optional[Dict[str, LockedPackage]] = None
     index: IndexConfig = field(default_factory=IndexConfig)
     requires_python: Optional[str] = None
+    # Pins for the build requirements (uv's build-constraint-dependencies, prepare
+    # --build-constraint): they constrain the build environment, never the app's venv.
+    build_constraints: List[Dep] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # for --explain: what was read/dropped and why

@@ -58,15 +58,19 @@ def prepare(
     frozen: bool = False,
     explain: bool = False,
     subdir: str = ".",
+    build_constraints: Sequence[str] = (),
 ) -> Prepared:
     """Read the project and build its recipe; writes nothing.
 
     A lock that no longer matches its manifest is refused (StaleLockError) unless `frozen`.
     With `explain`, also say what was dropped as irrelevant (cheap: parsed files are cached).
+    `build_constraints`: constraints files (relative to `project_dir`) that pin the build
+    environment, as pip's `--build-constraint` pins its isolated builds.
     """
     root = Path(project_dir)
     detected = detect_project(root, manager, requirements, subdir=subdir)
     project, chosen = detected.project, detected.chosen
+    _complete_build(project, root, build_constraints)
     notes = list(project.notes)
     warnings: List[str] = list(detected.warnings)
     if frozen:
@@ -137,6 +141,17 @@ def _installs_nothing(
     return []
 
 
+def _complete_build(project: Project, root: Path, constraint_files: Sequence[str]) -> None:
+    """Build requirements beyond [build-system].requires, and --build-constraint files."""
+    from chef.readers import build
+
+    build.complete(project)
+    if constraint_files:
+        pins, shown = build.constraint_files(root, constraint_files)
+        project.build_constraints = build.constraints(list(project.build_constraints) + pins)
+        project.inputs.extend(name for name in shown if name not in project.inputs)
+
+
 # [tool.*] tables a manager reads to decide what gets installed; every other one is ignored.
 _TOOL_TABLES = {
     "uv": ("hatch", "uv", "setuptools"),
@@ -173,7 +188,8 @@ def dropped(project: Project, recipe: Recipe) -> List[str]:
             )
     if project.local_packages:
         out.append("versions of the project's own packages (they do not decide installs)")
-    used = _TOOL_TABLES.get(project.manager, ())
+    # [tool.hatch] decides a hatchling build's requirements, whatever the manager (readers.build)
+    used = _TOOL_TABLES.get(project.manager, ()) + ("hatch",)
     for name in project.inputs:
         if not name.endswith("pyproject.toml"):
             continue

@@ -44,6 +44,7 @@ class Recipe:
     roots: List[Dep] = field(default_factory=list)
     constraints: List[Dep] = field(default_factory=list)
     locked: Optional[Dict[str, LockedPackage]] = None
+    build_constraints: List[Dep] = field(default_factory=list)
 
     @property
     def is_locked(self) -> bool:
@@ -64,6 +65,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
             build_requires=package.build_requires if package.installable else (),
             installable=package.installable,
             requires=tuple(sorted(requires)),
+            build_requires_env=package.build_requires_env if package.installable else (),
         )
     locked_out: Optional[Dict[str, LockedPackage]] = None
     if project.locked is not None:
@@ -96,6 +98,10 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         roots=edges,
         constraints=sorted(project.constraints) if project.locked is None else [],
         locked=locked_out,
+        # Pins of the build environment: only where something is built.
+        build_constraints=sorted(set(project.build_constraints))
+        if any(p.installable for p in locals_out.values())
+        else [],
     )
     check_cookable(recipe, display)
     return recipe
@@ -113,6 +119,7 @@ def check_cookable(recipe: Recipe, display: str) -> None:
 
     locked = list((recipe.locked or {}).values())
     edges: List[Dep] = list(recipe.roots) + list(recipe.constraints)
+    edges += recipe.build_constraints
     hashes: List[str] = []
     for package in locked:
         edges += package.dependencies
@@ -174,16 +181,22 @@ def _dep_map(items: Tuple[Tuple[str, Tuple[Dep, ...]], ...]) -> Dict[str, object
     return {name: _deps(deps) for name, deps in items}
 
 
+def _local_json(p: LocalPackage) -> Dict[str, object]:
+    out: Dict[str, object] = {
+        "name": p.name,
+        "path": p.path,
+        "build_requires": sorted(p.build_requires),
+        "installable": p.installable,
+        "requires": sorted(p.requires),
+    }
+    if p.build_requires_env:  # omitted when empty: recipes without it keep their bytes
+        out["build_requires_env"] = {k: sorted(v) for k, v in p.build_requires_env}
+    return out
+
+
 def to_data(recipe: Recipe) -> Dict[str, Any]:
     locals_json = [
-        {
-            "name": p.name,
-            "path": p.path,
-            "build_requires": sorted(p.build_requires),
-            "installable": p.installable,
-            "requires": sorted(p.requires),
-        }
-        for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
+        _local_json(p) for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
     ]
     locked_json: Optional[List[Dict[str, object]]] = None
     if recipe.locked is not None:
@@ -199,7 +212,7 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
             }
             for p in sorted(recipe.locked.values(), key=lambda p: p.key)
         ]
-    return {
+    data: Dict[str, Any] = {
         "format": FORMAT,
         "manager": recipe.manager,
         "selection": {
@@ -214,6 +227,9 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
         "constraints": _deps(recipe.constraints),
         "locked": locked_json,
     }
+    if recipe.build_constraints:  # omitted when empty, like build_requires_env
+        data["build_constraints"] = _deps(recipe.build_constraints)
+    return data
 
 
 def dumps(recipe: Recipe) -> str:
@@ -265,6 +281,7 @@ _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
 _URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _URL_FORBIDDEN = set("\\\"'<>`")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # = chef.readers.build.ENV_NAME
 
 
 def allowed_url(text: str) -> bool:
@@ -425,6 +442,19 @@ class _Reader:
             (self.name(k, where), self.deps(v, f"{where}.{k}")) for k, v in sorted(table.items())
         )
 
+    def env_requires(self, value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+        """Build requirements keyed by the environment variable that switches them on; cook
+        reads the variable from its environment, so the name must be one an environment holds."""
+        table = self.typed(value, dict, where)
+        out = []
+        for variable, items in sorted(table.items()):
+            if len(variable) > 200 or not _ENV_NAME.fullmatch(variable):
+                raise self.fail(where, f"not an environment variable name: {variable!r}")
+            requirements = self.requirement_strings(items, f"{where}.{variable}")
+            if requirements:
+                out.append((variable, requirements))
+        return tuple(out)
+
     def requirement_strings(self, value: Any, where: str) -> Tuple[str, ...]:
         from chef.model import parse_requirement
 
@@ -483,6 +513,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             "constraints",
             "locked",
         ),
+        ("build_constraints",),
     )
     sel = r.obj(top["selection"], "selection", ("extras", "groups", "packages"))
     idx = r.obj(
@@ -516,6 +547,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             item,
             where,
             ("name", "path", "build_requires", "installable", "requires"),
+            ("build_requires_env",),
         )
         name = r.name(p["name"], where + ".name")
         local_packages[name] = LocalPackage(
@@ -524,6 +556,11 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             build_requires=r.requirement_strings(p["build_requires"], where + ".build_requires"),
             installable=r.typed(p["installable"], bool, where + ".installable"),
             requires=r.names(p["requires"], where + ".requires"),
+            build_requires_env=(
+                r.env_requires(p["build_requires_env"], where + ".build_requires_env")
+                if "build_requires_env" in p
+                else ()
+            ),
         )
     locked: Optional[Dict[str, LockedPackage]] = None
     if top["locked"] is not None:
@@ -594,7 +631,19 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         roots=roots,
         constraints=list(r.deps(top["constraints"], "constraints")),
         locked=locked,
+        build_constraints=_build_constraints(r, top),
     )
+
+
+def _build_constraints(r: _Reader, top: Dict[str, Any]) -> List[Dep]:
+    if "build_constraints" not in top:
+        return []
+    deps = r.deps(top["build_constraints"], "build_constraints")
+    for i, dep in enumerate(deps):
+        if dep.key or dep.hashes or dep.groups or dep.marker_extra or dep.extras:
+            raise r.fail(f"build_constraints[{i}]", "a build constraint is a name, a specifier "
+                         "or URL, and a marker")
+    return list(deps)
 
 
 def load(path: Path) -> Recipe:

@@ -2,7 +2,14 @@
 prepared and install them with `--no-deps`, offline.
 
 The PEP 517 hooks are called directly in the build environment's interpreter (no build isolation:
-isolation would download the build requirements again, defeating the cached layer).
+isolation would download the build requirements again, defeating the cached layer). Offline, what
+the backend asks for through `get_requires_for_build_wheel` cannot be fetched: it is asked first
+and checked against what the build environment holds, so that a requirement the recipe missed is
+named in one line (with how to add it) instead of surfacing as the backend's traceback.
+
+Every check runs before anything is created: the venv is made only once the recipe, the project
+directory, each package's build configuration, the build environment and the backends' answers
+are known to be good.
 """
 
 from __future__ import annotations
@@ -11,35 +18,59 @@ import json
 import os
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chef.cook import installers
 from chef.cook.run import TargetSpec, resolve_target
-from chef.cook.target import venv_python
+from chef.cook.target import MARKER_ENV, venv_python
 from chef.errors import EnvironmentError_, InputError, InstallError
-from chef.model import LocalPackage
-from chef.recipe import load
+from chef.model import LocalPackage, canonical
+from chef.recipe import Recipe, load
 from chef.toml import load_toml
 
-_HOOK = r"""
+# Runs in the build environment. The result goes to the original stdout; the backend's own output
+# (and its subprocesses') goes to stderr, or nowhere when quiet, so it never mixes with the result.
+_HOOK = MARKER_ENV + r"""
 import importlib, json, os, sys
 cfg = json.loads(sys.argv[1])
+result_fd = os.dup(1)
+if cfg["quiet"]:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+else:
+    os.dup2(2, 1)
+
+def done(result):
+    sys.stdout.flush()
+    with os.fdopen(result_fd, "w") as out:
+        json.dump(result, out)
+    sys.exit(0)
+
 sys.path[:0] = [os.path.abspath(p) for p in cfg["backend_path"]]
 module, _, attr = cfg["backend"].partition(":")
-backend = importlib.import_module(module)
-for part in filter(None, attr.split(".")):
-    backend = getattr(backend, part)
-result = {}
-get_requires = getattr(backend, "get_requires_for_build_" + cfg["kind"], None)
-result["requires"] = list(get_requires({})) if get_requires else []
-hook = getattr(backend, "build_" + cfg["kind"], None)
-if hook is None:
-    result["error"] = "the build backend has no build_" + cfg["kind"] + " hook (PEP 660)"
-else:
-    result["wheel"] = hook(cfg["outdir"], {}, None)
-with open(cfg["result"], "w") as f:
-    json.dump(result, f)
+try:
+    backend = importlib.import_module(module)
+    for part in filter(None, attr.split(".")):
+        backend = getattr(backend, part)
+except (ImportError, AttributeError) as exc:
+    done({"import_error": "%s: %s" % (type(exc).__name__, exc)})
+kind = cfg["kind"]
+if cfg["step"] == "requires":
+    if getattr(backend, "build_" + kind, None) is None:
+        done({"error": "the build backend has no build_" + kind + " hook (PEP 660)"})
+    get_requires = getattr(backend, "get_requires_for_build_" + kind, None)
+    requires = [str(r) for r in get_requires({})] if get_requires else []
+    from importlib import metadata
+    installed = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name not in installed:  # the first on sys.path, as an import finds it
+            installed[name] = dist.version
+    done({"requires": requires, "installed": installed, "env": marker_env()})
+done({"wheel": getattr(backend, "build_" + kind)(cfg["outdir"], {}, None)})
 """
 
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
@@ -69,53 +100,190 @@ def build_order(packages: Dict[str, LocalPackage]) -> List[LocalPackage]:
     return order
 
 
-def _backend(source_dir: Path, display: str) -> tuple[str, List[str]]:
+@dataclass(frozen=True)
+class _Build:
+    """One local package to build: where, with which backend, and the path errors show."""
+
+    package: LocalPackage
+    source: Path  # absolute
+    display: str  # absolute: the pyproject.toml (or directory) errors name
+    backend: str
+    backend_path: Tuple[str, ...]
+
+
+def _backend(source_dir: Path) -> Tuple[str, Tuple[str, ...], str]:
+    """(backend, backend-path, display) of the package at `source_dir` (absolute)."""
     pyproject = source_dir / "pyproject.toml"
     if not pyproject.is_file():
         if (source_dir / "setup.py").is_file():
-            return LEGACY_BACKEND, []
-        raise InputError("no pyproject.toml or setup.py to build", path=display)
+            return LEGACY_BACKEND, (), str(source_dir / "setup.py")
+        raise InputError(
+            "no pyproject.toml or setup.py to build",
+            path=str(source_dir),
+            hint="COPY the whole project before install-project; --project-dir, the current "
+            "directory by default, is the directory `chef prepare` read",
+        )
+    display = str(pyproject)
     system = load_toml(pyproject, display).get("build-system") or {}
+    if not isinstance(system, dict):
+        raise InputError("[build-system] must be a table", path=display)
     backend = system.get("build-backend") or LEGACY_BACKEND
     backend_path = system.get("backend-path") or []
-    if not isinstance(backend, str) or not isinstance(backend_path, list):
+    if (
+        not isinstance(backend, str)
+        or not isinstance(backend_path, list)
+        or not all(isinstance(p, str) for p in backend_path)
+    ):
         raise InputError("invalid [build-system] build-backend/backend-path", path=display)
-    return backend, [str(p) for p in backend_path]
+    return backend, tuple(backend_path), display
 
 
-def build_wheel(
-    build_python: str, source_dir: Path, outdir: Path, editable: bool, display: str, quiet: bool
-) -> Path:
-    backend, backend_path = _backend(source_dir, display)
-    kind = "editable" if editable else "wheel"
-    with tempfile.TemporaryDirectory(prefix="chef-hook-") as tmp:
-        result_file = Path(tmp) / "result.json"
-        cfg = {
-            "backend": backend,
-            "backend_path": backend_path,
-            "kind": kind,
-            "outdir": str(outdir),
-            "result": str(result_file),
-        }
-        # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
-        scripts = str(Path(build_python).parent)
-        env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+def _run_hook(
+    build_python: str, build: _Build, step: str, kind: str, quiet: bool, outdir: str = ""
+) -> Dict[str, Any]:
+    cfg = {
+        "backend": build.backend,
+        "backend_path": list(build.backend_path),
+        "kind": kind,
+        "step": step,
+        "outdir": outdir,
+        "quiet": quiet,
+    }
+    # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
+    scripts = str(Path(build_python).parent)
+    env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+    try:
         done = subprocess.run(
             [build_python, "-c", _HOOK, json.dumps(cfg)],
-            cwd=source_dir,
+            cwd=build.source,
             env=env,
-            stdout=subprocess.DEVNULL if quiet else None,
+            stdout=subprocess.PIPE,
             check=False,
         )
-        if done.returncode != 0 or not result_file.exists():
-            raise InstallError(
-                f"building {display} with {backend} failed; the backend's error is above",
-                hint="are its build requirements in the recipe? run `chef cook` first",
-            )
-        result = json.loads(result_file.read_text("utf-8"))
+    except OSError as exc:
+        raise EnvironmentError_(
+            f"cannot run the build environment's interpreter: {exc.strerror or exc}",
+            path=build_python,
+            hint="run `chef cook` again to recreate it",
+        ) from None
+    result: Any = None
+    if done.returncode == 0:
+        try:
+            result = json.loads(done.stdout.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            result = None
+    if not isinstance(result, dict):
+        what = "asking" if step == "requires" else "building"
+        raise InstallError(
+            f"{what} {build.package.name} with {build.backend} failed; the backend's error is "
+            "above",
+            path=build.display,
+            hint="are its build requirements in the recipe? run `chef cook` first",
+        )
+    return result
+
+
+def missing_requirements(
+    requires: Sequence[str], installed: Mapping[str, str], env: Mapping[str, str]
+) -> List[Tuple[str, str]]:
+    """(canonical name, text) of each requirement in `requires` whose marker holds in `env` and
+    that no distribution in `installed` (name -> version) satisfies."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier
+    from packaging.version import InvalidVersion
+
+    have = {canonical(name): version for name, version in installed.items()}
+    out: List[Tuple[str, str]] = []
+    for text in requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            out.append(("", f"{text!r} (not a valid requirement)"))
+            continue
+        if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+            continue
+        name = canonical(req.name)
+        version = have.get(name)
+        if version is None:
+            out.append((name, text))
+            continue
+        try:
+            ok = not req.specifier or req.specifier.contains(version, prereleases=True)
+        except (InvalidSpecifier, InvalidVersion):
+            ok = False
+        if not ok:
+            out.append((name, f"{text} (it has {name} {version})"))
+    return out
+
+
+def _missing_hint(recipe: Recipe, package: LocalPackage, names: Sequence[str]) -> str:
+    """How to get the missing requirements into the build environment, from what the recipe
+    says about them."""
+    switched = sorted(
+        {
+            variable
+            for variable, requirements in package.build_requires_env
+            for r in requirements
+            if _name(r) in names
+        }
+    )
+    if switched:
+        return (
+            f"cook installs it only when {' or '.join(switched)} is 1 or true in its own "
+            "environment: set it before `chef cook` too (a Dockerfile ENV above it), not only for "
+            "install-project"
+        )
+    in_recipe = {
+        _name(r)
+        for p in recipe.local_packages.values()
+        if p.installable
+        for r in p.build_requires
+    }
+    if all(name in in_recipe for name in names):
+        return (
+            "the recipe has it: run `chef cook` (without --no-build-deps) with the same "
+            "--venv/--python/--build-env first"
+        )
+    return (
+        "add it to [build-system].requires or to the build hook's `dependencies`, then run "
+        "`chef prepare` and `chef cook` again"
+    )
+
+
+def _name(requirement: str) -> str:
+    from packaging.requirements import Requirement
+
+    return canonical(Requirement(requirement).name)
+
+
+def _check(
+    recipe: Recipe, build_python: str, build_env: Path, build: _Build, kind: str, quiet: bool
+) -> None:
+    """Ask the backend what it needs and refuse, in one line, what the build env lacks."""
+    result = _run_hook(build_python, build, "requires", kind, quiet)
+    if "import_error" in result:
+        where = f" (backend-path {', '.join(build.backend_path)})" if build.backend_path else ""
+        raise InstallError(
+            f"cannot import the build backend {build.backend}{where} in the build environment "
+            f"{build_env}: {result['import_error']}",
+            path=build.display,
+            hint="add the package that provides it to [build-system].requires, then run "
+            "`chef prepare` and `chef cook` again",
+        )
     if "error" in result:
-        raise InstallError(result["error"], path=display)
-    return outdir / str(result["wheel"])
+        raise InstallError(str(result["error"]), path=build.display)
+    missing = missing_requirements(
+        [str(r) for r in result.get("requires", [])],
+        dict(result.get("installed", {})),
+        dict(result.get("env", {})),
+    )
+    if missing:
+        raise InstallError(
+            f"the build backend {build.backend} asks for {', '.join(t for _, t in missing)}, "
+            f"which the build environment {build_env} does not have",
+            path=build.display,
+            hint=_missing_hint(recipe, build.package, [n for n, _ in missing if n]),
+        )
 
 
 def install_project(
@@ -129,17 +297,17 @@ def install_project(
     quiet: bool = False,
     echo: Echo = print,
 ) -> List[str]:
+    """Build and install the recipe's installable local packages from `project_dir` (default:
+    the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`)."""
+    recipe_path = Path(os.path.abspath(recipe_path))
     recipe = load(recipe_path)
-    root = (project_dir or recipe_path.resolve().parent).resolve()
+    root = Path(os.path.abspath(project_dir if project_dir is not None else "."))
     backend = installers.choose(installer)
+    if spec.venv is not None and spec.python is not None:
+        raise EnvironmentError_("--venv and --python exclude each other")
     spec = spec.with_default()
-    target = resolve_target(spec, backend, echo, create=True)
-    build_env = spec.default_build_env()
-    build_python = venv_python(build_env)
     local = {n: p for n, p in recipe.local_packages.items() if p.installable}
     if packages:
-        from chef.model import canonical
-
         wanted = {canonical(p) for p in packages}
         unknown = wanted - set(local)
         if unknown:
@@ -151,28 +319,44 @@ def install_project(
     if not local:
         echo("chef: the recipe has no local package to install")
         return []
+    build_env = Path(os.path.abspath(spec.default_build_env()))
+    build_python = venv_python(build_env)
     if not build_python.exists():
         raise EnvironmentError_(
             f"no build environment at {build_env}",
             hint="run `chef cook` first with the same --venv/--python (or --build-env)",
         )
+    builds: List[_Build] = []
+    for package in build_order(local):
+        source = root / package.path if package.path != "." else root
+        if not source.is_dir():
+            raise InputError(
+                f"local package {package.name} not found at {source}",
+                hint="COPY the project before install-project; --project-dir, the current "
+                "directory by default, is the directory `chef prepare` read",
+            )
+        name, path, display = _backend(source)
+        builds.append(_Build(package, source, display, name, path))
+    kind = "editable" if editable else "wheel"
+    for build in builds:
+        _check(recipe, str(build_python), build_env, build, kind, quiet)
+    target = resolve_target(spec, backend, echo, create=True)
     wheels: List[str] = []
     names: List[str] = []
     with tempfile.TemporaryDirectory(prefix="chef-wheels-") as tmp:
-        for package in build_order(local):
-            source = root / package.path
-            display = package.path if package.path != "." else "."
-            if not source.is_dir():
-                raise InputError(
-                    f"local package {package.name} not found at {display}",
-                    hint="COPY the project before install-project",
-                )
+        for build in builds:
             if not quiet:
-                echo(f"chef: building {package.name} ({display})")
-            wheels.append(
-                str(build_wheel(str(build_python), source, Path(tmp), editable, display, quiet))
-            )
-            names.append(package.name)
+                echo(f"chef: building {build.package.name} ({build.package.path})")
+            result = _run_hook(str(build_python), build, "build", kind, quiet, outdir=tmp)
+            wheel = result.get("wheel")
+            if not isinstance(wheel, str) or not (Path(tmp) / wheel).is_file():
+                raise InstallError(
+                    f"building {build.package.name} with {build.backend} gave no wheel "
+                    f"({result.get('import_error') or wheel!r})",
+                    path=build.display,
+                )
+            wheels.append(str(Path(tmp) / wheel))
+            names.append(build.package.name)
         installers.run(
             backend.install_paths(target.python, wheels, quiet), "installing the project", quiet
         )

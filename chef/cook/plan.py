@@ -8,13 +8,13 @@ from the index its lock names; an unlocked recipe becomes requirement lines the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Set, Tuple
 
 from packaging.specifiers import SpecifierSet
 
 from chef.cook.markers import conflict_names, evaluator
 from chef.errors import EnvironmentError_
-from chef.model import Dep, IndexConfig, LockedPackage
+from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage
 from chef.recipe import Recipe
 from chef.select import walk
 
@@ -83,6 +83,7 @@ class InstallPlan:
     batches: List[Batch] = field(default_factory=list)
     build_batch: Optional[Batch] = None
     skipped: List[str] = field(default_factory=list)  # markers false for this target
+    build_off: List[str] = field(default_factory=list)  # build requirements not switched on
 
 
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
@@ -118,12 +119,39 @@ def _locked_line(package: LockedPackage) -> Line:
     return Line(f"{package.name}=={package.version}", package.hashes, label)
 
 
+def build_lines(recipe: Recipe, environ: Mapping[str, str]) -> Tuple[List[Line], List[str]]:
+    """The build environment's requirements: every installable local package's
+    `build_requires`, plus those of its `build_requires_env` whose variable is on in `environ`
+    (cook's own environment: in Docker the stage's ENV, which install-project's build sees too).
+    Also returns, for the dry run, those left out and what would switch them on."""
+    packages = [p for p in recipe.local_packages.values() if p.installable]
+    always = {r for p in packages for r in p.build_requires}
+    on: Dict[str, Set[str]] = {}
+    off: Dict[str, Set[str]] = {}
+    for package in packages:
+        for variable, requirements in package.build_requires_env:
+            side = on if environ.get(variable) in ENV_ON else off
+            for requirement in requirements:
+                side.setdefault(requirement, set()).add(variable)
+    lines = [Line(r, (), r) for r in always]
+    lines += [
+        Line(r, (), f"{r} ({' or '.join(sorted(on[r]))} is on)") for r in on if r not in always
+    ]
+    left_out = [
+        f"{r} (when {' or '.join(sorted(v))} is 1 or true)"
+        for r, v in sorted(off.items())
+        if r not in always and r not in on
+    ]
+    return sorted(lines, key=lambda line: line.requirement), left_out
+
+
 def plan(
     recipe: Recipe,
     env: Mapping[str, str],
     overrides: Overrides = Overrides(),
     *,
     build_deps: bool = True,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> InstallPlan:
     check_requires_python(recipe, env)
     evaluate = evaluator(
@@ -183,15 +211,20 @@ def plan(
                 )
             )
     if build_deps:
-        build = sorted(
-            {r for p in recipe.local_packages.values() if p.installable for r in p.build_requires}
-        )
+        build, result.build_off = build_lines(recipe, environ or {})
         if build:
+            # The build environment is the interpreter's too: the same markers as the target.
+            pins = tuple(
+                Line(Dep(name=c.name, specifier=c.specifier, url=c.url).requirement_string())
+                for c in recipe.build_constraints
+                if evaluate(c.marker, "")
+            )
             result.build_batch = Batch(
-                tuple(Line(r, (), r) for r in build),
+                tuple(build),
                 replace(base, pre=False),
                 no_deps=False,
                 require_hashes=False,
+                constraints=pins,
                 purpose="build requirements",
             )
     return result

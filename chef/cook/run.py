@@ -131,6 +131,8 @@ def describe(
         out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False)))
     if install_plan.skipped:
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
+    if install_plan.build_off:
+        out.append("build requirements not switched on: " + ", ".join(install_plan.build_off))
     return out
 
 
@@ -166,7 +168,7 @@ def cook(
     python = target.python
     if dry_run and spec.venv is not None:
         python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
-    install_plan = plan(recipe, target.env, overrides, build_deps=build_deps)
+    install_plan = plan(recipe, target.env, overrides, build_deps=build_deps, environ=os.environ)
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)

@@ -17,27 +17,34 @@ from typing import Dict
 
 from chef.errors import EnvironmentError_
 
-_PROBE = r"""
-import json, os, platform, sys
-def fmt(info):
+# Defines `marker_env()` in the interpreter it runs in (shared with install-project's hook).
+MARKER_ENV = r"""
+import os as _os, platform as _platform, sys as _sys
+def _fmt(info):
     version = "{0.major}.{0.minor}.{0.micro}".format(info)
     if info.releaselevel != "final":
         version += info.releaselevel[0] + str(info.serial)
     return version
+def marker_env():
+    return {
+        "implementation_name": _sys.implementation.name,
+        "implementation_version": _fmt(_sys.implementation.version),
+        "os_name": _os.name,
+        "platform_machine": _platform.machine(),
+        "platform_release": _platform.release(),
+        "platform_system": _platform.system(),
+        "platform_version": _platform.version(),
+        "python_full_version": _platform.python_version(),
+        "platform_python_implementation": _platform.python_implementation(),
+        "python_version": ".".join(_platform.python_version_tuple()[:2]),
+        "sys_platform": _sys.platform,
+    }
+"""
+
+_PROBE = MARKER_ENV + r"""
+import json, sys
 print(json.dumps({
-    "env": {
-        "implementation_name": sys.implementation.name,
-        "implementation_version": fmt(sys.implementation.version),
-        "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "sys_platform": sys.platform,
-    },
+    "env": marker_env(),
     "prefix": sys.prefix,
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "executable": sys.executable,

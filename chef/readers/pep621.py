@@ -8,6 +8,7 @@ from typing import Any, List, Mapping, Optional, Set, Tuple
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
+from chef.readers.build import uv_build_constraints
 from chef.readers.pyproject import (
     expect,
     inside,
@@ -62,6 +63,7 @@ def read(root: Path) -> Project:
         table(data, "project", display).get("requires-python"), display, "project.requires-python"
     )
     project.index = uv_index_config(data, display)
+    project.build_constraints = uv_build_constraints(data, display)
     return project
 
 

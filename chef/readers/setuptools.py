@@ -1,5 +1,6 @@
 """setuptools static metadata: setup.cfg `[options]` install_requires / extras_require /
-python_requires (with `file:` directives), the build requirements of pyproject.toml.
+python_requires (with `file:` directives), the build requirements of pyproject.toml (setup_requires
+is added with every local package's other build requirements, chef.readers.build).
 
 Nothing is locked: the installer resolves, as `pip install .` would. A setup.py is code and is
 never run: when the dependencies are not in setup.cfg, chef says so and how to go on.
@@ -8,7 +9,6 @@ never run: when the dependencies are not in setup.cfg, chef says so and how to g
 
 from __future__ import annotations
 
-import configparser
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -16,9 +16,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
+from chef.readers.build import load_setup_cfg
 from chef.readers.lines import plain_requirement_lines
 from chef.readers.pyproject import DEFAULT_BUILD_REQUIRES, build_requires, parse_deps, rel_display
-from chef.toml import load_toml, read_text
+from chef.toml import load_toml
 
 SETUP_PY_HINT = (
     "chef never runs setup.py: move install_requires to setup.cfg [options] or pyproject "
@@ -60,13 +61,7 @@ def read(root: Path, subdir: str = ".") -> Project:
     has_setup_py = (base / "setup.py").is_file()
     if not (base / "setup.cfg").is_file():
         raise _setup_py_error(rel_display(root, base / "setup.py"), "no setup.cfg")
-    parser = configparser.ConfigParser(interpolation=None, comment_prefixes=("#", ";"))
-    try:
-        parser.read_string(read_text(base / "setup.cfg", display), source=display)
-    except configparser.Error as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(exc).splitlines()[0]
-        raise InputError(f"malformed setup.cfg: {message}", path=display, line=line) from None
+    parser = load_setup_cfg(base / "setup.cfg", display)
     if not parser.has_option("options", "install_requires"):
         if has_setup_py:
             raise _setup_py_error(display, "setup.cfg has no [options] install_requires")

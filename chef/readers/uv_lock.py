@@ -20,6 +20,7 @@ from chef.model import (
     Source,
     canonical,
 )
+from chef.readers.build import uv_build_constraints
 from chef.readers.locks import assign_keys
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
@@ -333,4 +334,6 @@ def read(root: Path) -> Project:
         lock.get("requires-python"), display, "requires-python"
     )
     project.index = uv_index_config(data, "pyproject.toml")
+    # What uv builds with (it reads them from pyproject.toml, uv.lock's [manifest] repeats them).
+    project.build_constraints = uv_build_constraints(data, "pyproject.toml")
     return project

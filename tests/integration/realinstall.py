@@ -49,7 +49,9 @@ def chef_install(project: Path, venv: Path, index_url: str, selection: Selection
         quiet=True,
         echo=lambda s: None,
     )
-    install_project(recipe, spec, installer="uv", quiet=True, echo=lambda s: None)
+    install_project(
+        recipe, spec, project_dir=project, installer="uv", quiet=True, echo=lambda s: None
+    )
     return installed(venv / "bin" / "python")
 
 

@@ -40,7 +40,12 @@ def _cook_and_install(project: Path, venv: Path, index_url: str, installer: str)
     assert "app" not in deps_only
     # Then the project itself, offline: the index is gone for this step.
     install_project(
-        recipe, TargetSpec(venv=venv), installer=installer, quiet=True, echo=lambda s: None
+        recipe,
+        TargetSpec(venv=venv),
+        project_dir=project,
+        installer=installer,
+        quiet=True,
+        echo=lambda s: None,
     )
     return installed(venv / "bin" / "python")
 
@@ -128,7 +133,14 @@ def test_requirements_with_editable_local(tmp_path: Path, index, isolated_env) -
         quiet=True,
         echo=lambda s: None,
     )
-    install_project(recipe, TargetSpec(venv=venv), editable=True, quiet=True, echo=lambda s: None)
+    install_project(
+        recipe,
+        TargetSpec(venv=venv),
+        project_dir=project,
+        editable=True,
+        quiet=True,
+        echo=lambda s: None,
+    )
     got = installed(venv / "bin" / "python")
     assert got["beta"] == "1.0" and got["alpha"] == "1.0" and "app" in got
     out = run(

@@ -43,7 +43,7 @@ def test_workspace_equals_uv_sync_all_packages(
         quiet=True,
         echo=_quiet,
     )
-    names = install_project(recipe, TargetSpec(venv=venv), quiet=True, echo=_quiet)
+    names = install_project(recipe, TargetSpec(venv=venv), project_dir=ws, quiet=True, echo=_quiet)
     assert names.index("lib-a") < names.index("lib-b") < names.index("svc-one")
     reference = tmp_path / "ref"
     subprocess.run(
@@ -78,7 +78,9 @@ def test_package_closure_only(ws: Path, tmp_path: Path, index, isolated_env) -> 
         quiet=True,
         echo=_quiet,
     )
-    install_project(recipe, TargetSpec(venv=venv), installer="pip", quiet=True, echo=_quiet)
+    install_project(
+        recipe, TargetSpec(venv=venv), project_dir=ws, installer="pip", quiet=True, echo=_quiet
+    )
     got = installed(venv / "bin" / "python")
     assert {"svc-one", "lib-a", "lib-b", "epsilon", "gamma", "delta", "alpha", "beta"} == set(got)
     assert "svc-two" not in got and "gitpkg" not in got
