@@ -173,6 +173,9 @@ def _lock_req(entry: Any, where: str) -> _Req:
     return _Req(name, extras, spec, source, kind, _norm_marker(entry.get("marker"), "uv.lock"))
 
 
+_SELF = "it names the project itself, whose extras a build backend may flatten"
+
+
 @dataclass
 class _Workspace:
     """What lowering needs to know about the whole workspace."""
@@ -183,7 +186,7 @@ class _Workspace:
     root_sources: Dict[str, Any]
     root_indexes: Dict[str, str]
     requires_python: Optional[SpecifierSet]
-    editability: Dict[str, bool]  # members a `{ workspace = true, editable = ... }` source sets
+    editability: Dict[str, Optional[bool]]  # required members -> editable setting
 
     def is_package(self, rel: str, required: bool) -> bool:
         """uv's `is_package`: `tool.uv.package` when set, else a build system (not needed when
@@ -217,6 +220,8 @@ class _Lowering:
         data = ws.data.get(rel, {})
         self.own = _sources(data) if rel != "." else {}
         self.indexes = {**ws.root_indexes, **_uv_index_names(data)}
+        # What uv refuses to lower at all (`uv lock` and its check fail with an error).
+        self.problems: List[str] = []
 
     def lower(self, text: Any, key: str, extra: Optional[str] = None,
               group: Optional[str] = None, marker_from_group: Optional[str] = None,
@@ -242,7 +247,7 @@ class _Lowering:
         if name in self.templated:
             doubt = doubt or "its version is a `{{ version }}` template that only a build fills"
         elif name == self.project:
-            doubt = doubt or "it names the project itself, whose extras a build backend may flatten"
+            doubt = doubt or _SELF
 
         def make(source: Tuple[str, ...], kind: str, mark: Optional[str], why: str) -> _Req:
             spec = str(req.specifier) if not source or source[0] == "index" else ""
@@ -269,12 +274,17 @@ class _Lowering:
                 and (e.get("extra") is None or canon(str(e["extra"])) == extra)
                 and (e.get("group") is None or canon(str(e["group"])) == group)
             ]
+        member = name in self.ws.members and name != self.project
         if entries is None:
             why = ""
-            if name in self.ws.members and name != self.project:
+            if member:
                 why = (f"{name} is a workspace member without a [tool.uv.sources] entry, which "
                        "uv refuses to lock")
+                self._problem(why)
             return [make((), "", marker, why)]
+        if member and any(e.get("workspace") is not True for e in entries):
+            self._problem(f"{name} is a workspace member but its [tool.uv.sources] entry is not "
+                          "`{ workspace = true }`, which uv refuses to lock")
         out = []
         for entry in entries:
             source, kind, why = self._source(entry, name, base)
@@ -292,6 +302,11 @@ class _Lowering:
                 if not never(remaining, self.ws.requires_python):
                     out.append(make((), "", remaining, ""))
         return out
+
+    def _problem(self, text: str) -> None:
+        text = f"{self.display}: {text}"
+        if text not in self.problems:
+            self.problems.append(text)
 
     def _source(self, entry: Mapping[str, Any], name: str,
                 base: str) -> Tuple[Tuple[str, ...], str, str]:
@@ -313,11 +328,12 @@ class _Lowering:
         if entry.get("workspace") is True:
             member = self.ws.members.get(name)
             if member is None:
-                return ("local", "?"), "editable", (
-                    f"{name} has a workspace source but is not a workspace member")
-            if not self.ws.is_package(member, required=True):
+                why = f"{name} has a workspace source but is not a workspace member"
+                self._problem(why + ", which uv refuses to lock")
+                return ("local", "?"), "editable", why
+            if not self.ws.is_package(member, required=name in self.ws.editability):
                 return ("local", member), "virtual", ""
-            editable = self.ws.editability.get(name, True)
+            editable = self.ws.editability.get(name) is not False
             return ("local", member), "editable" if editable else "directory", ""
         if "index" in entry:
             index = str(entry["index"])
@@ -496,9 +512,13 @@ def _report(verdict: Verdict, diffs: List[_Diff], display: str, what: str, *,
     added: List[str] = []
     dropped: List[str] = []
     for d in diffs:
-        sure = not d.doubt and static
-        if not d.doubt and not static and d.want and not d.have and d.name not in lock_names:
-            sure = True  # a dependency the lock does not hold at all
+        if bool(d.want) != bool(d.have):
+            # Present on one side only: how uv would lower it does not matter, only whether the
+            # requirement is declared at all (not sure for one a build may flatten away).
+            sure = not d.doubt.startswith(_SELF) and (
+                static or bool(d.want and d.name not in lock_names))
+        else:
+            sure = not d.doubt and static
         if d.want and not d.have:
             text = f"{display} adds {short([r.show() for r in d.want])} to {what}"
         elif d.have and not d.want:
@@ -714,15 +734,20 @@ def check(files: Files) -> Verdict:
                 f"requires-python is {str(wanted) or 'any'!r} but the lock has {lock_rp_text!r}"
             )
 
-    editability: Dict[str, bool] = {}
-    required: Set[str] = set()
-    for data in member_data.values() if "." in member_data else [root_data, *member_data.values()]:
+    # uv's `required_members`: members that a `{ workspace = true }` source names (the root's
+    # entry for itself and a member's for itself do not count), with the editability the last
+    # such entry gives (None: not said), the root's sources first, then every member's (the
+    # root project among them) in name order.
+    editability: Dict[str, Optional[bool]] = {}
+    owners = [(canon(str(table(root_data.get("project")).get("name", ""))), root_data)] + [
+        (name, member_data[rel]) for name, rel in sorted(members.items())]
+    for owner, data in owners:
         for name, source in _sources(data).items():
             for entry in source if isinstance(source, list) else [source]:
-                if isinstance(entry, dict) and entry.get("workspace") is True:
-                    required.add(name)
-                    if isinstance(entry.get("editable"), bool):
-                        editability[name] = editability.get(name, True) and entry["editable"]
+                if name != owner and isinstance(entry, dict) and entry.get("workspace") is True:
+                    value = entry.get("editable")
+                    editability[name] = value if isinstance(value, bool) else None
+    required = set(editability)
     ws = _Workspace(files.root, members, member_data, _sources(root_data),
                     _uv_index_names(root_data), lock_rp, editability)
     revision = (lock.get("version"), lock.get("revision", 0))
@@ -796,6 +821,12 @@ def _check_manifest(verdict: Verdict, ws: _Workspace, root_data: Mapping[str, An
             f"tool.uv.dependency-metadata names {short(sorted(metadata)) or 'nothing'} but "
             f"uv.lock records {short(sorted(recorded)) or 'nothing'} (`uv lock --check` fails "
             "on this; it decides no version chef installs, chef goes on)")
+    _lowering_problems(verdict, lowering)
+
+
+def _lowering_problems(verdict: Verdict, lowering: _Lowering) -> None:
+    for text in lowering.problems:
+        verdict.warnings.append(f"{text} (`uv lock --check` fails on this; chef goes on)")
 
 
 def _compare_default_groups(verdict: Verdict, who: str, uv: Mapping[str, Any],
@@ -925,7 +956,7 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
     source = table(entry.get("source"))
     kind = next((k for k in ("virtual", "editable", "directory") if k in source), "")
     want_kind = "virtual" if not ws.is_package(rel, required) else (
-        "editable" if ws.editability.get(name, True) else "directory")
+        "editable" if ws.editability.get(name) is not False else "directory")
     if kind != want_kind:
         verdict.warnings.append(
             f"{name} is {want_kind} per {display} but uv.lock records it as {kind} "
@@ -986,6 +1017,7 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
     groups = _lower_groups(data, display, lowering, member_uv.get("dev-dependencies"))
     _compare_groups(verdict, display, groups, table(metadata.get("requires-dev")),
                     ws.requires_python, owner=name, include_empty=newer)
+    _lowering_problems(verdict, lowering)
     if revision >= (1, 5):
         _compare_default_groups(verdict, name, member_uv, entry.get("default-groups"))
         want_rp = {g: _group_python(data, g, display) for g in groups}
