@@ -176,17 +176,21 @@ def _lock_req(entry: Any, where: str) -> _Req:
 _SELF = "it names the project itself, whose extras a build backend may flatten"
 
 
-@dataclass
 class _Workspace:
-    """What lowering needs to know about the whole workspace."""
+    """What lowering needs to know about the whole workspace (a plain class: a dataclass costs
+    its creation on every prepare)."""
 
-    root: Path
-    members: Dict[str, str]  # canonical name -> relative path (the root project as ".")
-    data: Dict[str, Mapping[str, Any]]  # relative path -> pyproject.toml
-    root_sources: Dict[str, Any]
-    root_indexes: Dict[str, str]
-    requires_python: Optional[SpecifierSet]
-    editability: Dict[str, Optional[bool]]  # required members -> editable setting
+    def __init__(self, root: Path, members: Dict[str, str],
+                 data: Dict[str, Mapping[str, Any]], root_sources: Dict[str, Any],
+                 root_indexes: Dict[str, str], requires_python: Optional[SpecifierSet],
+                 editability: Dict[str, Optional[bool]]) -> None:
+        self.root = root
+        self.members = members  # canonical name -> relative path (the root project as ".")
+        self.data = data  # relative path -> pyproject.toml
+        self.root_sources = root_sources
+        self.root_indexes = root_indexes
+        self.requires_python = requires_python
+        self.editability = editability  # required members -> their `editable` setting
 
     def is_package(self, rel: str, required: bool) -> bool:
         """uv's `is_package`: `tool.uv.package` when set, else a build system (not needed when
@@ -473,12 +477,14 @@ def _flatten(reqs: List[_Req], project: str, keep_self: bool) -> List[_Req]:
     return [r for r in out if r.name != project] + kept
 
 
-@dataclass
 class _Diff:
-    name: str
-    want: List[_Req]  # as pyproject.toml declares it (lowered)
-    have: List[_Req]  # as uv.lock records it
-    doubt: str  # why chef cannot be sure uv sees this difference ("" when it can)
+    """One package's difference: as pyproject.toml declares it (lowered) and as uv.lock records
+    it, and why chef cannot be sure uv sees it ("" when it can)."""
+
+    __slots__ = ("name", "want", "have", "doubt")
+
+    def __init__(self, name: str, want: List[_Req], have: List[_Req], doubt: str) -> None:
+        self.name, self.want, self.have, self.doubt = name, want, have, doubt
 
 
 def _diff(expected: List[_Req], actual: List[_Req],
