@@ -10,10 +10,12 @@ Each check is the manager's own, so chef agrees with `uv lock --check`, `poetry 
 
 - uv: the root's and members' requirements recorded in uv.lock (`[package.metadata]`
   requires-dist, requires-dev, provides-extras; `[manifest]` members, constraints, overrides,
-  dependency groups) against their pyproject.toml, and the workspace's requires-python. Compared
-  as uv compares them: parsed and normalized, markers by meaning (uv rewrites
-  `platform_system == "Windows"` as `sys_platform == 'win32'` and drops what requires-python
-  implies), not by spelling.
+  build constraints, excludes, dependency groups) against their pyproject.toml, lowered through
+  `[tool.uv.sources]` as uv lowers them, and the workspace's requires-python. Compared as uv
+  compares them: by meaning (markers over sample environments, specifiers by the versions they
+  accept), not by spelling. Only differences chef reproduces exactly are refused; what depends
+  on rules chef cannot be sure the writing uv shares (local and workspace sources, dynamic
+  metadata, uv settings it does not model) is a warning naming both values.
 - poetry: `[metadata] content-hash`, the sha256 of the relevant pyproject sections (per the Poetry
   version that wrote the lock: before 2.3 it did not cover `[dependency-groups]`).
 - pdm: `[metadata] content_hash` ("sha256:..."), pdm's hash of the relevant pyproject content

@@ -170,3 +170,59 @@ def marker_vector(marker: Optional[Marker], envs: List[Dict[str, str]]) -> Tuple
             seen[key] = value
         out.append(value)
     return tuple(out)
+
+
+_NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
+               "in": "not in", "not in": "in"}
+
+
+def negate_marker(text: str) -> Optional[str]:
+    """The marker true exactly where `text` is false (De Morgan over packaging's parsed tree), as
+    uv computes the space a `[tool.uv.sources]` marker leaves to the index; None for a marker
+    with an operator that has no negation (`~=`, `===`)."""
+    from packaging.markers import Marker
+
+    def atom(item: Any) -> str:
+        if isinstance(item, list):
+            return f"({negate(item)})"
+        lhs, op, rhs = item
+        flipped = _NEGATED_OP.get(str(op.serialize()))
+        if flipped is None:
+            raise KeyError(op)
+        return f"{lhs.serialize()} {flipped} {rhs.serialize()}"
+
+    def negate(items: List[Any]) -> str:
+        # `a and b or c` is `(a and b) or c`: not that is `(not a or not b) and not c`.
+        groups: List[List[Any]] = [[]]
+        for item in items:
+            if item == "or":
+                groups.append([])
+            elif item != "and":
+                groups[-1].append(item)
+        return " and ".join("(" + " or ".join(atom(i) for i in g) + ")" for g in groups)
+
+    try:
+        return negate(list(getattr(Marker(text), "_markers", [])))
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def marker_and(*texts: Optional[str]) -> Optional[str]:
+    """The conjunction of markers (None stands for "always")."""
+    parts = [t for t in texts if t]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({t})" for t in parts)
+
+
+def never(text: Optional[str], requires_python: Optional[SpecifierSet]) -> bool:
+    """True when the marker holds in none of the sampled environments (uv drops such a
+    requirement: its marker algebra knows it is false)."""
+    if text is None:
+        return False
+    from packaging.markers import Marker
+
+    marker = Marker(text)
+    return not any(marker_vector(marker, environments([marker], requires_python)))

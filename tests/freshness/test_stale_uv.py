@@ -194,3 +194,40 @@ def test_explain_reports_the_check(locked_app: Path) -> None:
     done = chef("prepare", "--project-dir", str(locked_app), "--stdout", "--explain")
     assert done.returncode == 0, done.stderr
     assert "uv.lock matches pyproject.toml" in done.stderr
+
+
+# ---------------------------------------------------------------- the issue's workspace
+
+
+def test_member_recording_the_root_without_its_source_is_a_warning(
+    tmp_path: Path, index, isolated_env  # type: ignore[no-untyped-def]
+) -> None:
+    """The reported false refusal: a root `pkg` with dynamic version and dependencies and
+    `pkg = { workspace = true }` in its sources; members depend on `pkg` with no sources of their
+    own, and the lock records `{ name = "pkg" }` for some of them but `{ name = "pkg", editable =
+    "." }` for another. uv 0.13.9 writes editable for all (so the lock text is edited here, as an
+    older or other uv left it); chef used to refuse with "adds pkg ... and drops pkg ...". It
+    cannot tell how the uv that wrote the lock lowered the root's source: a warning naming both
+    values, not a refusal."""
+    from uvshapes import ws_dynamic
+
+    root = tmp_path / "ws"
+    ws_dynamic(root, "")
+    run([uv_bin(), "lock", "--index-url", index.url, "--no-config"], cwd=root)
+    lock = root / "uv.lock"
+    text = lock.read_text(encoding="utf-8")
+    for member in ("x", "y"):  # z keeps `editable = "."`
+        head, sep, rest = text.partition(f'[[package]]\nname = "{member}"\n')
+        assert '{ name = "pkg", editable = "." }' in rest.split("[[package]]")[0]
+        text = head + sep + rest.replace('{ name = "pkg", editable = "." }', '{ name = "pkg" }', 1)
+    lock.write_text(text, encoding="utf-8")
+    verdict = freshness.check(root, "uv")
+    assert verdict is not None and verdict.fresh, verdict.reasons
+    shown = "; ".join(verdict.warnings)
+    for member in ("x", "y"):
+        assert (f"members/{member}/pyproject.toml changes pkg in {member}'s dependencies: "
+                "pkg (editable .) in pyproject.toml vs pkg (no source) in uv.lock") in shown
+    assert "drops pkg" not in shown and "adds pkg" not in shown
+    done = run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(root),
+                "--recipe-path", str(tmp_path / "recipe.json")])
+    assert "chef: warning: uv.lock: members/x/pyproject.toml changes pkg" in done.stderr
