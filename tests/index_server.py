@@ -22,7 +22,7 @@ def _project_of(filename: str) -> Optional[str]:
         if filename.endswith(".whl"):
             return str(parse_wheel_filename(filename)[0])
         return str(parse_sdist_filename(filename)[0])
-    except Exception:
+    except ValueError:  # not a wheel or sdist name (packaging's Invalid*Filename)
         return None
 
 

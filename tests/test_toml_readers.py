@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, needs_corpus
 from packaging.requirements import Requirement
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -34,13 +34,30 @@ def _toml_rs_requirement() -> Requirement:
 
 
 def _have(reader: str) -> bool:
+    """Whether `reader` can run here; fails when chef's own requirements say it should be
+    installed and it is not (a broken install is not a reason to skip)."""
     if reader == "tomllib":
         return sys.version_info >= (3, 11)
     try:
         __import__(reader)
     except ImportError:
-        return False
+        if reader == "toml_rs":
+            marker = _toml_rs_requirement().marker
+            assert marker is not None and not marker.evaluate(), (
+                "chef asks for toml_rs on this interpreter but it is not installed"
+            )
+            return False
+        raise AssertionError(f"{reader} is one of chef's dependencies but is not installed") from None
     return True
+
+
+def _skip_unless(reader: str) -> None:
+    if _have(reader):
+        return
+    if reader == "tomllib":
+        pytest.skip("tomllib is not in the standard library before Python 3.11")
+    pytest.skip("toml_rs is not a dependency of chef on this interpreter (its wheels: CPython "
+                "3.11+ on 64-bit platforms; pyproject.toml)")
 
 
 def _chef(reader: Optional[str], *args: str, block_toml_rs: bool = False) -> Tuple[int, str, str]:
@@ -123,8 +140,7 @@ def test_deep_nesting_never_crashes(reader: str, depth: int, tmp_path: Path) -> 
     stack, leaves the document to the fallback. tomli and tomllib stop at Python's recursion
     limit (a few hundred deep). So: shallow documents parse, deep ones parse or give the
     one-line error, and none crashes."""
-    if not _have(reader):
-        pytest.skip(f"{reader} is not installed here")
+    _skip_unless(reader)
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "p"\nversion = "1"\ndependencies = []\n'
         "[tool.x]\na = " + "[" * depth + "]" * depth + "\nb = " + "{c = " * depth + "1"
@@ -142,8 +158,7 @@ def test_deep_nesting_never_crashes(reader: str, depth: int, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("reader", [r for r in READERS if r != "tomllib"])
 def test_malformed_toml_has_the_same_message_with_every_reader(reader: str, tmp_path: Path) -> None:
-    if not _have(reader):
-        pytest.skip(f"{reader} is not installed here")
+    _skip_unless(reader)
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = \n')
     code, _, err = _chef(reader, "prepare", "--stdout", "--project-dir", str(tmp_path))
     assert code == 3
@@ -157,13 +172,13 @@ def test_malformed_toml_has_the_same_message_with_every_reader(reader: str, tmp_
 
 def _documents() -> List[str]:
     texts = [synth.small_uv_lock()]
-    if CORPUS.is_dir():
-        for path in sorted(CORPUS.rglob("*")):
-            if path.suffix in (".toml", ".lock") and path.is_file() and path.stat().st_size < 4e6:
-                try:
-                    texts.append(path.read_text(encoding="utf-8"))
-                except UnicodeDecodeError:
-                    continue
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix in (".toml", ".lock") and path.is_file() and path.stat().st_size < 4e6:
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except UnicodeDecodeError:
+                continue
+    assert len(texts) > 50, f"too few TOML documents in {CORPUS}"
     return texts
 
 
@@ -176,12 +191,12 @@ def _parse(loads: Any, error: type, text: str) -> Tuple[bool, Any]:
         return False, None
 
 
+@needs_corpus
 def test_toml_rs_accepts_only_what_tomli_accepts_with_the_same_data() -> None:
     """The property that makes every platform read the same files the same way: as chef runs
     it (TOML 1.0), toml_rs accepts a subset of what tomli does, with equal data; the rest goes to
     tomli. Checked on every TOML file of the corpus and 4000 seeded mutations of small ones."""
-    if not _have("toml_rs"):
-        pytest.skip("toml_rs is not installed here")
+    _skip_unless("toml_rs")
     import tomli
 
     from chef import toml as chef_toml

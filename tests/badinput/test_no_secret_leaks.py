@@ -109,17 +109,13 @@ def project_files(name: str, uv_project: Path) -> Dict[str, bytes]:
     if name == "setuptools":
         return {"setup.cfg": SETUP_CFG.encode()}
     if name in ("poetry", "pdm", "pipenv", "pylock"):
-        try:
-            import lockfixtures
+        import lockfixtures
 
-            if name in getattr(lockfixtures, "WRITERS", {}):
-                with tempfile.TemporaryDirectory() as tmp:
-                    scenario = lockfixtures.Scenario(index="https://index.invalid/simple")
-                    lockfixtures.WRITERS[name](Path(tmp), scenario)
-                    return {p.relative_to(tmp).as_posix(): p.read_bytes()
-                            for p in Path(tmp).rglob("*") if p.is_file()}
-        except ImportError:
-            pass
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = lockfixtures.Scenario(index="https://index.invalid/simple")
+            lockfixtures.WRITERS[name](Path(tmp), scenario)
+            return {p.relative_to(tmp).as_posix(): p.read_bytes()
+                    for p in Path(tmp).rglob("*") if p.is_file()}
     return baseline(reader, uv_project)
 
 

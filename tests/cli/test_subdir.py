@@ -6,11 +6,10 @@ import json
 import subprocess
 import sys
 
-import pytest
-from conftest import CORPUS
+from conftest import CORPUS, needs_corpus
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent (a user's clone)")
+@needs_corpus
 def test_kserve_model_server_with_sibling_path_dependency() -> None:
     root = CORPUS / "kserve__kserve" / "python"
     argv = [sys.executable, "-m", "chef", "prepare", "--project-dir", str(root), "--stdout"]

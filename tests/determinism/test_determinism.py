@@ -1,4 +1,5 @@
-"""The recipe is byte-identical across machines: Python 3.11 and 3.12, different working
+"""The recipe is byte-identical across machines: two Python versions (the running one and the
+nearest other one this machine has, see tests/pythons.py), different working
 directories and absolute paths, locales, PYTHONHASHSEED, time zones, users, and directory
 listings in any order. This is what lets a registry-backed BuildKit cache hit across CI runners.
 
@@ -20,12 +21,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from badinput_helpers import refresh_hashes
-from conftest import CORPUS, write
+from conftest import CORPUS, needs_corpus, write
+from pythons import Interpreter, others
 
+from chef.errors import ChefError
 from chef.prepare import prepare
 
 REPO = Path(__file__).resolve().parents[2]
-PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
 DEPENDENCIES = ("click", "packaging", "tomlkit", "tomli")
 
 # Corpus projects (entry, project dir inside it, extra prepare arguments).
@@ -68,35 +70,55 @@ def projects(tmp_path_factory: pytest.TempPathFactory, index) -> Dict[str, Tuple
                          []),
         "requirements": (_requirements_project(base / "req"), []),
     }
-    try:
-        import lockfixtures
-    except ImportError:
-        lockfixtures = None
-    for name, writer in sorted(getattr(lockfixtures, "WRITERS", {}).items()):
+    import lockfixtures
+
+    for name, writer in sorted(lockfixtures.WRITERS.items()):
         root = base / name
         writer(root, lockfixtures.Scenario())
         refresh_hashes(root)
         out[name] = (root, ["--all-extras", "--all-groups"] if name != "pylock" else [])
-    if CORPUS.is_dir():
+    if CORPUS.is_dir():  # without it, test_corpus_projects_take_part says so (skipped)
         for entry, rel, args in CORPUS_PROJECTS:
-            if (CORPUS / entry).is_dir():
-                out[f"corpus {entry}"] = (CORPUS / entry / rel, args)
+            assert (CORPUS / entry / rel).is_dir(), f"{entry}/{rel} is not in the corpus"
+            out[f"corpus {entry}"] = (CORPUS / entry / rel, args)
     return out
+
+
+@needs_corpus
+def test_corpus_projects_take_part(projects: Dict[str, Tuple[Path, List[str]]]) -> None:
+    """The real projects are among those compared (the fixture adds them only when the corpus
+    is there: its absence is this skip, not a silently smaller test)."""
+    assert {f"corpus {entry}" for entry, _, _ in CORPUS_PROJECTS} <= set(projects)
 
 
 # ---------------------------------------------------------------- running chef
 
 
 @pytest.fixture(scope="module")
-def python312(tmp_path_factory: pytest.TempPathFactory) -> Optional[Tuple[str, str]]:
-    """(interpreter, PYTHONPATH) running this repo's chef on Python 3.12, or None."""
-    if not PYTHON312.exists():
-        return None
-    deps = tmp_path_factory.mktemp("py312-deps")
+def other_python(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Interpreter, str]:
+    """(interpreter, PYTHONPATH) running this repo's chef on another Python version than the
+    running one: the nearest one found that can import chef with the test venv's pure-Python
+    dependencies. Skips only when this machine has none, naming what was searched."""
+    deps = tmp_path_factory.mktemp("other-python-deps")
     for name in DEPENDENCIES:
         module = __import__(name)
-        (deps / name).symlink_to(Path(module.__file__).parent)  # pure-Python parts run on 3.12
-    return str(PYTHON312), os.pathsep.join([str(REPO), str(deps)])
+        (deps / name).symlink_to(Path(module.__file__).parent)  # their pure-Python parts
+    path = os.pathsep.join([str(REPO), str(deps)])
+    candidates, search = others()
+    rejected: List[str] = []
+    for interpreter in candidates:
+        done = subprocess.run(
+            [interpreter.path, "-c", "import chef.cli, chef.prepare"],
+            env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, check=False,
+        )
+        if done.returncode == 0:
+            return interpreter, path
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        rejected.append(f"{interpreter} cannot import chef: {last}")
+    pytest.skip(
+        f"no Python other than {sys.version.split()[0]} that runs chef on this machine "
+        f"({search.describe()}{'; ' if rejected else ''}{'; '.join(rejected)})"
+    )
 
 
 def run(
@@ -138,21 +160,21 @@ def _relocated(project: Path, tmp: Path) -> Path:
 
 def test_recipes_are_identical_across_machines(
     projects: Dict[str, Tuple[Path, List[str]]],
-    python312: Optional[Tuple[str, str]],
+    other_python: Tuple[Interpreter, str],
     tmp_path: Path,
 ) -> None:
-    if python312 is None:
-        pytest.skip(f"{PYTHON312} is not installed: the 3.11/3.12 comparison needs it")
     failures: List[str] = []
     recipes = 0
+    interpreter, path = other_python
+    other = f"Python {interpreter.full_version}"
     for name, (project, args) in sorted(projects.items()):
         reference = run(project, args)
         variants: List[Tuple[str, Tuple[int, str, str]]] = []
-        python, path = python312
-        variants.append(("Python 3.12", run(project, args, python=python,
-                                             env={"PYTHONPATH": path})))
-        variants.append(("Python 3.12, tomllib", run(project, args, python=python, env={
-            "PYTHONPATH": path, "CHEF_TOML_READER": "tomllib"})))
+        variants.append((other, run(project, args, python=interpreter.path,
+                                    env={"PYTHONPATH": path})))
+        if interpreter.version >= (3, 11):  # tomllib is in the standard library from 3.11
+            variants.append((f"{other}, tomllib", run(project, args, python=interpreter.path, env={
+                "PYTHONPATH": path, "CHEF_TOML_READER": "tomllib"})))
         variants.append(("compiled tomli instead of toml_rs", run(project, args, env={
             "CHEF_TOML_READER": "tomli"})))
         moved = _relocated(project, tmp_path / name.replace(" ", "-"))
@@ -246,7 +268,7 @@ def _in_process(project: Path, args: List[str]) -> str:
     try:
         return prepare(project, requirements=requirements, frozen=frozen,
                        selection=Selection(**selection)).text  # type: ignore[arg-type]
-    except Exception as exc:  # the same error either way is fine; compare its text
+    except ChefError as exc:  # the same error either way is fine; compare its text
         return f"error: {exc}"
 
 

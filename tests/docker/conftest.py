@@ -2,7 +2,8 @@
 
 They run where an engine and a base image are available: CHEF_TEST_BASE_IMAGE (default a public
 python:*-slim image, pulled if missing); otherwise every docker test is skipped with one reason
-(and with CHEF_REQUIRE_DOCKER=1, as in CI, the root conftest turns that skip into a failure).
+(and with CHEF_REQUIRE_DOCKER=1 or CHEF_STRICT_SKIPS=1, as in CI, the root conftest turns that
+skip into a failure).
 """
 
 from __future__ import annotations

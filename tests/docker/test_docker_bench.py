@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import dockerlib
+import pytest
+
+pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any, Dict, Mapping
 
 import pytest
+from conftest import CORPUS, corpus_params, needs_corpus
 
 from chef import freshness
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+pytestmark = needs_corpus
 
 MANAGER = {"uv.lock": "uv", "poetry.lock": "poetry", "pdm.lock": "pdm", "Pipfile.lock": "pipenv"}
 
@@ -50,10 +49,8 @@ UNCHECKED: Dict[str, str] = {}
 
 
 def _hosts() -> Dict[str, str]:
-    try:
-        from pip._internal.models.index import PyPI
-    except ImportError:  # pragma: no cover - pip ships with the test venv
-        pytest.skip("pip is not importable: cannot restore the corpus's index host names")
+    from pip._internal.models.index import PyPI  # pip is in every venv the suite runs in
+
     return {"files.index.invalid": PyPI.file_storage_domain, "index.invalid": PyPI.netloc}
 
 
@@ -87,7 +84,7 @@ def test_the_corpus_has_every_kind_of_lock() -> None:
     assert kinds == {"uv", "poetry", "pdm", "pipenv"}
 
 
-@pytest.mark.parametrize("lock", _locks())
+@pytest.mark.parametrize("lock", corpus_params(_locks(), 1))
 def test_corpus_lock_verdict(lock: str) -> None:
     path = CORPUS / lock
     verdict = freshness.check(path.parent, MANAGER[path.name], UpstreamFiles(path.parent))

@@ -17,6 +17,7 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from pythons import environment_for  # noqa: F401  (re-exported for the oracle tests)
 
 from chef.cook.plan import plan
 from chef.model import Project
@@ -127,8 +128,11 @@ def tool(name: str) -> Optional[str]:
     return shutil.which(name)
 
 
-def run_exporter(argv: Sequence[str], cwd: Path, home: Path) -> str:
-    """Run an exporter offline with its caches and config in `home` (never the user's)."""
+def run_exporter(
+    argv: Sequence[str], cwd: Path, home: Path, extra_env: Optional[Mapping[str, str]] = None
+) -> str:
+    """Run an exporter offline with its caches and config in `home` (never the user's);
+    `extra_env` last (e.g. PDM_PYTHON, VIRTUAL_ENV)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -158,6 +162,7 @@ def run_exporter(argv: Sequence[str], cwd: Path, home: Path) -> str:
         UV_CACHE_DIR=str(home / "uv-cache"),
         NO_COLOR="1",
     )
+    env.update(extra_env or {})
     done = subprocess.run(
         list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -174,31 +179,6 @@ class ExporterFailed(Exception):
 
 def env_marker_true(marker: Optional[str], env: Mapping[str, str]) -> bool:
     return marker is None or Marker(marker).evaluate(dict(env))
-
-
-def environment_for(requires_python: Optional[str]) -> Tuple[Dict[str, str], str]:
-    """The running interpreter's marker environment, or, when the project's requires-python
-    excludes it, the same environment with the lowest Python 3.x the project accepts (said in
-    the returned note), so that chef and the oracle can still be compared."""
-    from packaging.markers import default_environment
-    from packaging.specifiers import SpecifierSet
-
-    env = dict(default_environment())
-    if not requires_python:
-        return env, ""
-    spec = SpecifierSet(requires_python)
-    if spec.contains(env["python_full_version"], prereleases=True):
-        return env, ""
-    for minor in range(8, 20):
-        version = f"3.{minor}.0"
-        if spec.contains(version, prereleases=True):
-            env.update(
-                python_version=f"3.{minor}",
-                python_full_version=version,
-                implementation_version=version,
-            )
-            return env, f"python {version} (requires-python {requires_python})"
-    raise AssertionError(f"no Python 3 satisfies {requires_python}")
 
 
 def pylock_packages(

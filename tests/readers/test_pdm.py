@@ -104,4 +104,5 @@ def test_path_entry_is_local(tmp_path: Path) -> None:
         'requires_python = ">=3.9"\nsummary = ""\ngroups = ["default"]\n',
     )
     rec = recipe(tmp_path, "pdm")
-    assert rec.local_packages["x"].path == "libs/x" and "x" not in (rec.locked or {})
+    assert rec.local_packages["x"].path == "libs/x"
+    assert rec.locked is not None and "x" not in rec.locked

@@ -153,7 +153,7 @@ url = "../elsewhere"
     write(tmp_path / "poetry.lock", lock)
     rec = recipe(tmp_path, "poetry")
     assert rec.local_packages["inner"].path == "libs/inner"
-    assert "inner" not in (rec.locked or {})
+    assert rec.locked is not None and "inner" not in rec.locked
     with pytest.raises(InputError, match="outside the project"):
         recipe(tmp_path, "poetry", Selection(groups=("dev",)))
 

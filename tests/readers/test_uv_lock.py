@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, write
+from conftest import CORPUS, needs_corpus, write
 from stability_helpers import recipe_text
 
 from chef.errors import InputError
@@ -111,7 +111,7 @@ def test_local_file_source_is_a_clear_error(tmp_path: Path) -> None:
         uv_lock.read(tmp_path)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent (a user's clone)")
+@needs_corpus
 @pytest.mark.parametrize("root", ["microsoft__autogen/python/samples/gitty", "mozilla-services__socorro", "pydantic__pydantic", "pydantic__pydantic/pydantic-core"])
 def test_corpus_revisions_read(root: str) -> None:
     """uv.lock version 1 without revision, revisions 2 and 3; virtual roots; custom indexes."""
