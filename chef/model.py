@@ -262,3 +262,6 @@ class Project:
     # --build-constraint): they constrain the build environment, never the app's venv.
     build_constraints: List[Dep] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # for --explain: what was read/dropped and why
+    # Sets of (package, "extra" | "group", name) the lock says are never installed together
+    # (uv's `conflicts`); a selection holding two of one set is refused, as uv refuses it.
+    conflicts: List[Tuple[Tuple[str, str, str], ...]] = field(default_factory=list)

@@ -104,7 +104,33 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
         else [],
     )
     check_cookable(recipe, display)
+    if project.conflicts:
+        _check_conflicts(project.conflicts, recipe, display)
     return recipe
+
+
+def _check_conflicts(
+    conflicts: List[Tuple[Tuple[str, str, str], ...]], recipe: Recipe, display: str
+) -> None:
+    """A selection that holds two items of one declared conflict is refused, as `uv sync` and
+    `uv export` refuse it: the lock resolved them apart, and installing both would install two
+    versions of one package. Items are active as cook activates them (every selected extra and
+    group name on every local package of the recipe, chef.cook.markers.conflict_names)."""
+    for items in conflicts:
+        active = [
+            (package, kind, name) for package, kind, name in items
+            if package in recipe.local_packages
+            and name in (recipe.extras if kind == "extra" else recipe.groups)
+        ]
+        if len(active) > 1:
+            shown = " and ".join(f"{p}'s {k} {n}" for p, k, n in active)
+            raise InputError(
+                f"the selection installs {shown}, which the lock declares conflicting "
+                "([tool.uv] conflicts): they are never installed together",
+                path=display,
+                hint="select one of them: drop --all-extras / --all-groups, or name the "
+                "extras and groups to install",
+            )
 
 
 def check_cookable(recipe: Recipe, display: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -100,6 +100,20 @@ def _term(term: str, display: str) -> str:
 
 
 _CONSTRAINTS: Dict[str, List[SpecifierSet]] = {}
+
+
+def _range_key(spec: SpecifierSet) -> FrozenSet[Tuple[str, object]]:
+    """A specifier set as poetry-core compares parsed constraints: by the versions of its
+    bounds (`^1.15.0` and `>=1.15.0,<2.0.0` are one range; `<2` and `<2.0.0` one bound), yet
+    `!=` exclusions stay apart from the equivalent union of ranges, as poetry-core keeps them."""
+    out = set()
+    for item in spec:
+        try:
+            version: object = Version(item.version)
+        except InvalidVersion:  # wildcards (`==1.*`) and `===` compare as written
+            version = item.version
+        out.add((item.operator, version))
+    return frozenset(out)
 
 
 def constraint_sets(text: str, display: str, what: str) -> List[SpecifierSet]:
@@ -724,20 +738,23 @@ class _LockReader:
     def _extra_members(self, text: str, optional: Dict[str, List[PoetryDep]]) -> List[PoetryDep]:
         """The optional dependencies an entry of `[package.extras]` activates.
 
-        Poetry's walker matches them by equality of the whole requirement (name, extras and the
-        parsed constraint): `uvloop (>=0.14,!=0.15.0)` in the extra does not activate a dependency
-        locked as `>=0.14,<0.15.0 || >0.15.0`. chef follows that rule, so it installs what the
-        manager does (see docs/inputs.md)."""
+        Poetry's export walker matches them by equality of the whole requirement: name, extras
+        and the constraint as poetry-core parses it. So `azure-identity (>=1.15.0,<2.0.0)`
+        activates a dependency locked as `^1.15.0` (one range), while `uvloop (>=0.14,!=0.15.0)`
+        does not activate one locked as `>=0.14,<0.15.0 || >0.15.0` (poetry-core keeps the
+        exclusion and the union apart). chef follows the exporter, the oracle of these locks;
+        `poetry install` matches by name alone and may install such a dependency too
+        (docs/inputs.md)."""
         try:
             req = Requirement(text)
         except InvalidRequirement:
             name = canonical(text.split()[0].split("[")[0].split("(")[0])
             return optional.get(name, [])
-        wanted_specs = {str(req.specifier)}
+        wanted_specs = {_range_key(req.specifier)}
         wanted_extras = tuple(sorted(canonical(e) for e in req.extras))
         out = []
         for dep in optional.get(canonical(req.name), []):
-            sets = {str(s) for s in constraint_sets(dep.constraint, self.display, dep.name)}
+            sets = {_range_key(s) for s in constraint_sets(dep.constraint, self.display, dep.name)}
             if dep.kind != "registry" or (sets == wanted_specs and dep.extras == wanted_extras):
                 out.append(dep)
         return out

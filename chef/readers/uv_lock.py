@@ -319,6 +319,7 @@ def read(root: Path) -> Project:
             key=key,
         )
     project.locked = locked
+    project.conflicts = _conflicts(lock.get("conflicts"), display)
 
     members = str_list(table(lock, "manifest", display).get("members") or [], display,
                        "manifest.members")
@@ -337,3 +338,19 @@ def read(root: Path) -> Project:
     # What uv builds with (it reads them from pyproject.toml, uv.lock's [manifest] repeats them).
     project.build_constraints = uv_build_constraints(data, "pyproject.toml")
     return project
+
+
+def _conflicts(value: Any, display: str) -> List[Tuple[Tuple[str, str, str], ...]]:
+    """uv.lock's `conflicts`: sets of a package's extras and groups never installed together."""
+    out = []
+    for i, items in enumerate(expect(value if value is not None else [], list, display,
+                                     "conflicts")):
+        found = []
+        for item in expect(items, list, display, f"conflicts[{i}]"):
+            item = expect(item, dict, display, f"conflicts[{i}][]")
+            package = expect(item.get("package"), str, display, "conflicts package")
+            kind = "extra" if "extra" in item else "group"
+            name = expect(item.get(kind), str, display, f"conflicts {kind}")
+            found.append((canonical(package), kind, canonical(name)))
+        out.append(tuple(sorted(found)))
+    return out

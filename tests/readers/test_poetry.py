@@ -216,3 +216,57 @@ def test_bad_lock_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         recipe(tmp_path, "poetry")
     assert "poetry.lock:1" in str(err.value) and "\n" not in str(err.value)
+
+
+LEGACY_EXTRAS_LOCK = """\
+[[package]]
+name = "server"
+version = "1.0"
+description = ""
+optional = false
+python-versions = "*"
+
+[package.dependencies]
+caret = {version = "^1.15.0", optional = true}
+spelled = {version = ">=0.14.0,<0.15.0 || >0.15.0", optional = true}
+
+[package.extras]
+std = ["caret (>=1.15.0,<2.0.0)", "spelled (>=0.14.0,!=0.15.0)"]
+
+[[package]]
+name = "caret"
+version = "1.16.0"
+description = ""
+optional = true
+python-versions = "*"
+
+[[package]]
+name = "spelled"
+version = "0.21.0"
+description = ""
+optional = true
+python-versions = "*"
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.9"
+content-hash = "0"
+
+[metadata.files]
+"""
+
+
+def test_legacy_extras_match_as_the_exporter_parses_constraints(tmp_path: Path) -> None:
+    """A lock-version 2.0 extra activates an optional dependency when poetry-core parses both
+    constraints to the same one: `^1.15.0` is `>=1.15.0,<2.0.0` (kserve[storage]'s azure and
+    boto packages were dropped while chef compared the texts `<2,>=1.15.0` and
+    `<2.0.0,>=1.15.0`), but `!=0.15.0` is not the union `<0.15.0 || >0.15.0` (poetry export
+    leaves uvicorn[standard]'s uvloop out)."""
+    write(tmp_path / "pyproject.toml",
+          '[tool.poetry]\nname = "app"\nversion = "1"\ndescription = ""\nauthors = []\n\n'
+          '[tool.poetry.dependencies]\npython = "^3.9"\nserver = {version = "1.0", extras = '
+          '["std"]}\n')
+    write(tmp_path / "poetry.lock", LEGACY_EXTRAS_LOCK)
+    rec = recipe(tmp_path, "poetry")  # frozen: the fixture's content-hash is a placeholder
+    assert rec.locked is not None
+    assert sorted(rec.locked) == ["caret", "server"]

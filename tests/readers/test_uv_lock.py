@@ -175,3 +175,53 @@ def test_a_malformed_repeat_of_a_good_edge_is_still_an_error(tmp_path: Path, bad
         return
     with pytest.raises(InputError):
         uv_lock.read(tmp_path)
+
+
+CONFLICTING = """\
+[project]
+name = "cf"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["alpha"]
+
+[project.optional-dependencies]
+cpu = ["beta==1.0"]
+gpu = ["beta==2.0"]
+
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "gpu" }]]
+"""
+
+
+def test_declared_conflicts_refuse_a_selection_that_holds_both(
+    tmp_path: Path, index, isolated_env  # type: ignore[no-untyped-def]
+) -> None:
+    """uv resolves conflicting extras apart and refuses to export or sync both; chef planned
+    beta 1.0 and 2.0 side by side. Each side alone plans what `uv export --extra` gives."""
+    import subprocess
+
+    from conftest import uv_bin
+    from packaging.markers import default_environment
+    from projects import uv_lock as lock
+
+    from chef.cook.plan import plan
+    from chef.prepare import prepare
+    from chef.select import Selection
+
+    write(tmp_path / "pyproject.toml", CONFLICTING)
+    lock(tmp_path, index.url)
+    assert subprocess.run([uv_bin(), "export", "--frozen", "--offline", "--all-extras"],
+                          cwd=tmp_path, capture_output=True, check=False).returncode != 0
+    with pytest.raises(InputError, match="cf's extra cpu and cf's extra gpu, which the lock "
+                                         "declares conflicting"):
+        prepare(tmp_path, selection=Selection(all_extras=True))
+    for extra, beta in (("cpu", "1.0"), ("gpu", "2.0")):
+        recipe = prepare(tmp_path, selection=Selection(extras=(extra,))).recipe
+        planned = [line.label.split(" ")[0] for batch in
+                   plan(recipe, dict(default_environment()), build_deps=False).batches
+                   for line in batch.lines]
+        assert f"beta=={beta}" in planned and len([p for p in planned if "beta" in p]) == 1
+        exported = subprocess.run(
+            [uv_bin(), "export", "--frozen", "--offline", "--extra", extra, "--no-hashes",
+             "--no-emit-project"], cwd=tmp_path, capture_output=True, text=True, check=True)
+        assert f"beta=={beta}" in exported.stdout
