@@ -228,7 +228,10 @@ def uv_pyproject(g: Graph) -> str:
     lines += ["]", "", "[dependency-groups]", "dev = ["]
     for edge in sorted(g.dev, key=lambda e: g.packages[e.target].name):
         lines.append("    " + json.dumps(_pep508(g, edge)) + ",")
-    lines += ["]", ""]
+    # A build system makes the root a package, which uv locks as `editable = "."` (without one
+    # it would be `virtual`), as uv_lock writes it.
+    lines += ["]", "", "[build-system]", 'requires = ["hatchling"]',
+              'build-backend = "hatchling.build"', ""]
     return "\n".join(lines)
 
 
