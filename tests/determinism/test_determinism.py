@@ -1,7 +1,9 @@
 """The recipe is byte-identical across machines: two Python versions (the running one and the
 nearest other one this machine has, see tests/pythons.py), different working
 directories and absolute paths, locales, PYTHONHASHSEED, time zones, users, and directory
-listings in any order. This is what lets a registry-backed BuildKit cache hit across CI runners.
+listings in any order; and "runner B", another user (nobody) running the system's Python on its
+own checkout path with another HOME, locale and time zone. This is what lets a registry-backed
+BuildKit cache hit across CI runners (tests/docker show the hit itself).
 
 Every project is prepared once per variant through the command line (`chef prepare --stdout`);
 the exit code and the bytes on stdout must be equal to the reference run's (an error must be
@@ -121,11 +123,43 @@ def other_python(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Interpreter,
     )
 
 
+@pytest.fixture(scope="module")
+def runner_b() -> Iterator[Tuple[List[str], Path, str]]:
+    """(argv prefix, a world-readable scratch directory, PYTHONPATH) of "another CI runner": an
+    unprivileged user (nobody) running the system's Python on a copy of the checkout's files.
+    Needs root (to become nobody), setpriv, and a system python3 outside root's home (pyenv's
+    live under /root, which nobody cannot enter)."""
+    import tempfile
+
+    system = shutil.which("python3", path="/usr/bin:/bin")
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv or not system:
+        pytest.skip("runner B needs root, setpriv and /usr/bin/python3 "
+                    f"(euid {os.geteuid()}, setpriv {setpriv}, python3 {system})")
+    scratch = Path(tempfile.mkdtemp(prefix="chef-runner-b-"))
+    try:
+        scratch.chmod(0o755)
+        deps = scratch / "site"
+        deps.mkdir()
+        for name in DEPENDENCIES:  # their pure-Python sources, readable by everyone
+            shutil.copytree(Path(__import__(name).__file__).parent, deps / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        shutil.copytree(REPO / "chef", scratch / "checkout" / "chef",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [scratch, *scratch.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--", system]
+        yield prefix, scratch, os.pathsep.join([str(scratch / "checkout"), str(deps)])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def run(
     project: Path,
     args: List[str],
     *,
     python: str = sys.executable,
+    prefix: Optional[List[str]] = None,
     cwd: Optional[Path] = None,
     env: Optional[Dict[str, str]] = None,
     relative: bool = False,
@@ -137,7 +171,8 @@ def run(
     full.pop("CHEF_TOML_READER", None)
     full.update(env or {})
     done = subprocess.run(
-        [python, "-m", "chef", "prepare", "--stdout", "--project-dir", target, *args],
+        [*(prefix or [python]), "-m", "chef", "prepare", "--stdout", "--project-dir", target,
+         *args],
         cwd=cwd, env=full, capture_output=True, text=True, encoding="utf-8", check=False,
     )
     return done.returncode, done.stdout, done.stderr
@@ -161,6 +196,7 @@ def _relocated(project: Path, tmp: Path) -> Path:
 def test_recipes_are_identical_across_machines(
     projects: Dict[str, Tuple[Path, List[str]]],
     other_python: Tuple[Interpreter, str],
+    runner_b: Tuple[List[str], Path, str],
     tmp_path: Path,
 ) -> None:
     failures: List[str] = []
@@ -187,6 +223,23 @@ def test_recipes_are_identical_across_machines(
             "TZ": "Asia/Kathmandu", "USER": "someone-else", "HOME": str(tmp_path)})))
         variants.append(("C locale, random hash seed", run(project, args, env={
             "LC_ALL": "C", "PYTHONHASHSEED": "random", "PYTHONIOENCODING": ""})))
+        # Runner B: its own checkout path, another user with another HOME, locale and time
+        # zone, the system's Python build, chef's pure-Python TOML reader.
+        prefix, scratch, path_b = runner_b
+        checkout = scratch / "builds" / "runner-b" / name.replace(" ", "-") / project.name
+        shutil.copytree(project, checkout, symlinks=True)
+        for item in [checkout, *checkout.rglob("*")]:
+            if not item.is_symlink():
+                item.chmod(0o755 if item.is_dir() else 0o644)
+        for parent in checkout.parents:
+            if parent == scratch:
+                break
+            parent.chmod(0o755)
+        variants.append(("runner B: nobody, /usr/bin/python3, another checkout, HOME, locale",
+                         run(checkout, args, prefix=prefix, cwd=checkout.parent, relative=True,
+                             env={"PYTHONPATH": path_b, "HOME": "/nonexistent", "USER": "nobody",
+                                  "LOGNAME": "nobody", "LC_ALL": "C", "LANG": "de_DE.UTF-8",
+                                  "TZ": "Pacific/Chatham", "CHEF_TOML_READER": "tomli"})))
         for what, result in variants:
             try:
                 _same(reference, result, f"{name}: {what}")
