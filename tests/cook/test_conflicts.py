@@ -75,3 +75,16 @@ def test_conflicting_extras_match_uv_export(project: Path, extras: tuple) -> Non
         assert ours == {"alpha": "1.0", "beta": "1.0"}
     else:
         assert ours == {"alpha": "2.0", "beta": "2.0"}
+
+
+def test_a_selection_holding_both_sides_is_refused(project: Path) -> None:
+    """uv refuses to export or sync both sides of a declared conflict; chef planned beta 1.0 and
+    2.0 side by side. Now prepare refuses the selection, naming both sides."""
+    from chef.errors import InputError
+
+    done = subprocess.run([uv_bin(), "export", "--frozen", "--offline", "--all-extras"],
+                          cwd=project, capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and "incompatible" in done.stderr
+    with pytest.raises(InputError, match="cf's extra cpu and cf's extra gpu, which the lock "
+                                         "declares conflicting"):
+        prepare(project, selection=Selection(all_extras=True))
