@@ -204,7 +204,10 @@ def test_wheel_tags_of_a_lock() -> None:
     assert wheel_tags(list(reversed(files))) == wheel_tags(files)  # order never shows
 
 
-def locked(name: str, wheels: Optional[Tuple[str, ...]], source: Source = Source("registry"),
+REGISTRY = Source("registry")
+
+
+def locked(name: str, wheels: Optional[Tuple[str, ...]], source: Source = REGISTRY,
            hashes: Tuple[str, ...] = ("sha256:" + "0" * 64,)) -> LockedPackage:
     return LockedPackage(name=name, version="1.0", source=source, hashes=hashes, key=name,
                          wheels=wheels)
