@@ -23,7 +23,7 @@ from chef import errors
 from chef.cook.buildenv import install_project
 from chef.cook.plan import Overrides
 from chef.cook.run import Cross, TargetSpec, cook
-from chef.prepare import prepare_to_file
+from chef.prepare import prepare, prepare_to_file
 
 pytestmark = [
     pytest.mark.slow,
@@ -195,6 +195,9 @@ def test_sdist_only_packages_are_refused_before_anything_is_created(  # type: ig
     project = make_project(tmp_path / "xapp", cross_index.url)
     sdist_only(project / "uv.lock", "purelib")
     recipe = recipe_alone(project, tmp_path, frozen=True)
+    explained = prepare(project, frozen=True, explain=True)
+    assert any(n.startswith("no Linux wheel in the lock") and n.endswith(": purelib==1.0")
+               for n in explained.notes), explained.notes
     lines: List[str] = []
     cook(recipe, TargetSpec(venv=tmp_path / "venv"), installer="uv", dry_run=True,
          overrides=Overrides(index_url=cross_index.url), echo=lines.append,
