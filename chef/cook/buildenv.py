@@ -324,7 +324,7 @@ def _target_platform(cross: Tuple[str, str], target: Target) -> Optional[TargetP
     from chef.cook.platform import target_platform
 
     platform, same = target_platform(cross[0], cross[1], None, target.env, target.glibc,
-                                     target.python)
+                                     target.python, target.abiflags)
     return None if same else platform
 
 

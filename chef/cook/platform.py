@@ -248,6 +248,7 @@ def target_platform(
     native: Mapping[str, str],
     native_glibc: Optional[str],
     python: str,
+    abiflags: str = "",
 ) -> Tuple[TargetPlatform, bool]:
     """The target, and whether it is this machine's own platform (then the cook is native: no
     wheel-only restriction, markers as probed). `native` is the marker environment of the
@@ -258,6 +259,11 @@ def target_platform(
         raise EnvironmentError_(
             f"cooking for {docker} needs CPython on the build machine, not "
             f"{native.get('implementation_name')}", path=python,
+        )
+    if "t" in abiflags:
+        raise EnvironmentError_(
+            f"cooking for {docker} with a free-threaded CPython is not supported", path=python,
+            hint="cook in a stage of the target platform, without --platform",
         )
     full = native["python_full_version"]
     if python_version is not None:

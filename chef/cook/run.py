@@ -283,7 +283,7 @@ def _cross_target(
     else:
         native = probe(spec.python or sys.executable)
     platform, same = target_platform(cross.platform, cross.libc, cross.python_version,
-                                     native.env, native.glibc, native.python)
+                                     native.env, native.glibc, native.python, native.abiflags)
     if same:
         echo(f"chef: {platform.docker} with {platform.libc} is this machine's own platform: a "
              "native cook")

@@ -53,6 +53,7 @@ print(json.dumps({
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "executable": sys.executable,
     "glibc": glibc,
+    "abiflags": getattr(sys, "abiflags", ""),
 }))
 """
 
@@ -64,6 +65,7 @@ class Target:
     prefix: str
     is_venv: bool
     glibc: Optional[str] = None  # "glibc 2.36" (os.confstr), None elsewhere (musl, macOS)
+    abiflags: str = ""  # sys.abiflags: "t" for a free-threaded build
 
 
 def venv_python(venv: Path) -> Path:
@@ -100,4 +102,5 @@ def probe(python: str) -> Target:
         prefix=data["prefix"],
         is_venv=data["prefix"] != data["base_prefix"],
         glibc=data.get("glibc"),
+        abiflags=data.get("abiflags") or "",
     )

@@ -167,6 +167,8 @@ def test_target_platform_from_the_native_interpreter() -> None:
 def test_python_version_must_be_the_build_machines() -> None:
     with pytest.raises(EnvironmentError_, match="--python-version 3.11 is not the build"):
         target_platform("linux/arm64", "auto", "3.11", native_env(), "glibc 2.36", "py")
+    with pytest.raises(EnvironmentError_, match="free-threaded"):
+        target_platform("linux/arm64", "auto", None, native_env(), "glibc 2.36", "py", "t")
     with pytest.raises(EnvironmentError_, match="CPython"):
         target_platform("linux/arm64", "auto", None,
                         {**native_env(), "implementation_name": "pypy"}, "glibc 2.36", "py")
