@@ -149,9 +149,9 @@ def describe(
         out.append("no wheel for the target (cook will refuse before installing anything): "
                    + ", ".join(install_plan.no_wheel))
     if install_plan.unknown_files and install_plan.platform is not None:
-        out.append("note: the recipe lists no wheel files (this manager's lock has none): a "
+        out.append("note: the recipe lists no wheel files (its input has no file list): a "
                    "package without a wheel for the target is refused by the installer, not "
-                   "before")
+                   "before (cook then removes the venv it created)")
     return out
 
 

@@ -63,18 +63,34 @@ def wheel_tags(files: Iterable[str]) -> Optional[Tuple[str, ...]]:
                 return None
         elif "linux" not in name:
             continue
-        parts = name[name.rfind("/") + 1 : -4].rsplit("-", 3)
-        if len(parts) != 4 or not parts[1].startswith(("cp", "py")):
-            continue  # not a wheel's name, or not a CPython wheel
-        platform = parts[3]
-        if "." in platform:
-            platform = _OLDEST.get(platform) or _OLDEST.setdefault(platform, _oldest(platform))
-        if "linux" in platform or platform == "any":
-            found.add(f"{parts[1]}-{parts[2]}-{platform}")
-    return tuple(sorted(t for t in found if WHEEL_TAG.fullmatch(t)))
+        end = len(name) - 4
+        start = name.rfind("-", 0, name.rfind("-", 0, name.rfind("-", 0, end)))
+        if start <= 0 or "-" not in name[name.rfind("/", 0, start) + 1 : start]:
+            continue  # not a wheel's name (`name-version-python-abi-platform.whl`)
+        triple = name[start + 1 : end]
+        tag = _TAGS.get(triple)
+        if tag is None:
+            tag = _TAGS[triple] = _recorded(triple)
+        if tag:
+            found.add(tag)
+    return tuple(sorted(found))
 
 
-_OLDEST: Dict[str, str] = {}  # memo: a lock repeats a few platform sets thousands of times
+# Memo: a lock repeats a few dozen tag triples thousands of times.
+_TAGS: Dict[str, str] = {}
+
+
+def _recorded(triple: str) -> str:
+    """What `wheel_tags` records of a wheel's tag triple ("" for nothing)."""
+    parts = triple.split("-")
+    if len(parts) != 3 or not parts[0].startswith(("cp", "py")):
+        return ""  # not a CPython wheel
+    platform = _oldest(parts[2]) if "." in parts[2] else parts[2]
+    if "linux" not in platform and platform != "any":
+        return ""
+    tag = f"{parts[0]}-{parts[1]}-{platform}"
+    return tag if WHEEL_TAG.fullmatch(tag) else ""
+
 _LEGACY = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 
 
