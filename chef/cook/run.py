@@ -207,6 +207,13 @@ def cook(
         backend = installers.choose(installer, platform)
         if backend.name == "uv":
             platform = platform.for_uv()
+        elif not recipe.is_locked:
+            raise EnvironmentError_(
+                f"cannot cook an unlocked recipe for {platform.docker} with pip: pip resolves "
+                "the dependencies with this machine's markers, whatever its --platform",
+                hint="lock the project (uv, poetry, pdm, pylock.toml, hashed requirements), or "
+                "use uv (--installer uv), which resolves for the target",
+            )
         # Nothing is created before the plan is known to be installable.
         target = native
         python = str(venv_python(spec.venv)) if spec.venv is not None else native.python

@@ -332,3 +332,15 @@ def test_auto_takes_pip_where_uv_has_no_name_for_the_target(monkeypatch: pytest.
     assert installers.choose("auto", ARM).name == "uv"
     with pytest.raises(EnvironmentError_, match="uv cannot install wheels for linux/arm/v7"):
         installers.choose("uv", armv7)
+
+
+def test_pip_does_not_resolve_for_another_platform(tmp_path: Path) -> None:
+    from chef.cook.run import Cross, TargetSpec, cook
+
+    recipe = tmp_path / "recipe.json"
+    unlocked = Recipe(manager="requirements", roots=[Dep(name="six", specifier="==1.17.0")])
+    recipe.write_text(dumps(unlocked))
+    with pytest.raises(EnvironmentError_, match="unlocked recipe for linux/s390x with pip"):
+        cook(recipe, TargetSpec(venv=tmp_path / "venv"), installer="pip", dry_run=True,
+             echo=lambda s: None, cross=Cross("linux/s390x"))
+    assert not (tmp_path / "venv").exists()
