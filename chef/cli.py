@@ -311,6 +311,29 @@ def _abs_link(link: str) -> str:
 @click.option("--dry-run", is_flag=True, help="Print the plan and the installer commands only.")
 @click.option("--quiet", "-q", is_flag=True, help="Silence the installer's progress.")
 @click.option(
+    "--platform",
+    default=None,
+    metavar="OS/ARCH",
+    help="Cook for this platform, in Docker's spelling ($TARGETPLATFORM): linux/arm64, "
+    "linux/amd64, linux/arm/v7, ... Runs natively: installs the target's wheels (markers "
+    "evaluated for it) with this machine's interpreter of the same Python version; refuses, "
+    "before installing anything, packages that have no wheel for the target.",
+)
+@click.option(
+    "--libc",
+    default="auto",
+    show_default=True,
+    help="With --platform: the target image's C library: auto (this machine's: the same base "
+    "image), glibc-X.Y (e.g. glibc-2.36, Debian bookworm), musl (Alpine), musl-1.Y.",
+)
+@click.option(
+    "--python-version",
+    default=None,
+    metavar="X.Y",
+    help="With --platform: the target's Python version; it must be this machine's (checked). "
+    "Default: this machine's.",
+)
+@click.option(
     "--credentials-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -332,13 +355,25 @@ def cook(
     no_build_deps: bool,
     dry_run: bool,
     quiet: bool,
+    platform: Optional[str],
+    libc: str,
+    python_version: Optional[str],
     credentials_file: Optional[Path],
 ) -> None:
     """Install exactly the recipe's dependencies (and the build environment)."""
     _exclusive(venv, python)
     from chef.cook.plan import Overrides
-    from chef.cook.run import TargetSpec
+    from chef.cook.run import Cross, TargetSpec
     from chef.cook.run import cook as do_cook
+
+    cross = None
+    if platform is not None:
+        cross = Cross(platform, libc, python_version)
+    elif libc != "auto" or python_version is not None:
+        from chef.errors import UsageError
+
+        raise UsageError("--libc and --python-version describe the target of --platform",
+                         hint="add --platform OS/ARCH, or leave them out for a native cook")
 
     overrides = Overrides(
         index_url=index_url,
@@ -357,6 +392,7 @@ def cook(
         quiet=quiet,
         echo=click.echo if dry_run else echo_err,
         credentials_file=credentials_file,
+        cross=cross,
     )
     if not dry_run and not quiet:
         count = sum(len(b.lines) for b in result.batches)
@@ -375,6 +411,13 @@ def cook(
 @click.option("--editable", "-e", is_flag=True, help="Install the local packages in editable mode.")
 @click.option("--package", "packages", multiple=True, help="Only these local packages.")
 @click.option("--quiet", "-q", is_flag=True)
+@click.option(
+    "--platform",
+    default=None,
+    metavar="OS/ARCH",
+    help="The platform the venv was cooked for (default: what `chef cook --platform` recorded "
+    "in the build environment). Pure-Python packages are built here; a compiled one is refused.",
+)
 @handle_errors
 def install_project(
     recipe_path: Path,
@@ -386,6 +429,7 @@ def install_project(
     editable: bool,
     packages: Tuple[str, ...],
     quiet: bool,
+    platform: Optional[str],
 ) -> None:
     """Build and install the project's own packages with --no-deps, offline."""
     _exclusive(venv, python)
@@ -402,6 +446,7 @@ def install_project(
         packages=packages,
         quiet=quiet,
         echo=echo_err,
+        platform=platform,
     )
     if names and not quiet:
         echo_err(f"chef: installed {', '.join(names)}")

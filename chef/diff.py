@@ -160,6 +160,15 @@ def _hash_detail(old: Sequence[str], new: Sequence[str]) -> str:
     return f"hashes changed ({added} added, {removed} removed)"
 
 
+def _wheels_detail(old: Optional[Sequence[str]], new: Optional[Sequence[str]]) -> str:
+    """The recorded wheel tags (recipe `wheels`; absent: a pure-Python wheel, or no file list)."""
+    if old is None or new is None:
+        return "wheel tags " + ("no longer recorded" if new is None else "now recorded")
+    added = len(set(new) - set(old))
+    removed = len(set(old) - set(new))
+    return f"wheel tags changed ({added} added, {removed} removed)"
+
+
 def _edges(
     area: str, old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], owner: str = ""
 ) -> List[Change]:
@@ -234,6 +243,8 @@ def _locked(
                 )
             if a.get("hashes") != b.get("hashes"):
                 details.append(_hash_detail(a.get("hashes") or [], b.get("hashes") or []))
+            if a.get("wheels") != b.get("wheels"):
+                details.append(_wheels_detail(a.get("wheels"), b.get("wheels")))
             for change in _edges("packages", a.get("dependencies") or [],
                                  b.get("dependencies") or []):
                 details.append(f"dependency {_change_text(change)}")

@@ -182,6 +182,10 @@ class LockedPackage:
     dependencies: Tuple[Dep, ...] = ()
     extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
     key: str = ""
+    # The tags of the wheels the lock lists for this version (chef.readers.locks.wheel_tags):
+    # None when one of them is pure Python for any Python 3, or when the lock lists no files;
+    # () when it lists an sdist only. What a cross-platform cook checks before installing.
+    wheels: Optional[Tuple[str, ...]] = None
 
     def extra(self, name: str) -> Tuple[Dep, ...]:
         for extra_name, deps in self.extras:

@@ -89,7 +89,32 @@ def prepare(
                       warnings=warnings, considered=detected.considered)
     if explain:
         result.dropped = dropped(project, recipe)
+        result.notes.extend(cross_notes(recipe))
     return result
+
+
+def cross_notes(recipe: Recipe) -> List[str]:
+    """For `prepare --explain`: the locked packages that `chef cook --platform` can install for
+    no platform (no wheel in the lock: built from source), and where the lock lists no files."""
+    if recipe.locked is None:
+        return []
+    built = sorted(
+        f"{p.name}=={p.version}" + (" (git)" if p.source.kind == "git" else "")
+        for p in recipe.locked.values()
+        if p.wheels == () or p.source.kind == "git" or (
+            p.source.kind == "url" and not (p.source.url or "").partition("#")[0].endswith(".whl"))
+    )
+    out = []
+    if built:
+        out.append("no Linux wheel in the lock (an sdist, a git source, or wheels for other "
+                   "systems: `chef cook --platform` refuses them where the target's markers "
+                   "select them): " + ", ".join(built))
+    platform_only = [p for p in recipe.locked.values() if p.wheels]
+    if platform_only:
+        out.append(f"{len(platform_only)} locked packages have platform-specific wheels only: "
+                   "`chef cook --platform OS/ARCH --dry-run` lists those without one for a "
+                   "target")
+    return out
 
 
 def _installs_nothing(

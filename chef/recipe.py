@@ -86,6 +86,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
                 dependencies=locked.dependencies,
                 extras=tuple((e, d) for e, d in locked.extras if e in pkg_extras),
                 key=key,
+                wheels=locked.wheels,
             )
     recipe = Recipe(
         manager=project.manager,
@@ -220,24 +221,32 @@ def _local_json(p: LocalPackage) -> Dict[str, object]:
     return out
 
 
+def _key(p: LockedPackage) -> str:
+    return p.key
+
+
+def _locked_json(p: LockedPackage) -> Dict[str, object]:
+    out: Dict[str, object] = {
+        "key": p.key,
+        "name": p.name,
+        "version": p.version,
+        "source": p.source.to_json(),
+        "hashes": sorted(p.hashes),
+        "dependencies": _deps(p.dependencies),
+        "extras": _dep_map(p.extras),
+    }
+    if p.wheels is not None:  # omitted for pure-Python packages: their lines keep their bytes
+        out["wheels"] = list(p.wheels)
+    return out
+
+
 def to_data(recipe: Recipe) -> Dict[str, Any]:
     locals_json = [
         _local_json(p) for p in sorted(recipe.local_packages.values(), key=lambda p: p.name)
     ]
     locked_json: Optional[List[Dict[str, object]]] = None
     if recipe.locked is not None:
-        locked_json = [
-            {
-                "key": p.key,
-                "name": p.name,
-                "version": p.version,
-                "source": p.source.to_json(),
-                "hashes": sorted(p.hashes),
-                "dependencies": _deps(p.dependencies),
-                "extras": _dep_map(p.extras),
-            }
-            for p in sorted(recipe.locked.values(), key=lambda p: p.key)
-        ]
+        locked_json = [_locked_json(p) for p in sorted(recipe.locked.values(), key=_key)]
     data: Dict[str, Any] = {
         "format": FORMAT,
         "manager": recipe.manager,
@@ -458,6 +467,15 @@ class _Reader:
             ),
         )
 
+    def wheel_tags(self, value: Any, where: str) -> Tuple[str, ...]:
+        from chef.readers.locks import WHEEL_TAG
+
+        tags = self.strings(value, where)
+        for tag in tags:
+            if not WHEEL_TAG.fullmatch(tag):
+                raise self.fail(where, f"not a wheel tag: {tag!r}")
+        return tags
+
     def deps(self, value: Any, where: str) -> Tuple[Dep, ...]:
         items = self.typed(value, list, where)
         return tuple(self.dep(v, f"{where}[{i}]") for i, v in enumerate(items))
@@ -597,6 +615,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 item,
                 where,
                 ("key", "name", "version", "source", "hashes", "dependencies", "extras"),
+                ("wheels",),
             )
             key = r.typed(p["key"], str, where + ".key")
             if not _KEY.fullmatch(key):
@@ -633,6 +652,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
                 dependencies=r.deps(p["dependencies"], where + ".dependencies"),
                 extras=r.dep_map(p["extras"], where + ".extras"),
                 key=key,
+                wheels=r.wheel_tags(p["wheels"], where + ".wheels") if "wheels" in p else None,
             )
     roots = list(r.deps(top["roots"], "roots"))
     if locked is not None:

@@ -46,3 +46,12 @@ def test_prepare_bench_prints_its_tables() -> None:
 def test_cook_bench_prints_its_tables() -> None:
     out = _run("bench/cook.py", "--packages", "5", "--runs", "1")
     assert "| uv |" in out and "| pip |" in out and "chef cook --dry-run" in out
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_cross_build_bench_prints_its_tables() -> None:
+    out = _run("bench/cross_build.py", "--runs", "1", "--package", "pyyaml")
+    assert "| chef cook (this machine's platform) |" in out
+    assert "| chef cook --platform linux/arm64 |" in out
+    assert "by ELF machine: aarch64: " in out, out

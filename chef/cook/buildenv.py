@@ -20,15 +20,18 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chef.cook import installers
 from chef.cook.run import TargetSpec, resolve_target
-from chef.cook.target import MARKER_ENV, venv_python
+from chef.cook.target import MARKER_ENV, Target, venv_python
 from chef.errors import EnvironmentError_, InputError, InstallError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
 from chef.toml import load_toml
+
+if TYPE_CHECKING:
+    from chef.cook.platform import TargetPlatform
 
 # Runs in the build environment. The result goes to the original stdout; the backend's own output
 # (and its subprocesses') goes to stderr, or nowhere when quiet, so it never mixes with the result.
@@ -286,6 +289,64 @@ def _check(
         )
 
 
+def _cooked_for(build_env: Path, platform: Optional[str]) -> Optional[Tuple[str, str]]:
+    """(platform, libc) the venv is for, when not this machine's: `--platform`, or what
+    `chef cook --platform` recorded in the build environment (they must agree)."""
+    from chef.cook.run import PLATFORM_RECORD
+
+    recorded: Optional[Tuple[str, str]] = None
+    record = build_env / PLATFORM_RECORD
+    if record.is_file():
+        try:
+            data = json.loads(record.read_text("utf-8"))
+            recorded = (str(data["platform"]), str(data["libc"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            raise EnvironmentError_(
+                "unreadable record of the platform cooked for", path=str(record),
+                hint="run `chef cook` again",
+            ) from None
+    if platform is None:
+        return recorded
+    from chef.cook.platform import parse_platform
+
+    wanted = parse_platform(platform)[0]
+    if recorded is not None and recorded[0] != wanted:
+        raise EnvironmentError_(
+            f"the venv was cooked for {recorded[0]}, not {wanted}",
+            path=str(build_env),
+            hint="give install-project the --platform given to `chef cook`",
+        )
+    return recorded if recorded is not None else (wanted, "auto")
+
+
+def _target_platform(cross: Tuple[str, str], target: Target) -> Optional[TargetPlatform]:
+    """The TargetPlatform of a cross install-project, None when it is this machine's."""
+    from chef.cook.platform import target_platform
+
+    platform, same = target_platform(cross[0], cross[1], None, target.env, target.glibc,
+                                     target.python, target.abiflags)
+    return None if same else platform
+
+
+def _check_portable(
+    builds: Sequence[_Build], wheels: Sequence[str], platform: TargetPlatform
+) -> None:
+    """Refuse a wheel built here that the target cannot install (a compiled local package)."""
+    for build, wheel in zip(builds, wheels):
+        name = Path(wheel).name
+        parts = name[:-4].rsplit("-", 3)
+        if len(parts) == 4 and platform.accepts("-".join(parts[1:])):
+            continue
+        raise EnvironmentError_(
+            f"{build.package.name} built here as {name}, a wheel for this machine, not for "
+            f"{platform.docker}: a compiled local package cannot be cross-built",
+            path=build.display,
+            hint="build and install it in a stage of the target platform (under emulation: "
+            "chef install-project there, without --platform); pure-Python packages "
+            "(py3-none-any wheels) need no such stage",
+        )
+
+
 def install_project(
     recipe_path: Path,
     spec: TargetSpec = TargetSpec(),
@@ -296,9 +357,20 @@ def install_project(
     packages: Sequence[str] = (),
     quiet: bool = False,
     echo: Echo = print,
+    platform: Optional[str] = None,
 ) -> List[str]:
     """Build and install the recipe's installable local packages from `project_dir` (default:
-    the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`)."""
+    the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`).
+
+    `platform` (Docker's spelling), or the one `chef cook --platform` recorded in the build
+    environment: the venv is for another platform. The packages are built here all the same (the
+    build environment is this machine's), which is right for pure-Python ones (a `py3-none-any`
+    wheel installs anywhere); a package whose wheel is for this machine only (compiled) is
+    refused before anything is installed: it must be built in a stage of the target platform."""
+    if platform is not None:
+        from chef.cook.platform import parse_platform
+
+        parse_platform(platform)
     recipe_path = Path(os.path.abspath(recipe_path))
     recipe = load(recipe_path)
     root = Path(os.path.abspath(project_dir if project_dir is not None else "."))
@@ -337,10 +409,18 @@ def install_project(
             )
         name, path, display = _backend(source)
         builds.append(_Build(package, source, display, name, path))
+    cross = _cooked_for(build_env, platform)
+    if cross is not None and editable:
+        raise EnvironmentError_(
+            f"an editable install into a venv cooked for {cross[0]} points at this machine's "
+            "source tree",
+            hint="install-project without --editable (the runtime stage copies the venv)",
+        )
     kind = "editable" if editable else "wheel"
     for build in builds:
         _check(recipe, str(build_python), build_env, build, kind, quiet)
     target = resolve_target(spec, backend, echo, create=True)
+    target_platform = _target_platform(cross, target) if cross is not None else None
     wheels: List[str] = []
     names: List[str] = []
     with tempfile.TemporaryDirectory(prefix="chef-wheels-") as tmp:
@@ -357,6 +437,8 @@ def install_project(
                 )
             wheels.append(str(Path(tmp) / wheel))
             names.append(build.package.name)
+        if target_platform is not None:
+            _check_portable(builds, wheels, target_platform)
         installers.run(
             backend.install_paths(target.python, wheels, quiet), "installing the project", quiet
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from chef.cook.plan import Batch, IndexOptions
+from chef.cook.platform import TargetPlatform
 from chef.errors import EnvironmentError_, InstallError
 from chef.urls import strip_credentials
 
@@ -56,7 +57,25 @@ class Backend:
         if batch.require_hashes:
             argv.append("--require-hashes")
         argv += _index_args(batch.options, uv=self.name == "uv")
+        if batch.platform is not None:
+            argv += self._platform_args(batch.platform, files)
         return argv + (["--quiet"] if quiet else [])
+
+    def supports(self, platform: TargetPlatform) -> bool:
+        """Can this installer install wheels for `platform` (a cross-cook)?"""
+        return True
+
+    def _platform_args(self, platform: TargetPlatform, files: BatchFiles) -> List[str]:
+        raise NotImplementedError
+
+    def cross_install(
+        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]]
+    ) -> None:
+        """Install one batch of a cross-cook (run by `chef.cook.run.run_batch`)."""
+        with temp_dir() as tmp:
+            files = BatchFiles(batch, Path(tmp))
+            run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
+                env=env)
 
     def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
         """The project's own wheels, built locally: no dependencies, no index."""
@@ -66,6 +85,8 @@ class Backend:
 
 class BatchFiles:
     """Requirements/constraints files for one batch, in a private temporary directory."""
+
+    target: Optional[Path] = None  # pip's --target directory in a cross-cook
 
     def __init__(self, batch: Batch, directory: Path) -> None:
         self.requirements = directory / "requirements.txt"
@@ -125,6 +146,15 @@ class UvBackend(Backend):
     def _install(self, python: str) -> List[str]:
         return [self.uv, "pip", "install", "--python", python]
 
+    def supports(self, platform: TargetPlatform) -> bool:
+        return platform.uv_name() is not None
+
+    def _platform_args(self, platform: TargetPlatform, files: BatchFiles) -> List[str]:
+        # Wheels of the target only (--no-build: an sdist would be built for this machine);
+        # the environment is the venv, its interpreter the build machine's of the same version.
+        return ["--python-platform", str(platform.uv_name()), "--python-version",
+                platform.python, "--no-build"]
+
     def create_venv(self, path: Path, python: str) -> List[str]:
         return [self.uv, "venv", "--quiet", "--python", python, str(path)]
 
@@ -152,15 +182,51 @@ class PipBackend(Backend):
     def create_venv(self, path: Path, python: str) -> List[str]:
         return [python, "-m", "venv", "--without-pip", str(path)]
 
+    def _platform_args(self, platform: TargetPlatform, files: BatchFiles) -> List[str]:
+        # pip takes platform options only with --target: a directory next to site-packages,
+        # moved into the venv by `cross_install`, which then compiles the bytecode there.
+        target = files.target if files.target is not None else Path("<target-dir>")
+        return platform.pip_args() + ["--target", str(target), "--no-compile"]
 
-def choose(installer: str) -> Backend:
+    def cross_install(
+        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]]
+    ) -> None:
+        from chef.cook import relocate
+
+        paths = relocate.venv_paths(python)
+        with temp_dir() as tmp, relocate.staging(paths) as target:
+            files = BatchFiles(batch, Path(tmp))
+            files.target = target
+            run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
+                env=env)
+            moved = relocate.into_venv(target, paths)
+        if not _no_compile(env if env is not None else os.environ):
+            relocate.compile_bytecode(python, moved)
+
+
+def _no_compile(environ: Mapping[str, str]) -> bool:
+    """pip compiles bytecode unless told not to (PIP_NO_COMPILE, as pip reads it)."""
+    value = environ.get("PIP_NO_COMPILE", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def choose(installer: str, platform: Optional[TargetPlatform] = None) -> Backend:
+    """The installer; for a cross-cook (`platform`), `auto` takes pip where uv has no name for
+    the target (linux/arm/v7, ppc64le, s390x, 386, an old glibc)."""
     if installer not in ("auto", "uv", "pip"):
         raise EnvironmentError_(f"unknown installer {installer!r}", hint="use auto, uv or pip")
     if installer in ("auto", "uv"):
         uv = find_uv()
         if uv:
-            return UvBackend(uv)
-        if installer == "uv":
+            backend = UvBackend(uv)
+            if platform is None or backend.supports(platform):
+                return backend
+            if installer == "uv":
+                raise EnvironmentError_(
+                    f"uv cannot install wheels for {platform.docker} with {platform.libc}",
+                    hint="use --installer pip (or auto), which can",
+                )
+        elif installer == "uv":
             raise EnvironmentError_("uv not found", hint="install uv or use --installer pip")
     try:
         import pip  # noqa: F401

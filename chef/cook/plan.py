@@ -8,7 +8,7 @@ from the index its lock names; an unlocked recipe becomes requirement lines the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from packaging.specifiers import SpecifierSet
 
@@ -17,6 +17,12 @@ from chef.errors import EnvironmentError_
 from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage
 from chef.recipe import Recipe
 from chef.select import walk
+
+if TYPE_CHECKING:
+    from chef.cook.platform import TargetPlatform
+
+# A local directory with a wheel of (name, version) for the target, or None (chef.cook.run).
+FindWheel = Callable[[str, str], Optional[str]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Batch:
     require_hashes: bool
     constraints: Tuple[Line, ...] = ()
     purpose: str = "dependencies"
+    platform: Optional[TargetPlatform] = None  # a cross-cook: wheels for this platform only
 
 
 @dataclass
@@ -84,6 +91,12 @@ class InstallPlan:
     build_batch: Optional[Batch] = None
     skipped: List[str] = field(default_factory=list)  # markers false for this target
     build_off: List[str] = field(default_factory=list)  # build requirements not switched on
+    platform: Optional[TargetPlatform] = None  # a cross-cook's target
+    # A cross-cook: packages with no wheel for the target ("name==version (why)"), which cook
+    # refuses before installing anything; those taken from a --find-links wheel instead.
+    no_wheel: List[str] = field(default_factory=list)
+    target_wheels: List[str] = field(default_factory=list)
+    unknown_files: bool = False  # a cross-cook of a recipe that lists no wheel files
 
 
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
@@ -145,6 +158,34 @@ def build_lines(recipe: Recipe, environ: Mapping[str, str]) -> Tuple[List[Line],
     return sorted(lines, key=lambda line: line.requirement), left_out
 
 
+def no_wheel_reason(package: LockedPackage, platform: TargetPlatform) -> Optional[str]:
+    """Why a locked package cannot be cross-cooked for `platform` (it would have to be built
+    from source, for the build machine), from what the recipe says of its files; None when it
+    can (or when the recipe does not say: then the installer decides)."""
+    source = package.source
+    if source.kind == "git":
+        return "a git source: built from source"
+    if source.kind == "url":
+        filename = (source.url or "").partition("#")[0].partition("?")[0].rsplit("/", 1)[-1]
+        if not filename.endswith(".whl"):
+            return f"a source archive ({filename}): built from source"
+        parts = filename[:-4].rsplit("-", 3)
+        if len(parts) == 4 and platform.accepts("-".join(parts[1:])):
+            return None
+        return f"its wheel {filename} is for another platform"
+    if package.wheels is None or any(platform.accepts(t) for t in package.wheels):
+        return None
+    if not package.wheels:
+        return "sdist only"
+    shown = ", ".join(package.wheels[:3])
+    more = f" and {len(package.wheels) - 3} more" if len(package.wheels) > 3 else ""
+    return f"Linux wheels only for {shown}{more}"
+
+
+# Managers whose locks list every file of a locked version (so recipe `wheels` is known).
+FILE_LISTS = ("uv", "poetry", "pdm", "pylock")
+
+
 def plan(
     recipe: Recipe,
     env: Mapping[str, str],
@@ -152,19 +193,38 @@ def plan(
     *,
     build_deps: bool = True,
     environ: Optional[Mapping[str, str]] = None,
+    platform: Optional[TargetPlatform] = None,
+    build_markers: Optional[Mapping[str, str]] = None,
+    find_wheel: Optional[FindWheel] = None,
 ) -> InstallPlan:
+    """`env`: the target's marker environment; `platform`: a cross-cook's target (wheels only,
+    checked here against the recipe's `wheels`), whose build environment is the build
+    machine's (`build_markers`, its marker environment)."""
     check_requires_python(recipe, env)
     evaluate = evaluator(
         env, conflict_names(recipe.local_packages, recipe.extras, recipe.groups)
     )
     reached = walk(recipe.roots, recipe.locked, evaluate)
     base = overrides.apply(_base_options(recipe.index))
-    result = InstallPlan(locked=recipe.is_locked)
+    result = InstallPlan(locked=recipe.is_locked, platform=platform)
+    if platform is not None:
+        result.unknown_files = recipe.manager not in FILE_LISTS
     if recipe.locked is not None:
         groups: Dict[Tuple[Optional[str], bool], List[Line]] = {}
+        local: Dict[str, List[Line]] = {}  # find-links directory -> lines
         for key in sorted(reached.locked):
             package = recipe.locked[key]
             line = _locked_line(package)
+            why = no_wheel_reason(package, platform) if platform is not None else None
+            if why is not None:
+                label = f"{package.name}=={package.version}"
+                directory = find_wheel(package.name, package.version) if find_wheel else None
+                if directory is None:
+                    result.no_wheel.append(f"{label} ({why})")
+                else:
+                    result.target_wheels.append(f"{label} from {directory}")
+                    local.setdefault(directory, []).append(Line(label, (), label))
+                continue
             index = package.source.url if package.source.kind == "registry" else None
             groups.setdefault((index, bool(line.hashes)), []).append(line)
         for (index, hashed), lines in sorted(
@@ -178,7 +238,15 @@ def plan(
                 else:  # a flat directory of the project's, used as find-links
                     pinned = IndexOptions(find_links=(index,), no_index=True, pre=pre)
                 options = overrides.apply(pinned, pinned=True)
-            result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed))
+            result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed,
+                                        platform=platform))
+        for directory, lines in sorted(local.items()):
+            # Wheels built for the target by the user: the lock has no hash for them.
+            result.batches.append(Batch(
+                tuple(lines), IndexOptions(find_links=(directory,), no_index=True),
+                no_deps=True, require_hashes=False, platform=platform,
+                purpose="wheels for the target from --find-links (not in the lock: no hashes)",
+            ))
         unreached = sorted(set(recipe.locked) - set(reached.locked))
         result.skipped = [f"{recipe.locked[k].name}=={recipe.locked[k].version}" for k in unreached]
     else:
@@ -208,16 +276,19 @@ def plan(
                     no_deps=False,
                     require_hashes=any(line.hashes for line in all_lines),
                     constraints=constraints,
+                    platform=platform,
                 )
             )
     if build_deps:
         build, result.build_off = build_lines(recipe, environ or {})
         if build:
-            # The build environment is the interpreter's too: the same markers as the target.
+            # The build environment is the interpreter's too: the same markers as the target,
+            # except in a cross-cook, where it runs on the build machine.
+            evaluate_build = evaluate if build_markers is None else evaluator(build_markers)
             pins = tuple(
                 Line(Dep(name=c.name, specifier=c.specifier, url=c.url).requirement_string())
                 for c in recipe.build_constraints
-                if evaluate(c.marker, "")
+                if evaluate_build(c.marker, "")
             )
             result.build_batch = Batch(
                 tuple(build),

@@ -6,13 +6,16 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
 from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
 from chef.errors import EnvironmentError_, UsageError
 from chef.recipe import Recipe, load
+
+if TYPE_CHECKING:
+    from chef.cook.platform import TargetPlatform
 
 Echo = Callable[[str], None]
 
@@ -90,6 +93,9 @@ def run_batch(
     quiet: bool,
     env: Optional[Dict[str, str]] = None,
 ) -> None:
+    if batch.platform is not None:
+        backend.cross_install(python, batch, quiet, env)
+        return
     with installers.temp_dir() as tmp:
         files = installers.BatchFiles(batch, Path(tmp))
         argv = backend.install(python, files, batch, quiet)
@@ -107,6 +113,9 @@ def describe(
         else "unlocked: the installer resolves"
     )
     out.append(f"plan ({mode}), installer {backend.name}, target {python}")
+    if install_plan.platform is not None:
+        out.append(f"cross-cook for {install_plan.platform.describe()}: its wheels only, "
+                   "markers evaluated for it; the build environment is this machine's")
     for batch in install_plan.batches + (
         [install_plan.build_batch] if install_plan.build_batch else []
     ):
@@ -133,7 +142,29 @@ def describe(
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
     if install_plan.build_off:
         out.append("build requirements not switched on: " + ", ".join(install_plan.build_off))
+    if install_plan.target_wheels:
+        out.append("wheels for the target from --find-links: "
+                   + ", ".join(install_plan.target_wheels))
+    if install_plan.no_wheel:
+        out.append("no wheel for the target (cook will refuse before installing anything): "
+                   + ", ".join(install_plan.no_wheel))
+    if install_plan.unknown_files and install_plan.platform is not None:
+        out.append("note: the recipe lists no wheel files (its input has no file list): a "
+                   "package without a wheel for the target is refused by the installer, not "
+                   "before (cook then removes the venv it created)")
     return out
+
+
+@dataclass(frozen=True)
+class Cross:
+    """`chef cook --platform`: what to cook for, as given on the command line."""
+
+    platform: str  # Docker's spelling: linux/arm64
+    libc: str = "auto"
+    python_version: Optional[str] = None
+
+
+PLATFORM_RECORD = "chef-platform.json"  # in the build environment: install-project reads it
 
 
 def cook(
@@ -147,7 +178,13 @@ def cook(
     quiet: bool = False,
     echo: Echo = print,
     credentials_file: Optional[Path] = None,
+    cross: Optional[Cross] = None,
 ) -> InstallPlan:
+    if cross is not None:
+        from chef.cook.platform import parse_libc, parse_platform
+
+        parse_platform(cross.platform)  # usage errors first, before anything is read
+        parse_libc(cross.libc)
     explicit = [u for u in (overrides.index_url, *overrides.extra_index_urls,
                             *overrides.find_links) if u]
     overrides = _without_userinfo(overrides)
@@ -162,13 +199,45 @@ def cook(
         )
     for link in missing:
         echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
-    backend = installers.choose(installer)
     spec = spec.with_default()
-    target = resolve_target(spec, backend, echo, create=not dry_run)
-    python = target.python
-    if dry_run and spec.venv is not None:
-        python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
-    install_plan = plan(recipe, target.env, overrides, build_deps=build_deps, environ=os.environ)
+    platform: Optional[TargetPlatform] = None
+    if cross is not None:
+        platform, native = _cross_target(cross, spec, echo)
+    if platform is not None:
+        backend = installers.choose(installer, platform)
+        if backend.name == "uv":
+            platform = platform.for_uv()
+        elif not recipe.is_locked:
+            raise EnvironmentError_(
+                f"cannot cook an unlocked recipe for {platform.docker} with pip: pip resolves "
+                "the dependencies with this machine's markers, whatever its --platform",
+                hint="lock the project (uv, poetry, pdm, pylock.toml, hashed requirements), or "
+                "use uv (--installer uv), which resolves for the target",
+            )
+        # Nothing is created before the plan is known to be installable.
+        target = native
+        python = str(venv_python(spec.venv)) if spec.venv is not None else native.python
+        install_plan = plan(
+            recipe, platform.marker_env(native.env), overrides, build_deps=build_deps,
+            environ=os.environ, platform=platform, build_markers=native.env,
+            find_wheel=_wheel_finder(recipe, overrides, recipe_path, platform),
+        )
+        if install_plan.no_wheel and not dry_run:
+            raise EnvironmentError_(
+                f"no wheel for {platform.describe()} of {', '.join(install_plan.no_wheel)}: a "
+                "cross-cook installs wheels only and cannot build these",
+                hint="build them in a stage of the target platform (under emulation: cook there "
+                "without --platform), or build their wheels for the target there and give cook "
+                "the directory with --find-links DIR",
+            )
+    else:
+        backend = installers.choose(installer)
+        target = resolve_target(spec, backend, echo, create=not dry_run)
+        python = target.python
+        if dry_run and spec.venv is not None:
+            python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
+        install_plan = plan(recipe, target.env, overrides, build_deps=build_deps,
+                            environ=os.environ)
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
@@ -182,15 +251,112 @@ def cook(
         for line in creds.describe():
             echo(line)
         return install_plan
-    with installers.temp_dir() as private:
-        base = backend.environment(os.environ)
-        env = credentials.installer_env(creds, Path(private), base) or base
-        for batch in install_plan.batches:
-            run_batch(backend, target.python, batch, quiet, env)
-        if install_plan.build_batch is not None:
-            build_python = ensure_build_env(build_env, target, backend, echo)
-            run_batch(backend, build_python, install_plan.build_batch, quiet, env)
+    created = None
+    if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
+        echo(f"chef: creating virtual environment {spec.venv}")
+        installers.run(backend.create_venv(spec.venv, native.python), "creating the venv",
+                       quiet=True)
+        created = spec.venv
+    try:
+        with installers.temp_dir() as private:
+            base = backend.environment(os.environ)
+            env = credentials.installer_env(creds, Path(private), base) or base
+            for batch in install_plan.batches:
+                run_batch(backend, python, batch, quiet, env)
+            if install_plan.build_batch is not None:
+                build_python = ensure_build_env(build_env, target, backend, echo)
+                run_batch(backend, build_python, install_plan.build_batch, quiet, env)
+                _record_platform(build_env, platform)
+    except BaseException:
+        if created is not None:  # a cross-cook leaves no half-built venv behind
+            import shutil
+
+            shutil.rmtree(created, ignore_errors=True)
+            echo(f"chef: removed {created}, which this cook created")
+        raise
     return install_plan
+
+
+def _cross_target(
+    cross: Cross, spec: TargetSpec, echo: Echo
+) -> Tuple[Optional[TargetPlatform], Target]:
+    """The target platform (None when it is this machine's own: a native cook) and the
+    interpreter that owns the venv, or will create it (chef's own, as for a native cook)."""
+    from chef.cook.platform import target_platform
+
+    if spec.venv is not None:
+        existing = venv_python(spec.venv)
+        native = probe(str(existing) if existing.exists() else sys.executable)
+    else:
+        native = probe(spec.python or sys.executable)
+    platform, same = target_platform(cross.platform, cross.libc, cross.python_version,
+                                     native.env, native.glibc, native.python, native.abiflags)
+    if same:
+        echo(f"chef: {platform.docker} with {platform.libc} is this machine's own platform: a "
+             "native cook")
+        return None, native
+    if native.env.get("sys_platform") != "linux":
+        raise EnvironmentError_(
+            f"cooking for {platform.docker} needs a Linux interpreter on the build machine, "
+            f"not {native.env.get('sys_platform')}: the venv it creates is copied into the "
+            "target image",
+            path=native.python,
+        )
+    return platform, native
+
+
+def _wheel_finder(
+    recipe: Recipe, overrides: Overrides, recipe_path: Path, platform: TargetPlatform
+) -> Callable[[str, str], Optional[str]]:
+    """A wheel for the target in a local --find-links directory (cook's own, or the recipe's):
+    how a package that the lock has no wheel for gets into a cross-cook."""
+    base = recipe_path.resolve().parent
+    directories = []
+    for link in list(overrides.find_links) + list(recipe.index.find_links):
+        if "://" in link and not link.startswith("file:"):
+            continue
+        if link.startswith("file:"):
+            from urllib.parse import unquote, urlsplit
+
+            local = Path(unquote(urlsplit(link).path))
+        else:
+            local = base / link if _project_relative(link) else Path(link)
+        if local.is_dir() and local not in directories:
+            directories.append(local)
+    found: Dict[Tuple[str, str], str] = {}
+    if directories:
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        for directory in directories:
+            for path in sorted(directory.glob("*.whl")):
+                try:
+                    name, version, _, tags = parse_wheel_filename(path.name)
+                except (InvalidWheelFilename, ValueError):
+                    continue
+                if not tags.isdisjoint(platform.supported):
+                    found.setdefault((str(name), str(version)), str(directory))
+
+    def find(name: str, version: str) -> Optional[str]:
+        if not found:
+            return None
+        from packaging.version import Version
+
+        return found.get((name, str(Version(version))))
+
+    return find
+
+
+def _record_platform(build_env: Path, platform: Optional[TargetPlatform]) -> None:
+    """Tell install-project what the venv was cooked for (nothing for a native cook)."""
+    record = build_env / PLATFORM_RECORD
+    if platform is None:
+        if record.exists():
+            record.unlink()
+        return
+    import json
+
+    record.write_text(json.dumps({"platform": platform.docker, "libc": str(platform.libc)})
+                      + "\n", "utf-8")
 
 
 def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo: Echo) -> Recipe:

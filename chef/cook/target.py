@@ -13,7 +13,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 from chef.errors import EnvironmentError_
 
@@ -43,11 +43,17 @@ def marker_env():
 
 _PROBE = MARKER_ENV + r"""
 import json, sys
+try:
+    glibc = _os.confstr("CS_GNU_LIBC_VERSION")
+except (AttributeError, ValueError, OSError):
+    glibc = None
 print(json.dumps({
     "env": marker_env(),
     "prefix": sys.prefix,
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "executable": sys.executable,
+    "glibc": glibc,
+    "abiflags": getattr(sys, "abiflags", ""),
 }))
 """
 
@@ -58,6 +64,8 @@ class Target:
     env: Dict[str, str]
     prefix: str
     is_venv: bool
+    glibc: Optional[str] = None  # "glibc 2.36" (os.confstr), None elsewhere (musl, macOS)
+    abiflags: str = ""  # sys.abiflags: "t" for a free-threaded build
 
 
 def venv_python(venv: Path) -> Path:
@@ -93,4 +101,6 @@ def probe(python: str) -> Target:
         env=data["env"],
         prefix=data["prefix"],
         is_venv=data["prefix"] != data["base_prefix"],
+        glibc=data.get("glibc"),
+        abiflags=data.get("abiflags") or "",
     )

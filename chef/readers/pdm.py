@@ -32,7 +32,7 @@ from chef.model import (
     norm_marker,
 )
 from chef.readers.flat import GuardedLocals, RootBuilder
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -171,6 +171,17 @@ class _Reader:
                 found.add(item["hash"])
         return tuple(sorted(found))
 
+    @staticmethod
+    def wheels(entry: Mapping[str, Any]) -> Optional[Tuple[str, ...]]:
+        """`wheel_tags` of the files pdm lists (`file` names, or `url`s with static URLs)."""
+        names = []
+        for item in entry.get("files", []) or []:
+            if isinstance(item, dict):
+                name = item.get("file") or item.get("url")
+                if isinstance(name, str):
+                    names.append(name)
+        return wheel_tags(names) if names else None
+
     # -- the project
 
     def read(self) -> Project:
@@ -212,6 +223,7 @@ class _Reader:
                     source=source,
                     hashes=self.hashes(entry),
                     key=key,
+                    wheels=self.wheels(entry) if source.kind == "registry" else None,
                 )
         if not flat:
             locked = self._graph(locked, variants, by_name, set(locals_) | set(self.outside))
@@ -375,6 +387,7 @@ class _Reader:
                 dependencies=tuple(sorted(base)),
                 extras=tuple(sorted((e, tuple(sorted(d - base))) for e, d in extras.items())),
                 key=key,
+                wheels=package.wheels,
             )
         return out
 

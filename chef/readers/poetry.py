@@ -39,7 +39,7 @@ from chef.model import (
     parse_requirement,
 )
 from chef.readers.flat import GuardedLocals, RootBuilder
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.markers import placements, residual
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
@@ -495,6 +495,7 @@ class _Entry:
     python: List[SpecifierSet]
     local: Optional[str] = None  # relative path for directory sources
     key: str = ""
+    wheels: Optional[Tuple[str, ...]] = None  # chef.readers.locks.wheel_tags
 
 
 def _source_id(source: Mapping[str, Any]) -> str:
@@ -590,6 +591,38 @@ def _files(
     return list(files)
 
 
+def _wheels(files: List[Any], version: str, legacy: bool) -> Optional[Tuple[str, ...]]:
+    """`wheel_tags` of the files poetry lists (None for a lock that names none of them). A 1.x
+    lock's `[metadata.files]` lists every locked version of the name: only this version's."""
+    names = [f["file"] for f in files if isinstance(f, dict) and isinstance(f.get("file"), str)]
+    if not names:
+        return None
+    if legacy:
+        wanted = _file_version(f"x-{version}.zip")
+        names = [n for n in names if _file_version(n) == wanted]
+        if not names:
+            return None
+    return wheel_tags(names)
+
+
+def _file_version(filename: str) -> Optional[str]:
+    """The version a distribution file's name gives, as a normalized string (None: unknown)."""
+    stem = filename[:-4] if filename.endswith(".whl") else filename
+    for suffix in (".tar.gz", ".zip", ".tar.bz2", ".tgz"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            parts = stem.rsplit("-", 1)
+            break
+    else:
+        parts = stem.split("-")
+    if len(parts) < 2:
+        return None
+    try:
+        return str(Version(parts[1]))
+    except InvalidVersion:
+        return None
+
+
 class _LockReader:
     def __init__(
         self, root: Path, subdir: str, lock: Mapping[str, Any], manifest: Manifest
@@ -620,6 +653,7 @@ class _LockReader:
                 hashes=hashes,
                 raw=raw,
                 python=constraint_sets(str(raw.get("python-versions", "*")), self.display, name),
+                wheels=_wheels(files, version, legacy=not isinstance(raw.get("files"), list)),
             )
             if source.get("type") == "directory":
                 rel = inside(root, root / subdir / str(source.get("url", "")))
@@ -669,6 +703,9 @@ class _LockReader:
                 dependencies=deps,
                 extras=extras,
                 key=entry.key,
+                wheels=entry.wheels
+                if entry.source.get("type") not in ("git", "url", "file", "directory")
+                else None,
             )
         return out
 

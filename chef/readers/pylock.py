@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source, canonical
 from chef.readers.flat import RootBuilder, attach_root, unique_name
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.markers import placements
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
@@ -50,6 +50,19 @@ def _hashes(item: Mapping[str, Any]) -> List[str]:
     if not isinstance(table, dict):
         return []
     return [f"{algo}:{value}" for algo, value in table.items() if isinstance(value, str)]
+
+
+def _wheels(package: Mapping[str, Any]) -> Optional[Tuple[str, ...]]:
+    """`wheel_tags` of a registry package's files: each wheel's `name`, else its url or path."""
+    names: List[str] = []
+    for wheel in package.get("wheels") or []:
+        if isinstance(wheel, dict):
+            name = wheel.get("name") or wheel.get("url") or wheel.get("path")
+            if isinstance(name, str):
+                names.append(name)
+    if not names:
+        return () if isinstance(package.get("sdist"), dict) else None
+    return wheel_tags(names)
 
 
 class _Reader:
@@ -130,6 +143,7 @@ class _Reader:
         locals_: Dict[str, LocalPackage] = {}
         rows: List[Tuple[str, Optional[Tuple[str, str, str]], Mapping[str, Any]]] = []
         found: Dict[Tuple[str, str, str], Tuple[Source, Tuple[str, ...]]] = {}
+        wheels: Dict[Tuple[str, str, str], Optional[Tuple[str, ...]]] = {}
         for package in packages:
             expect(package, dict, self.display, "[[packages]]")
             name = canonical(expect(package.get("name"), str, self.display, "packages.name"))
@@ -143,10 +157,14 @@ class _Reader:
                 raise self.fail(f"{name}: a package from an index needs a version")
             ident = (name, str(package.get("version", "0")), f"{source.kind}:{source.url or ''}")
             found[ident] = (source, hashes)
+            if source.kind == "registry":
+                wheels[ident] = _wheels(package)
             rows.append((name, ident, package))
         keys = assign_keys(sorted(found))
         locked = {
-            keys[ident]: LockedPackage(ident[0], ident[1], source, hashes, key=keys[ident])
+            keys[ident]: LockedPackage(
+                ident[0], ident[1], source, hashes, key=keys[ident], wheels=wheels.get(ident)
+            )
             for ident, (source, hashes) in found.items()
         }
         builder = RootBuilder()

@@ -8,7 +8,7 @@ markers and extras, so selection and cook can walk the graph exactly like `uv sy
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from chef.errors import InputError
@@ -21,7 +21,7 @@ from chef.model import (
     canonical,
 )
 from chef.readers.build import uv_build_constraints
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -73,7 +73,8 @@ def git_requirement_url(url: str) -> str:
     return text
 
 
-def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
+def _files(entry: Mapping[str, Any]) -> Tuple[Tuple[str, ...], Optional[Tuple[str, ...]]]:
+    """The hashes of a package's files, and the tags of its wheels (`wheel_tags`)."""
     wheels = entry.get("wheels")
     if wheels is None:
         wheels = ()
@@ -83,7 +84,15 @@ def _hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
     sdist = entry.get("sdist")
     if type(sdist) is dict and type(sdist.get("hash")) is str:
         found.add(sdist["hash"])
-    return tuple(sorted(found))
+    if not wheels:
+        return tuple(sorted(found)), (() if type(sdist) is dict else None)
+    names = []
+    for wheel in wheels:
+        if type(wheel) is dict:
+            name = wheel.get("url") or wheel.get("filename") or wheel.get("path")
+            if type(name) is str:
+                names.append(name)
+    return tuple(sorted(found)), wheel_tags(names)
 
 
 def _virtual_root_groups(
@@ -304,11 +313,12 @@ def read(root: Path) -> Project:
         else:
             raise InputError(f"package {name} has an unknown source {source!r}", path=display)
         key = keys[ident]
+        hashes, wheels = _files(entry)
         locked[key] = LockedPackage(
             name=name,
             version=ident[1],
             source=src,
-            hashes=_hashes(entry),
+            hashes=hashes,
             # A third-party package that needs a workspace member (a plugin of the project)
             # must not point into the locked graph: install-project builds the members.
             dependencies=_third_party(edges(entry.get("dependencies"), where)),
@@ -317,6 +327,7 @@ def read(root: Path) -> Project:
                 for k, v in edge_map(entry.get("optional-dependencies"), where + " optional")
             ),
             key=key,
+            wheels=wheels if src.kind == "registry" else None,
         )
     project.locked = locked
     project.conflicts = _conflicts(lock.get("conflicts"), display)
