@@ -187,6 +187,22 @@ def test_pyz_on_python_3_x_writes_the_installed_chefs_recipes(
 
 
 @pytest.mark.network
+def test_every_python_3_9_or_newer_here_runs_it(chef_pyz: Path, tmp_path: Path) -> None:
+    """The other interpreters this machine has (3.10, 3.12, Debian's 3.11 here): --version and
+    a prepare of the uv workspace, the same recipe as the installed chef's."""
+    env = {k: v for k, v in os.environ.items() if k != "CHEF_TOML_READER"}
+    args = ["--project-dir", str(EXAMPLES / "uv-workspace")]
+    want = _recipe([sys.executable, "-m", "chef"], args, tmp_path / "installed.json", env)
+    found = [i for i in pythons.search().found if i.minor >= (3, 9)]
+    assert len(found) >= 2, pythons.search().describe()
+    for number, python in enumerate(found):
+        version = run([python.path, str(chef_pyz), "--version"], env=env)
+        assert version.returncode == 0 and version.stdout.startswith("chef, version "), python
+        got = _recipe([python.path, str(chef_pyz)], args, tmp_path / f"{number}.json", env)
+        assert got == want, f"{python}: the pyz's recipe differs from the installed chef's"
+
+
+@pytest.mark.network
 def test_pyz_imports_only_what_it_bundles(chef_pyz: Path, tmp_path: Path) -> None:
     """Run by an interpreter whose site-packages has chef, toml_rs, compiled tomli, newer click
     and packaging (this venv's): every module chef uses comes from the pyz, and TOML is read by
