@@ -233,6 +233,8 @@ def timestamp() -> Tuple[int, int, int, int, int, int]:
 
 def write_pyz(entries: Dict[str, bytes], output: Path) -> None:
     date_time = timestamp()
+    if output.is_dir():
+        raise BuildError(f"--output {output}: is a directory (name the file, e.g. chef.pyz)")
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".chef-pyz-", dir=output.parent)
     try:
@@ -283,10 +285,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="build_pyz.py", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT,
                         help="where to write the pyz (default: dist/chef.pyz)")
-    parser.add_argument("--wheels", type=Path, default=None, metavar="DIR",
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--wheels", type=Path, default=None, metavar="DIR",
                         help="take the pinned wheels from DIR, offline (default: download them "
                              "with pip from the configured index)")
-    parser.add_argument("--download", type=Path, default=None, metavar="DIR",
+    source.add_argument("--download", type=Path, default=None, metavar="DIR",
                         help="only download the pinned wheels into DIR (for --wheels later)")
     parser.add_argument("--pins", type=Path, default=PINS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
