@@ -502,7 +502,8 @@ def pyz_table(pyz: Path, workdir: Path, env: Dict[str, str], runs: int,
                    for n, _ in variants}
         recipes["installed"].parent.mkdir(parents=True, exist_ok=True)
         args = ["prepare"] + case.chef_args
-        if run_once(Command("probe", chef_argv() + args + ["--recipe-path", "/dev/null"],
+        probe = workdir / "pyz-recipes" / "probe.json"
+        if run_once(Command("probe", chef_argv() + args + ["--recipe-path", str(probe)],
                             env=env))[3] == 5:
             args.append("--frozen")  # a synthetic poetry.lock without poetry's content-hash
         commands = [Command(n, argv + args + ["--recipe-path", str(recipes[n])], env=env)
