@@ -8,6 +8,10 @@ poetry.lock files of 100 to 5000 packages (bench/synth.py), in the same run and 
 `poetry export` (when poetry with poetry-plugin-export is found: next to this interpreter, on PATH,
 or --poetry). Prints Markdown tables: medians of the counted runs (± half the interquartile range),
 peak memory, ratios, and how chef's time grows with the lock's size. Tables only, no verdicts.
+
+chef.pyz is timed next to the installed chef (its own table; `--pyz-only` prints only that one):
+built by scripts/build_pyz.py from `--pyz-wheels DIR`, or with the pinned wheels downloaded by
+pip (the package index, once), or taken as it is from `--pyz FILE`; `--no-pyz` leaves it out.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import synth  # noqa: E402
 from timing import (  # noqa: E402
     Command,
     Runs,
+    bare_python,
+    build_pyz,
     chef_argv,
     fmt_ms,
     fmt_ratio,
@@ -39,6 +45,7 @@ from timing import (  # noqa: E402
     measure,
     run_once,
     table,
+    unpack_pyz,
 )
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -449,6 +456,82 @@ def breakdown_table(lock_dir: Path, env: Dict[str, str], runs: int) -> str:
     return table(["part", "ms", "how"], rows)
 
 
+_PURE_TOMLI = r"""
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+sys.modules["toml_rs"] = None
+import tomli
+assert tomli.__file__.startswith(sys.argv[1]), tomli.__file__  # the pyz's pure-Python tomli
+text = open(sys.argv[2], encoding="utf-8").read()
+times = []
+for _ in range(7):
+    start = time.perf_counter(); tomli.loads(text); times.append(time.perf_counter() - start)
+print(statistics.median(times) * 1000)
+"""
+
+
+_CHEF_PARSE = r"""
+import statistics, sys, time
+from chef import toml
+text = open(sys.argv[1], encoding="utf-8").read()
+times = []
+for _ in range(7):
+    start = time.perf_counter()
+    toml._parse(text, "uv.lock")
+    times.append(time.perf_counter() - start)
+print(toml.READER_NAME, statistics.median(times) * 1000)
+"""
+
+
+def pyz_table(pyz: Path, workdir: Path, env: Dict[str, str], runs: int,
+              cases: List[Case]) -> str:
+    """The installed chef, chef.pyz unpacked with compiled bytecode (as Dockerfile.example runs
+    it) and `python3 chef.pyz` (the single file, compiling every module it imports on every
+    run), in turn, on the same projects; the pyz runs under a python3 with an empty
+    site-packages, as in a base image."""
+    python = bare_python(workdir)
+    unpacked = unpack_pyz(pyz, python, workdir / "chef-pyz-unpacked")
+    variants = (("installed", chef_argv()), ("unpacked", [python, str(unpacked)]),
+                ("pyz", [python, str(pyz)]))
+    rows: List[List[str]] = []
+    help_runs = measure([Command(n, argv + ["--help"], env=env) for n, argv in variants], runs)
+    rows.append(["`chef --help`"] + [fmt_ms(help_runs[n]) for n, _ in variants]
+                + [fmt_ratio(help_runs["pyz"], help_runs["installed"]), ""])
+    for case in cases:
+        recipes = {n: workdir / "pyz-recipes" / f"{n}-{case.kind}-{case.packages}.json"
+                   for n, _ in variants}
+        recipes["installed"].parent.mkdir(parents=True, exist_ok=True)
+        args = ["prepare"] + case.chef_args
+        probe = workdir / "pyz-recipes" / "probe.json"
+        if run_once(Command("probe", chef_argv() + args + ["--recipe-path", str(probe)],
+                            env=env))[3] == 5:
+            args.append("--frozen")  # a synthetic poetry.lock without poetry's content-hash
+        commands = [Command(n, argv + args + ["--recipe-path", str(recipes[n])], env=env)
+                    for n, argv in variants]
+        results = measure(commands, runs)
+        same = len({recipes[n].read_bytes() for n, _ in variants if recipes[n].exists()}) == 1
+        rows.append([case.label] + [fmt_ms(results[n]) for n, _ in variants]
+                    + [fmt_ratio(results["pyz"], results["installed"]),
+                       "same recipe" if same else "**recipes differ: a bug**"])
+    lines = [table(["case", "installed chef ms", "chef.pyz unpacked, bytecode compiled ms",
+                    "python3 chef.pyz ms", "pyz / installed", "note"], rows), ""]
+    uv = [c for c in cases if c.kind == "uv" and c.label.startswith("synthetic")]
+    if uv:
+        lock = max(uv, key=lambda c: c.packages).lock
+        done = subprocess.run([python, "-c", _PURE_TOMLI, str(pyz), str(lock)],
+                              capture_output=True, text=True, env=env, check=False)
+        reader = subprocess.run([sys.executable, "-c", _CHEF_PARSE, str(lock)],
+                                capture_output=True, text=True, env=env, check=False)
+        if done.returncode == 0:
+            installed = reader.stdout.split()
+            installed_text = (f"; the installed chef's reader ({installed[0]}): "
+                              f"{float(installed[1]):.0f} ms") if len(installed) == 2 else ""
+            lines.append(f"Parsing the {max(c.packages for c in uv)}-package uv.lock "
+                         f"({lock.stat().st_size // 1024} KiB) in-process, median of 7: the pyz's "
+                         f"pure-Python tomli {float(done.stdout):.0f} ms{installed_text}.")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="counted runs per command (10)")
@@ -459,6 +542,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--toml-python", action="append", default=[],
                         help="another interpreter to time TOML readers in (e.g. one with rtoml)")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
+    pyz = parser.add_mutually_exclusive_group()
+    pyz.add_argument("--pyz", type=Path, default=None, help="time this chef.pyz")
+    pyz.add_argument("--pyz-wheels", type=Path, default=None, metavar="DIR",
+                     help="build chef.pyz offline from the pinned wheels in DIR")
+    pyz.add_argument("--no-pyz", action="store_true", help="leave chef.pyz out")
+    parser.add_argument("--pyz-only", action="store_true",
+                        help="only the chef.pyz table (small project, the sizes nearest 1500)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
@@ -475,9 +565,28 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  "from chef import toml; print(toml.READER_NAME)"],
                                 capture_output=True, text=True, check=False).stdout.strip()
         versions.append(f"chef TOML reader: {reader or '?'}")
+        pyz_file: Optional[Path] = None
+        if not args.no_pyz:
+            pyz_file = args.pyz or build_pyz(workdir, args.pyz_wheels)
+            versions.append(f"chef.pyz: {pyz_file.stat().st_size // 1024} KiB, pure-Python "
+                            "tomli, run by a python3 with an empty site-packages")
         out += ["; ".join(versions) + ".", f"Median of {args.runs} runs after one warm-up, "
                 "whole processes, the commands in turn; ± is half the interquartile range.", ""]
         print("\n".join(out), flush=True)
+
+        if pyz_file is not None:
+            small = synth.write_small_uv_project(workdir / "small-app-pyz")
+            pyz_cases = [Case("small uv project (17 packages)", "uv", small, small / "uv.lock",
+                              17, ["--project-dir", str(small)])]
+            nearest = min(sizes, key=lambda n: abs(n - 1500))
+            pyz_cases += synthetic_cases(workdir / "pyz", [nearest], poetry)
+            pyz_section = ["### chef.pyz next to the installed chef", "",
+                           pyz_table(pyz_file, workdir, env, args.runs, pyz_cases), ""]
+            print("\n".join(pyz_section), flush=True)
+            if args.pyz_only:
+                if args.out:
+                    args.out.write_text("\n".join(out + pyz_section), encoding="utf-8")
+                return 0
 
         startup = startup_table(workdir, env, args.runs, uv)
         print(startup, flush=True)
@@ -516,6 +625,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             case = min(mid, key=lambda c: abs(c.packages - 1500))
             sections += [f"### Where the time goes: synthetic uv.lock, {case.packages} packages",
                          "", breakdown_table(case.directory, env, args.runs), ""]
+        if pyz_file is not None:
+            sections += pyz_section
         text = "\n".join(sections)
         print(text)
         if args.out:

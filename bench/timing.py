@@ -204,3 +204,39 @@ def chef_argv() -> List[str]:
         return list(_INSTALLED)
     script = Path(sys.executable).parent / "chef"
     return [str(script)] if script.exists() else [sys.executable, "-m", "chef"]
+
+
+# ---------------------------------------------------------------- chef.pyz
+
+def build_pyz(workdir: Path, wheels: Optional[Path] = None) -> Path:
+    """chef.pyz of this checkout, built by the repository's one command (scripts/build_pyz.py):
+    from `wheels` offline, else with the pinned wheels downloaded by pip."""
+    root = Path(__file__).resolve().parent.parent
+    out = workdir / "chef.pyz"
+    argv = [sys.executable, str(root / "scripts" / "build_pyz.py"), "--output", str(out)]
+    if wheels is not None:
+        argv += ["--wheels", str(wheels)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("scripts/build_pyz.py failed: " + (done.stderr or done.stdout).strip())
+    return out
+
+
+def bare_python(workdir: Path) -> str:
+    """A python3 with an empty site-packages (a venv of this interpreter's base, no pip): what
+    a base image's python3 gives chef.pyz, without this machine's site-packages and .pth files."""
+    venv = workdir / "bare-python"
+    if not venv.exists():
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return str(venv / "bin" / "python")
+
+
+def unpack_pyz(pyz: Path, python: str, directory: Path) -> Path:
+    """chef.pyz unpacked and its bytecode compiled by `python`, as Dockerfile.example does."""
+    import zipfile
+
+    with zipfile.ZipFile(pyz) as archive:
+        archive.extractall(directory)
+    subprocess.run([python, "-m", "compileall", "-q", str(directory)], check=True)
+    return directory

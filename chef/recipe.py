@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
@@ -285,7 +286,25 @@ def write_atomic(path: Path, text: str) -> None:
     The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a
     recipe holds no secret and a later build stage, maybe another user, must read it. (No
     tempfile import either: it costs ~2 ms of every prepare.)
+
+    A symlink, or a path that is neither a file nor a directory (/dev/null, /dev/stdout, a FIFO),
+    is written into: renaming over it would replace the link or the device node with a file (as
+    root, /dev/null itself).
     """
+    try:
+        link = os.path.islink(path)
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        link, mode = False, 0
+    if mode and not stat.S_ISDIR(mode) and (link or not stat.S_ISREG(mode)):
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise RecipeError(
+                f"cannot write the recipe: {exc.strerror or exc}", path=path
+            ) from None
+        return
     directory = path.parent if str(path.parent) else Path(".")
     tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     try:

@@ -35,11 +35,26 @@ def test_synthetic_locks_are_read_by_chef(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_prepare_bench_prints_its_tables() -> None:
-    out = _run("bench/prepare.py", "--runs", "1", "--sizes", "20,40", "--no-corpus")
+    out = _run("bench/prepare.py", "--runs", "1", "--sizes", "20,40", "--no-corpus", "--no-pyz")
     assert "### Synthetic locks" in out and "| synthetic uv.lock, 40 |" in out
     assert "### Growth with lock size (uv.lock)" in out
     library = [line for line in out.splitlines() if "as a library call" in line]
     assert len(library) == 1 and library[0].endswith("| whole process |"), library
+
+
+@pytest.mark.slow
+@pytest.mark.network  # the pinned wheels of chef.pyz, downloaded once (tests/pyzlib.py)
+def test_prepare_bench_times_chef_pyz_next_to_the_installed_chef() -> None:
+    import pyzlib
+
+    out = _run("bench/prepare.py", "--runs", "1", "--sizes", "40", "--pyz-only",
+               "--pyz-wheels", str(pyzlib.pinned_wheels()))
+    rows = [line for line in out.splitlines() if line.startswith("| ")][2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| `chef --help`", "| small uv project (17 packages)", "| synthetic uv.lock, 40",
+        "| synthetic poetry.lock, 40"]
+    assert all(row.endswith("| same recipe |") for row in rows[1:]), rows
+    assert "the pyz's pure-Python tomli" in out
 
 
 @pytest.mark.slow

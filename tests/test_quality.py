@@ -20,7 +20,7 @@ def _tool(name: str) -> str:
 
 
 def test_ruff() -> None:
-    paths = [p for p in ("chef", "tests", "bench", "examples") if (ROOT / p).is_dir()]
+    paths = [p for p in ("chef", "tests", "bench", "examples", "scripts") if (ROOT / p).is_dir()]
     done = subprocess.run([_tool("ruff"), "check", *paths], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""Fixtures for the `docker` tests: the engine, and a base image carrying the checkout's chef.
+"""Fixtures for the `docker` tests: the engine, and the base images Dockerfile.example is built on.
 
 They run where an engine and a base image are available: CHEF_TEST_BASE_IMAGE (default a public
 python:*-slim image, pulled if missing); otherwise every docker test is skipped with one reason
@@ -50,7 +50,15 @@ def docker() -> Iterator[dockerlib.Docker]:
 
 @pytest.fixture(scope="session")
 def chef_base(docker: dockerlib.Docker, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """CHEF_TEST_BASE_IMAGE + a wheelhouse with the checkout's chef (PIP_FIND_LINKS=/wheels):
-    passed as PYTHON_IMAGE, Dockerfile.example installs this checkout's chef."""
+    """PYTHON_IMAGE for Dockerfile.example's default route: CHEF_TEST_BASE_IMAGE with nothing of
+    chef (`docker.build` puts the checkout's chef.pyz into each build context)."""
     base = os.environ.get("CHEF_TEST_BASE_IMAGE", dockerlib.DEFAULT_BASE)
-    return dockerlib.test_base_image(docker, base, tmp_path_factory.mktemp("docker"))
+    return dockerlib.pyz_base_image(docker, base, tmp_path_factory.mktemp("docker"))
+
+
+@pytest.fixture(scope="session")
+def chef_pip_base(docker: dockerlib.Docker, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PYTHON_IMAGE for the pip route (CHEF_FROM=pip): CHEF_TEST_BASE_IMAGE + a wheelhouse with
+    the checkout's chef (PIP_FIND_LINKS=/wheels), so the default CHEF_SPEC=chef installs it."""
+    base = os.environ.get("CHEF_TEST_BASE_IMAGE", dockerlib.DEFAULT_BASE)
+    return dockerlib.test_base_image(docker, base, tmp_path_factory.mktemp("docker-pip"))

@@ -3,8 +3,12 @@ bench/docker_rebuild.py.
 
 - `Docker`: the engine (Debian's /usr/bin/docker with BuildKit), builds with `--progress=plain`
   parsed into steps, so a test can ask whether the `chef cook` step was CACHED.
+- chef itself: Dockerfile.example's default route (`CHEF_FROM=pyz`) takes chef.pyz from the build
+  context. `Docker.build` puts the checkout's chef.pyz (built once per `Docker` by
+  scripts/build_pyz.py from the pinned wheels) into the context of every Dockerfile.example build
+  on that route; `pyz_base_image` is the base image with nothing of chef in it.
 - `test_base_image`: the base image plus a wheelhouse holding the checkout's own chef (and uv);
-  `PIP_FIND_LINKS=/wheels` makes Dockerfile.example's default `CHEF_SPEC=chef` install it.
+  `PIP_FIND_LINKS=/wheels` makes `CHEF_FROM=pip` with the default `CHEF_SPEC=chef` install it.
 - `Project`: a temporary copy of one example whose lock is made by the real manager (uv, Poetry,
   PDM, or `uv pip compile` for requirements.txt); it edits itself the way a developer would and
   exports what its manager installs (the oracle for the image's installed set).
@@ -31,6 +35,10 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "tests") not in sys.path:  # pyzlib, when a bench script imports this module
+    sys.path.insert(0, str(ROOT / "tests"))
+import pyzlib  # noqa: E402
+
 EXAMPLES = ROOT / "examples"
 DOCKERFILE = ROOT / "Dockerfile.example"
 DEFAULT_BASE = "python:3.12-slim"
@@ -109,6 +117,13 @@ def parse_steps(log: str) -> Dict[int, Step]:
     return steps
 
 
+def step_output(build: Build, needle: str) -> str:
+    """What the one step matching `needle` printed (`#N 0.123 text` lines)."""
+    number = build.step(needle).number
+    found = re.findall(rf"^#{number} \d+\.\d+ (.*)$", build.log, re.M)
+    return "\n".join(found)
+
+
 class Docker:
     def __init__(self, binary: str) -> None:
         self.binary = binary
@@ -117,6 +132,7 @@ class Docker:
         self.images: List[str] = []
         # Tags are per session: concurrent test sessions on one engine never share an image.
         self.session = uuid.uuid4().hex[:10]
+        self.chef_pyz: Optional[Path] = None  # set, or built on first use by pyz()
 
     def tag(self, name: str) -> str:
         return f"chef-test-{name}:{self.session}"
@@ -158,10 +174,31 @@ class Docker:
             return f"base image {image} not present and cannot be pulled"
         return ""
 
+    def pyz(self) -> Path:
+        """The checkout's chef.pyz, built once (from the pinned wheels, offline after the first
+        download) into a directory removed when the process exits."""
+        if self.chef_pyz is None:
+            import atexit
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="chef-test-pyz-"))
+            atexit.register(shutil.rmtree, directory, True)
+            self.chef_pyz = pyzlib.build_pyz(directory / "chef.pyz")
+        return self.chef_pyz
+
     def build(self, context: Path, tag: str, dockerfile: Path = DOCKERFILE,
               build_args: Optional[Mapping[str, str]] = None,
               secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
-              check: bool = True) -> Build:
+              check: bool = True, place_chef: Optional[bool] = None,
+              no_cache: bool = False) -> Build:
+        """`docker build`. place_chef: put chef.pyz into the context first; by default, for
+        Dockerfile.example on its default route (CHEF_FROM=pyz), as a user of it does.
+        no_cache: build every step again (`--no-cache`; cache mounts stay)."""
+        if place_chef is None:
+            place_chef = (dockerfile == DOCKERFILE
+                          and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
+        if place_chef:
+            place_chef_pyz(context, self.pyz())
         argv = [self.binary, "build", "--network", "host", "--progress", "plain",
                 "-f", str(dockerfile), "-t", tag]
         for key, value in (build_args or {}).items():
@@ -170,6 +207,8 @@ class Docker:
             argv += ["--secret", f"id={key},src={path}"]
         if target:
             argv += ["--target", target]
+        if no_cache:
+            argv.append("--no-cache")
         argv.append(str(context))
         start = time.monotonic()
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
@@ -217,6 +256,44 @@ class Docker:
 
 # --- chef itself, from the checkout ------------------------------------------------------------
 
+def place_chef_pyz(context: Path, pyz: Path) -> Path:
+    """chef.pyz at the root of a build context, where Dockerfile.example's `COPY chef.pyz` finds
+    it (left alone when it is already the same file, so the context does not change)."""
+    target = context / "chef.pyz"
+    data = pyz.read_bytes()
+    if not target.is_file() or target.read_bytes() != data:
+        target.write_bytes(data)
+    return target
+
+
+PYZ_BASE_DOCKERFILE = """\
+ARG BASE
+FROM ${BASE}
+# Nothing of chef: Dockerfile.example gets it from chef.pyz in the build context. This session's
+# nonce, so that nothing built on this image comes from an earlier run's build cache. uv and
+# requests (Poetry) trust their own CA roots unless told to use the system bundle (which, on
+# machines behind a TLS-intercepting proxy, holds the proxy's CA).
+COPY chef-test-session /etc/chef-test-session
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+"""
+
+
+def pyz_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True) -> str:
+    """The base image for the pyz route: no wheelhouse, no PIP_FIND_LINKS, no chef; only the CA
+    settings uv needs here and a nonce (fresh=True: this session's first builds are cold)."""
+    context = workdir / "pyz-base"
+    shutil.rmtree(context, ignore_errors=True)
+    context.mkdir(parents=True)
+    nonce = uuid.uuid4().hex[:12] if fresh else "stable"
+    (context / "chef-test-session").write_text(nonce + "\n")
+    (context / "Dockerfile").write_text(PYZ_BASE_DOCKERFILE)
+    digest = hashlib.sha256(base.encode() + nonce.encode()).hexdigest()[:12]
+    tag = f"chef-test-base-pyz:{digest}"
+    docker.build(context, tag, dockerfile=context / "Dockerfile", build_args={"BASE": base})
+    return tag
+
+
 def build_chef_wheel(out: Path) -> Path:
     """A reproducible wheel of the checkout (fixed zip timestamps: same source, same bytes)."""
     src = out.parent / "chef-src"
@@ -244,8 +321,8 @@ COPY wheels/ /wheels/
 RUN --mount=type=cache,target=/root/.cache/pip \\
     python3 -m venv /tmp/dl && /tmp/dl/bin/pip download -q -d /wheels /wheels/chef-*.whl uv \\
     && rm -rf /tmp/dl
-# Dockerfile.example honours the base image's pip settings: `pip install chef` finds the
-# checkout's wheel here. SSL_CERT_FILE, REQUESTS_CA_BUNDLE: uv and requests (Poetry) trust their
+# Dockerfile.example's pip route honours the base image's pip settings: `pip install chef` finds
+# the checkout's wheel here. SSL_CERT_FILE, REQUESTS_CA_BUNDLE: uv and requests (Poetry) trust their
 # own CA roots unless told to use the system bundle (which, on machines behind a TLS-intercepting
 # proxy, holds the proxy's CA).
 ENV PIP_FIND_LINKS=/wheels SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
@@ -254,7 +331,7 @@ ENV PIP_FIND_LINKS=/wheels SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
 
 
 def test_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True) -> str:
-    """Build the base + chef wheelhouse image; returns its tag.
+    """Build the base + chef wheelhouse image (for `CHEF_FROM=pip`); returns its tag.
 
     fresh=True puts a random nonce into the image, so nothing built on it can come from an
     earlier run's build cache: the first build of a session is really cold (the installers'

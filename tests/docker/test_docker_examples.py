@@ -100,9 +100,11 @@ class TestRebuilds:
         assert not cold.cached(COOK), app.why(cold)
         assert app.project.greeting() in app.run_app()
         assert_installed_set_is_the_lock(app)
-        # chef and the build environment stay out of the runtime image.
+        # chef (chef.pyz included: it was in the build context), uv and the build environment
+        # stay out of the runtime image.
         assert app.docker.run(app.tag, "sh", "-c", "ls -d /opt/chef /app/.venv.chef-build "
-                              "/usr/local/bin/chef 2>/dev/null || true").strip() == ""
+                              "/usr/local/bin/chef /usr/local/bin/uv /app/chef.pyz "
+                              "2>/dev/null || true").strip() == ""
 
     def test_source_edit_reuses_the_dependency_layer(self, app: App) -> None:
         expected = app.project.edit_source("(edited)")

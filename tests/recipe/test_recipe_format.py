@@ -90,6 +90,35 @@ def test_write_atomic_gives_the_usual_permissions(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["recipe.json"]
 
 
+def test_write_atomic_writes_into_a_fifo_instead_of_replacing_it(tmp_path: Path) -> None:
+    """--recipe-path /dev/null (or /dev/stdout, a FIFO): written into, never renamed over. The
+    rename replaced /dev/null itself with a regular file when chef ran as root."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "recipe.fifo"
+    os.mkfifo(fifo)
+    received: list = []  # type: ignore[type-arg]
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_atomic(fifo, "{}\n")
+    reader.join(timeout=30)
+    assert received == ["{}\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["recipe.fifo"]
+
+
+def test_write_atomic_keeps_a_symlink(tmp_path: Path) -> None:
+    """--recipe-path /dev/stdout with stdout redirected to a file is a symlink to a regular file:
+    written through, the link stays."""
+    (tmp_path / "real.json").write_text("old\n")
+    (tmp_path / "recipe.json").symlink_to("real.json")
+    write_atomic(tmp_path / "recipe.json", "{}\n")
+    assert (tmp_path / "recipe.json").is_symlink()
+    assert (tmp_path / "real.json").read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.json", "recipe.json"]
+
+
 def test_an_edge_to_a_package_missing_from_locked_is_a_bad_recipe() -> None:
     """Found by tests/badinput/test_fuzz_recipe.py: a locked package deleted from the recipe made
     cook say "re-lock the project" (exit 3) instead of "invalid recipe" (exit 4)."""
