@@ -287,16 +287,17 @@ def write_atomic(path: Path, text: str) -> None:
     recipe holds no secret and a later build stage, maybe another user, must read it. (No
     tempfile import either: it costs ~2 ms of every prepare.)
 
-    A symlink, or a path that is neither a file nor a directory (/dev/null, /dev/stdout, a FIFO),
-    is written into: renaming over it would replace the link or the device node with a file (as
-    root, /dev/null itself).
+    A symlink is followed: its target is replaced atomically, the link stays. A path that is
+    neither a file nor a directory (/dev/null, /dev/stdout, a FIFO) is written into: renaming
+    over it would replace the device node with a file (as root, /dev/null itself).
     """
     try:
-        link = os.path.islink(path)
-        mode = os.stat(path).st_mode
+        mode = os.stat(path).st_mode  # through a symlink
+        if stat.S_ISREG(mode) and os.path.islink(path):
+            path = Path(os.path.realpath(path))
     except (OSError, ValueError):
-        link, mode = False, 0
-    if mode and not stat.S_ISDIR(mode) and (link or not stat.S_ISREG(mode)):
+        mode = 0
+    if mode and not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
         try:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)

@@ -109,8 +109,8 @@ def test_write_atomic_writes_into_a_fifo_instead_of_replacing_it(tmp_path: Path)
 
 
 def test_write_atomic_keeps_a_symlink(tmp_path: Path) -> None:
-    """--recipe-path /dev/stdout with stdout redirected to a file is a symlink to a regular file:
-    written through, the link stays."""
+    """A symlinked recipe.json (or /dev/stdout redirected to a file) keeps its link: the file it
+    points at is replaced atomically, as any recipe is."""
     (tmp_path / "real.json").write_text("old\n")
     (tmp_path / "recipe.json").symlink_to("real.json")
     write_atomic(tmp_path / "recipe.json", "{}\n")
