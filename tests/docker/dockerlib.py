@@ -72,6 +72,10 @@ class Step:
     done: bool = False
     error: bool = False
     seconds: Optional[float] = None  # BuildKit's `DONE 0.4s` (rounded to 0.1 s)
+    # What the step's command printed (`#N 0.123 text` lines): none when it did not run.
+    output: List[str] = field(default_factory=list)
+    # Layers BuildKit pulled for it from a registry cache (`#N pulling sha256:...`).
+    pulled: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +99,8 @@ class Build:
 
 _HEADER = re.compile(r"^#(\d+) (\[.*)$")
 _STATUS = re.compile(r"^#(\d+) (CACHED|DONE [0-9.]+s|ERROR.*)$")
+_OUTPUT = re.compile(r"^#(\d+) [0-9]+\.[0-9]+(?: (.*))?$")
+_PULLING = re.compile(r"^#(\d+) pulling (sha256:[0-9a-f]+)")
 
 
 def parse_steps(log: str) -> Dict[int, Step]:
@@ -104,6 +110,16 @@ def parse_steps(log: str) -> Dict[int, Step]:
         m = _HEADER.match(line)
         if m and int(m.group(1)) not in steps:
             steps[int(m.group(1))] = Step(int(m.group(1)), m.group(2))
+            continue
+        m = _OUTPUT.match(line)
+        if m and int(m.group(1)) in steps:
+            steps[int(m.group(1))].output.append(m.group(2) or "")
+            continue
+        m = _PULLING.match(line)
+        if m and int(m.group(1)) in steps:
+            pulled = steps[int(m.group(1))].pulled
+            if m.group(2) not in pulled:
+                pulled.append(m.group(2))
             continue
         m = _STATUS.match(line)
         if m and int(m.group(1)) in steps:
@@ -125,9 +141,13 @@ def step_output(build: Build, needle: str) -> str:
 
 
 class Docker:
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, host: Optional[str] = None) -> None:
+        """host: another engine's DOCKER_HOST (e.g. `unix:///var/run/other.sock`); None: the
+        environment's engine."""
         self.binary = binary
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+        if host:
+            self.env["DOCKER_HOST"] = host
         self.tags: List[str] = []
         self.images: List[str] = []
         # Tags are per session: concurrent test sessions on one engine never share an image.
@@ -138,28 +158,29 @@ class Docker:
         return f"chef-test-{name}:{self.session}"
 
     @classmethod
-    def find(cls) -> Tuple[Optional[Docker], str]:
+    def find(cls, host: Optional[str] = None) -> Tuple[Optional[Docker], str]:
         """(Docker, "") or (None, one-line reason)."""
         binary = os.environ.get("CHEF_DOCKER") or (
             "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker"))
         if not binary:
             return None, "no docker client"
         try:
-            done = subprocess.run([binary, "info", "--format", "{{.ServerVersion}}"],
+            done = subprocess.run([binary, *(["-H", host] if host else []), "info", "--format",
+                                   "{{.ServerVersion}}"],
                                   capture_output=True, text=True, timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return None, f"docker engine not reachable ({exc})"
         if done.returncode != 0 or not done.stdout.strip():
             return None, "docker engine not reachable: " + (done.stderr.strip().splitlines()
                                                            or ["no answer"])[-1]
-        return cls(binary), ""
+        return cls(binary, host), ""
 
     def __call__(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return run([self.binary, *args], env=self.env, timeout=timeout)
 
     def has_image(self, image: str) -> bool:
         return subprocess.run([self.binary, "image", "inspect", image], capture_output=True,
-                              check=False).returncode == 0
+                              env=self.env, check=False).returncode == 0
 
     def ensure_image(self, image: str) -> str:
         """"" when the image is there (pulled if needed), else why not."""
@@ -167,7 +188,7 @@ class Docker:
             return ""
         try:
             done = subprocess.run([self.binary, "pull", image], capture_output=True, text=True,
-                                  timeout=300, check=False)
+                                  env=self.env, timeout=300, check=False)
         except subprocess.TimeoutExpired:
             return f"base image {image} not present and pulling it timed out"
         if done.returncode != 0:
@@ -190,10 +211,11 @@ class Docker:
               build_args: Optional[Mapping[str, str]] = None,
               secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
               check: bool = True, place_chef: Optional[bool] = None,
-              no_cache: bool = False) -> Build:
+              no_cache: bool = False, cache_from: Sequence[str] = ()) -> Build:
         """`docker build`. place_chef: put chef.pyz into the context first; by default, for
         Dockerfile.example on its default route (CHEF_FROM=pyz), as a user of it does.
-        no_cache: build every step again (`--no-cache`; cache mounts stay)."""
+        no_cache: build every step again (`--no-cache`; cache mounts stay). cache_from: registry
+        images carrying an inline cache (`--cache-from`)."""
         if place_chef is None:
             place_chef = (dockerfile == DOCKERFILE
                           and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
@@ -209,6 +231,8 @@ class Docker:
             argv += ["--target", target]
         if no_cache:
             argv.append("--no-cache")
+        for ref in cache_from:
+            argv += ["--cache-from", ref]
         argv.append(str(context))
         start = time.monotonic()
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
@@ -249,7 +273,8 @@ class Docker:
     def remove_images(self) -> None:
         """Remove what this session built (its build cache stays, for the next session)."""
         for name in [*reversed(self.tags), *reversed(self.images)]:
-            subprocess.run([self.binary, "image", "rm", name], capture_output=True, check=False)
+            subprocess.run([self.binary, "image", "rm", name], capture_output=True, env=self.env,
+                           check=False)
         self.tags.clear()
         self.images.clear()
 
