@@ -1,9 +1,11 @@
-"""bench/docker_planner.py still runs against the engine (tiny lock, one build per variant); it
-prints its table and nothing here looks at a time. docs/performance.md has the real numbers."""
+"""bench/docker_planner.py and bench/ci_cache.py still run against the engine (tiny lock, one
+build per variant; one row): they print their tables and nothing here looks at a time.
+docs/performance.md and docs/ci.md have the real numbers."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +31,24 @@ def test_planner_bench_times_the_run_step_of_each_command(docker: dockerlib.Dock
     for row in rows:  # every cell measured: the command's ms, the step's s, the build's s
         cells = row.strip("| ").split(" | ")[2:]
         assert all(float(cell) >= 0 for cell in cells), row
+
+
+def test_ci_cache_bench_counts_what_a_fresh_runner_pulls(docker: dockerlib.Docker) -> None:
+    """bench/ci_cache.py on one row (docs/ci.md has the real numbers): the chef cook layer came
+    from the registry, and the bytes pulled for it were counted."""
+    import cicache
+
+    runners, why = cicache.find(docker)
+    if runners is None:
+        pytest.skip(f"ci cache bench: {why}")
+    env = {**os.environ,
+           "CHEF_TEST_BASE_IMAGE": os.environ.get("CHEF_TEST_BASE_IMAGE", dockerlib.DEFAULT_BASE)}
+    done = subprocess.run([sys.executable, "bench/ci_cache.py", "--examples", "uv-app",
+                           "--variants", "chef", "--rows", "source edit", "--no-chain"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("| uv | source edit |")]
+    seconds, state, pulled = re.fullmatch(r"\| uv \| source edit \| ([0-9.]+) s (\S+), ([0-9.]+) MB \|",
+                                          row).groups()  # type: ignore[union-attr]
+    assert state == "reused" and float(pulled) > 0 and float(seconds) > 0, row
