@@ -29,6 +29,7 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Dict, Iterable, Mapping, Optional, Tuple
@@ -143,6 +144,20 @@ def empty(runner: Docker) -> None:
         raise AssertionError(f"runner not empty after pruning: {held}")
     runner.tags.clear()
     runner.images.clear()
+
+
+def own_base(runner: Docker, image: str, workdir: Path, name: str) -> str:
+    """`image` plus a tiny layer holding a nonce, so that no build on it shares a cache key with
+    the builds of other tests on `image`: BuildKit keys FROM by the image's layers (a label or
+    any other config change would not do)."""
+    context = workdir / f"{name}-base"
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "nonce").write_text(uuid.uuid4().hex + "\n")
+    (context / "Dockerfile").write_text(
+        "ARG BASE\nFROM ${BASE}\nCOPY nonce /etc/chef-test-nonce\n")
+    tag = runner.tag(f"{name}-base")
+    runner.build(context, tag, dockerfile=context / "Dockerfile", build_args={"BASE": image})
+    return tag
 
 
 def push(runner: Docker, image: str, ref: str) -> str:

@@ -46,13 +46,17 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def fleet(docker: Docker, chef_base: str) -> Iterator[Fleet]:
+def fleet(docker: Docker, chef_base: str, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Fleet]:
     runners, why = cicache.find(docker)
     if runners is None:
         pytest.skip(f"ci cache tests: {why}")
     namespace = f"chef-test-{docker.session}"
+    # A base of their own: runner A's builds here must not warm the cache that the other docker
+    # tests' cold builds of the same examples expect to find cold (nor the reverse).
+    own = cicache.own_base(docker, chef_base, tmp_path_factory.mktemp("ci-base"), "ci")
     with cicache.RunnerLock(runners.b.env["DOCKER_HOST"]):
-        base = cicache.push(docker, chef_base, runners.registry.ref(f"{namespace}/base", "1"))
+        base = cicache.push(docker, own, runners.registry.ref(f"{namespace}/base", "1"))
         try:
             yield Fleet(runners, base, namespace)
         finally:
