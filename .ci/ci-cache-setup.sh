@@ -45,11 +45,13 @@ print_env() {
   echo "export CHEF_TEST_DOCKER_B=unix://$SOCK"
 }
 
-alive() {  # $1 = pid file, $2 = expected command name
+alive() {  # $1 = pid file, $2 = expected command name, $3 = a word of its command line
+  # The command line too: a stale pid file must never name the first engine's dockerd.
   local pid
   [ -f "$1" ] || return 1
   pid=$(cat "$1")
-  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] &&
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$3"
 }
 
 registry_up() { python3 - "$PORT" <<'EOF' 2>/dev/null
@@ -69,22 +71,22 @@ check_engine_a() {
   log "engine A: still runs a container on its default bridge"
 }
 
-stop_pid() {  # $1 = pid file, $2 = command name, $3 = what
+stop_pid() {  # $1 = pid file, $2 = command name, $3 = a word of its command line, $4 = what
   local pid i
-  if ! alive "$1" "$2"; then rm -f "$1"; return 0; fi
+  if ! alive "$1" "$2" "$3"; then rm -f "$1"; return 0; fi
   pid=$(cat "$1")
-  log "$3: stopping pid $pid"
+  log "$4: stopping pid $pid"
   kill -TERM "$pid"
   for i in $(seq 60); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
-  if kill -0 "$pid" 2>/dev/null; then log "$3: pid $pid still there, SIGKILL"; kill -KILL "$pid"; fi
+  if kill -0 "$pid" 2>/dev/null; then log "$4: pid $pid still there, SIGKILL"; kill -KILL "$pid"; fi
   rm -f "$1"
 }
 
 start_registry() {
-  if alive "$STATE/registry.pid" docker-registry && registry_up; then
+  if alive "$STATE/registry.pid" docker-registry "$STATE/registry.yml" && registry_up; then
     log "registry: already running on 127.0.0.1:$PORT (pid $(cat "$STATE/registry.pid"))"
     return
   fi
@@ -140,11 +142,11 @@ start_bridge() {
 }
 
 start_engine_b() {
-  if alive "$STATE/docker-b.pid" dockerd && engine_b_up; then
+  if alive "$STATE/docker-b.pid" dockerd "$STATE/docker-b.pid" && engine_b_up; then
     log "engine B: already running (pid $(cat "$STATE/docker-b.pid")), $SOCK"
     return
   fi
-  stop_pid "$STATE/docker-b.pid" dockerd "engine B (not answering)"
+  stop_pid "$STATE/docker-b.pid" dockerd "$STATE/docker-b.pid" "engine B (not answering)"
   # The same storage driver as the first engine (docker-setup.sh may have fallen back to vfs).
   local driver
   driver=$("$DOCKER" info --format '{{.Driver}}')
@@ -169,14 +171,14 @@ start_engine_b() {
 }
 
 stop_all() {
-  stop_pid "$STATE/docker-b.pid" dockerd "engine B"
+  stop_pid "$STATE/docker-b.pid" dockerd "$STATE/docker-b.pid" "engine B"
   if ip link show "$BRIDGE" >/dev/null 2>&1; then log "bridge: deleting $BRIDGE"; ip link del "$BRIDGE"; fi
   if grep -q " $DATA/docker-b" /proc/mounts; then
     log "engine B: mounts left under $DATA/docker-b, data root kept"
   else
     rm -rf --one-file-system "$DATA/docker-b" "$STATE/b"
   fi
-  stop_pid "$STATE/registry.pid" docker-registry "registry"
+  stop_pid "$STATE/registry.pid" docker-registry "$STATE/registry.yml" "registry"
   rm -rf --one-file-system "$DATA/registry"
   check_engine_a
 }
