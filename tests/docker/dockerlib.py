@@ -211,11 +211,13 @@ class Docker:
               build_args: Optional[Mapping[str, str]] = None,
               secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
               check: bool = True, place_chef: Optional[bool] = None,
-              no_cache: bool = False, cache_from: Sequence[str] = ()) -> Build:
+              no_cache: bool = False, cache_from: Sequence[str] = (),
+              platform: Optional[str] = None) -> Build:
         """`docker build`. place_chef: put chef.pyz into the context first; by default, for
         Dockerfile.example on its default route (CHEF_FROM=pyz), as a user of it does.
         no_cache: build every step again (`--no-cache`; cache mounts stay). cache_from: registry
-        images carrying an inline cache (`--cache-from`)."""
+        images carrying an inline cache (`--cache-from`). platform: the target platform
+        (`--platform linux/arm64`; None: the engine's own)."""
         if place_chef is None:
             place_chef = (dockerfile == DOCKERFILE
                           and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
@@ -229,6 +231,8 @@ class Docker:
             argv += ["--secret", f"id={key},src={path}"]
         if target:
             argv += ["--target", target]
+        if platform:
+            argv += ["--platform", platform]
         if no_cache:
             argv.append("--no-cache")
         for ref in cache_from:
@@ -304,10 +308,12 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
 """
 
 
-def pyz_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True) -> str:
+def pyz_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True,
+                   platform: Optional[str] = None) -> str:
     """The base image for the pyz route: no wheelhouse, no PIP_FIND_LINKS, no chef; only the CA
-    settings uv needs here and a nonce (fresh=True: this session's first builds are cold)."""
-    context = workdir / "pyz-base"
+    settings uv needs here and a nonce (fresh=True: this session's first builds are cold).
+    platform: the base's platform when it is not the engine's (a local linux/arm64 image)."""
+    context = workdir / ("pyz-base" + (f"-{platform.replace('/', '-')}" if platform else ""))
     shutil.rmtree(context, ignore_errors=True)
     context.mkdir(parents=True)
     nonce = uuid.uuid4().hex[:12] if fresh else "stable"
@@ -315,7 +321,8 @@ def pyz_base_image(docker: Docker, base: str, workdir: Path, fresh: bool = True)
     (context / "Dockerfile").write_text(PYZ_BASE_DOCKERFILE)
     digest = hashlib.sha256(base.encode() + nonce.encode()).hexdigest()[:12]
     tag = f"chef-test-base-pyz:{digest}"
-    docker.build(context, tag, dockerfile=context / "Dockerfile", build_args={"BASE": base})
+    docker.build(context, tag, dockerfile=context / "Dockerfile", build_args={"BASE": base},
+                 platform=platform)
     return tag
 
 

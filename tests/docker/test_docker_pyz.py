@@ -68,7 +68,7 @@ def test_a_fresh_machine_builds_with_chef_pyz_alone(docker: Docker, tmp_path: Pa
     example = docker.build(project.root, docker.tag("pyz-fresh-example"), no_cache=True,
                            build_args={"PYTHON_IMAGE": base, "CHEF_INSTALLER": "pip"})
     assert (project.root / "chef.pyz").is_file()
-    chef_stage = dockerlib.step_output(example, "[chef-pyz 3/3] RUN")
+    chef_stage = dockerlib.step_output(example, "python3 -m zipfile -e")
     assert "chef, version " in chef_stage
     assert not re.search(r"Collecting|Downloading|Successfully installed", chef_stage), (
         f"the chef stage installed something:\n{chef_stage}")
@@ -89,6 +89,6 @@ def test_the_pip_route_installs_chef_from_an_index(
     build = docker.build(project.root, docker.tag("pip-route"),
                          build_args={"PYTHON_IMAGE": chef_pip_base, "CHEF_FROM": "pip"})
     assert not (project.root / "chef.pyz").exists(), "the pip route needs no chef.pyz"
-    assert "Successfully installed" in dockerlib.step_output(build, "[chef-pip 2/2] RUN")
+    assert "Successfully installed" in dockerlib.step_output(build, "/opt/chef/bin/pip install")
     assert not [s for s in build.steps.values() if "chef-pyz" in s.name]
     check_image(docker, project, build.tag)
