@@ -29,15 +29,13 @@ BRIDGE_ADDR="${CHEF_CI_BRIDGE_ADDR:-172.31.253.1/24}"
 STATE=/var/run/chef-ci
 DATA=/var/lib/chef-ci
 LOGS=/var/log/chef-ci
-DOCKER=/usr/bin/docker
 BASE="${CHEF_TEST_BASE_IMAGE:-chef-test-base:bookworm}"
 SOCK="$STATE/docker-b.sock"
-export PATH="$PATH:/usr/sbin:/sbin" DEBIAN_FRONTEND=noninteractive
+LOG_NAME=ci-cache-setup
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"  # DOCKER, PATH, log, die
 
-log() { printf '[ci-cache-setup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "must run as root"
+require_root
 
 print_env() {
   echo "export CHEF_TEST_REGISTRY=127.0.0.1:$PORT"

@@ -27,16 +27,13 @@ set -euo pipefail
 
 IMAGE="${CHEF_TEST_BASE_IMAGE:-chef-test-base:bookworm}"
 SUITE=bookworm
-DOCKER=/usr/bin/docker
 LOG="${CHEF_DOCKERD_LOG:-/var/log/chef-dockerd.log}"
-export DEBIAN_FRONTEND=noninteractive DOCKER_HOST=unix:///var/run/docker.sock
-export PATH="$PATH:/usr/sbin:/sbin"
+LOG_NAME=docker-setup
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"  # DOCKER, log, die, redact, apt_install, debian_mirror, finish_rootfs
+export DOCKER_HOST=unix:///var/run/docker.sock
 
-log() { printf '[docker-setup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-redact() { sed -E 's#(://)[^/@]*@#\1***@#g'; }  # hide user:password in URLs
-
-[ "$(id -u)" -eq 0 ] || die "must run as root"
+require_root
 WORK=$(mktemp -d /var/tmp/chef-docker-setup.XXXXXX)
 trap 'rm -rf --one-file-system "$WORK"' EXIT
 
@@ -44,10 +41,7 @@ trap 'rm -rf --one-file-system "$WORK"' EXIT
 if [ -x "$DOCKER" ] && command -v dockerd >/dev/null && command -v debootstrap >/dev/null; then
   log "packages: docker.io and debootstrap already installed"
 else
-  log "packages: installing docker.io debootstrap"
-  apt-get update -q >"$WORK/apt.log" 2>&1 &&
-    apt-get install -y -q --no-install-recommends docker.io debootstrap >>"$WORK/apt.log" 2>&1 ||
-    { tail -n 20 "$WORK/apt.log" | redact >&2; die "apt-get failed"; }
+  apt_install docker.io debootstrap
 fi
 
 # --- 2. engine ---------------------------------------------------------------
@@ -89,20 +83,13 @@ VERSION=$("$DOCKER" version --format '{{.Server.Version}}')
 if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   log "image: $IMAGE already present"
 else
-  # The Debian mirror configured for apt (sources.list or deb822 .sources).
-  MIRROR="${CHEF_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
-    awk -v s="$SUITE" '$2 == s { print $1; exit }')}"
-  [ -n "$MIRROR" ] || die "no '$SUITE' repository found in apt sources"
+  MIRROR=$(debian_mirror "$SUITE")
   ROOTFS="$WORK/rootfs"
   log "image: debootstrap $SUITE from $(redact <<<"$MIRROR") (about a minute)"
   debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
     "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 30 "$WORK/debootstrap.log" | redact >&2; die "debootstrap failed"; }
-  cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
-  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
-    cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/"
-  fi
-  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/lib/apt/lists/*
+  finish_rootfs "$ROOTFS"
   log "image: importing as $IMAGE"
   tar -C "$ROOTFS" -c . | "$DOCKER" import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$IMAGE" >/dev/null

@@ -21,16 +21,13 @@ set -euo pipefail
 
 IMAGE="${CHEF_TEST_ARM64_IMAGE:-chef-test-base:bookworm-arm64}"
 SUITE=bookworm
-DOCKER=/usr/bin/docker
 BINFMT=/proc/sys/fs/binfmt_misc
-export DEBIAN_FRONTEND=noninteractive DOCKER_HOST=unix:///var/run/docker.sock
-export PATH="$PATH:/usr/sbin:/sbin"
+LOG_NAME=qemu-setup
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"  # DOCKER, log, die, redact, apt_install, debian_mirror, finish_rootfs
+export DOCKER_HOST=unix:///var/run/docker.sock
 
-log() { printf '[qemu-setup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-redact() { sed -E 's#(://)[^/@]*@#\1***@#g'; }  # hide user:password in URLs
-
-[ "$(id -u)" -eq 0 ] || die "must run as root"
+require_root
 [ "$(uname -m)" = x86_64 ] || die "written for an amd64 host (this is $(uname -m))"
 WORK=$(mktemp -d /var/tmp/chef-qemu-setup.XXXXXX)
 cleanup() {
@@ -49,10 +46,7 @@ if [ -x /usr/bin/qemu-aarch64-static ] && [ -f /usr/lib/binfmt.d/qemu-aarch64.co
    command -v debootstrap >/dev/null; then
   log "packages: qemu-user-static and debootstrap already installed"
 else
-  log "packages: installing qemu-user-static debootstrap"
-  apt-get update -q >"$WORK/apt.log" 2>&1 &&
-    apt-get install -y -q --no-install-recommends qemu-user-static debootstrap >>"$WORK/apt.log" 2>&1 ||
-    { tail -n 20 "$WORK/apt.log" | redact >&2; die "apt-get failed"; }
+  apt_install qemu-user-static debootstrap
 fi
 
 # --- 2. binfmt_misc ----------------------------------------------------------
@@ -82,9 +76,7 @@ log "binfmt: qemu-aarch64 enabled, flags $flags"
 if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   log "image: $IMAGE already present"
 else
-  MIRROR="${CHEF_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
-    awk -v s="$SUITE" '$2 == s { print $1; exit }')}"
-  [ -n "$MIRROR" ] || die "no '$SUITE' repository found in apt sources"
+  MIRROR=$(debian_mirror "$SUITE")
   ROOTFS="$WORK/rootfs"
   t0=$SECONDS
   log "image: debootstrap --arch=arm64 --foreign $SUITE from $(redact <<<"$MIRROR")"
@@ -102,11 +94,7 @@ else
   for m in "$ROOTFS"/proc "$ROOTFS"/sys; do
     mountpoint -q "$m" && umount -l "$m" || true
   done
-  cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
-  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
-    cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/"
-  fi
-  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/lib/apt/lists/*
+  finish_rootfs "$ROOTFS"
   # Not `docker import --platform`: the 20.10 engine ignores it and labels the image amd64.
   # A BuildKit build FROM scratch with --platform records arm64 (and pulls nothing).
   log "image: building $IMAGE (platform linux/arm64) from the root filesystem"
