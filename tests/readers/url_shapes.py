@@ -226,7 +226,7 @@ def write_pdm_lock(root: Path, shape: Shape, content_hash: str = "sha256:0") -> 
         if shape.subdirectory:
             keys += f'subdirectory = "{shape.subdirectory}"\n'
     else:
-        keys = (f'url = "{shape.repo}"\nfiles = [\n    {{url = "{shape.repo}", '
+        keys = (f'url = "{shape.repo}"\nfiles = [\n    {{file = "demo-1.0.tar.gz", '
                 f'hash = "{ARCHIVE_HASH}"}},\n]\n')
     _write(
         root / "pdm.lock",
@@ -249,10 +249,10 @@ def write_uv_lock(root: Path, shape: Shape) -> None:
             query.append(f"{shape.ref_kind}={shape.ref}")
         if shape.subdirectory:
             query.append(f"subdirectory={shape.subdirectory}")
-        url = shape.pip_repo + ("?" + "&".join(query) if query else "") + f"#{COMMIT}"
-        source = f'{{ {shape.vcs} = "{url}" }}'
+        asked = shape.pip_repo + ("?" + "&".join(query) if query else "")
+        source = f'{{ {shape.vcs} = "{asked}#{COMMIT}" }}'
         files = ""
-        metadata = f'{{ name = "demo", {shape.vcs} = "{shape.requested}" }}'
+        metadata = f'{{ name = "demo", {shape.vcs} = "{asked}" }}'
     else:
         source = f'{{ url = "{shape.repo}" }}'
         files = f'sdist = {{ url = "{shape.repo}", hash = "{ARCHIVE_HASH}" }}\n'
