@@ -47,6 +47,8 @@ TABLE: List[Tuple[str, str, Callable[[Path, u.Shape], None], bool, FrozenSet[str
     ("requirements.txt #egg=", "requirements", u.write_requirements_egg, False,
      ALL - SCP - ARCHIVE),
     ("[project] (pip, uv)", "pyproject", u.write_pep621, False, ALL - SCP),
+    # uv: `uv add git+URL` / `uv add URL` write the name plus a [tool.uv.sources] entry
+    ("[tool.uv.sources]", "pyproject", u.write_uv_sources, False, GIT - SCP | ARCHIVE),
     # poetry-core: git only (VCSDependency); `git@host:owner/repo` in [tool.poetry], which it
     # exports as git+ssh:// (ParsedUrl.format)
     ("[tool.poetry]", "poetry-manifest", u.write_poetry_manifest, False, GIT | ARCHIVE),

@@ -110,6 +110,20 @@ def write_pep621(root: Path, shape: Shape) -> None:
     _project(root, f"demo @ {shape.requested}")
 
 
+def write_uv_sources(root: Path, shape: Shape) -> None:
+    """What `uv add git+URL@ref` (`uv add URL`) writes without a lock: the name in
+    `dependencies`, where it comes from in `[tool.uv.sources]`."""
+    if shape.vcs:
+        source = f'git = "{shape.pip_repo}"'
+        if shape.ref_kind:
+            source += f', {shape.ref_kind} = "{shape.ref}"'
+        if shape.subdirectory:
+            source += f', subdirectory = "{shape.subdirectory}"'
+    else:
+        source = f'url = "{shape.repo}"'
+    _project(root, "demo", f"[tool.uv.sources]\ndemo = {{ {source} }}\n\n")
+
+
 def _poetry_table(shape: Shape) -> str:
     if not shape.vcs:
         return f'{{url = "{shape.repo}"}}'
