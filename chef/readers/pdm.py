@@ -46,10 +46,17 @@ from chef.readers.pyproject import (
     str_list,
     tool_table,
 )
-from chef.readers.sources import VCS_KINDS, file_hashes, locked_wheels, vcs_entry, vcs_url
+from chef.readers.sources import (
+    VCS_KINDS,
+    archive_url,
+    file_hashes,
+    locked_wheels,
+    vcs_entry,
+    vcs_url,
+)
 from chef.readers.sources import index_config as sources_index_config
 from chef.toml import load_toml
-from chef.urls import normalize_index_url, strip_credentials
+from chef.urls import normalize_index_url
 
 INHERIT_METADATA = "inherit_metadata"
 
@@ -153,7 +160,7 @@ class _Reader:
             )
             return Source("git", url), url  # kind "git": any VCS (the recipe's one VCS kind)
         if isinstance(entry.get("url"), str):
-            url = strip_credentials(entry["url"])
+            url = archive_url(entry["url"], entry.get("subdirectory"))
             return Source("url", url), url
         return Source("registry", None), ""
 

@@ -22,9 +22,8 @@ from chef.readers.pyproject import (
     uv_index_config,
     workspace_members,
 )
-from chef.readers.sources import vcs_url
+from chef.readers.sources import archive_url, vcs_url
 from chef.toml import load_toml
-from chef.urls import strip_credentials
 
 
 def read(root: Path) -> Project:
@@ -79,9 +78,7 @@ def _remote(dep: Dep, src: Mapping[str, Any]) -> Dep:
         ref = next((src[k] for k in ("rev", "tag", "branch") if isinstance(src.get(k), str)), None)
         url = vcs_url(src["git"], "git", ref, subdirectory)  # uv: git only
     else:
-        url = strip_credentials(src["url"]) + (
-            f"#subdirectory={subdirectory}" if subdirectory else ""
-        )
+        url = archive_url(src["url"], subdirectory)
     return Dep(name=dep.name, extras=dep.extras, marker=dep.marker, url=url)
 
 

@@ -52,7 +52,7 @@ from chef.readers.pyproject import (
     str_list,
     tool_table,
 )
-from chef.readers.sources import file_hashes, file_names, index_config, vcs_url
+from chef.readers.sources import archive_url, file_hashes, file_names, index_config, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -235,7 +235,8 @@ def parse_spec(name: str, spec: Any, display: str, where: str) -> List[PoetryDep
         url = vcs_url(spec["git"], "git", ref, spec.get("subdirectory"))  # poetry: git only
         return [PoetryDep(kind="git", url=url, **common)]  # type: ignore[arg-type]
     if isinstance(spec.get("url"), str):
-        return [PoetryDep(kind="url", url=strip_credentials(spec["url"]), **common)]  # type: ignore[arg-type]
+        url = archive_url(spec["url"], spec.get("subdirectory"))  # poetry: URLDependency.directory
+        return [PoetryDep(kind="url", url=url, **common)]  # type: ignore[arg-type]
     if isinstance(spec.get("path"), str):
         return [PoetryDep(kind="path", path=spec["path"], **common)]  # type: ignore[arg-type]
     return [PoetryDep(constraint=str(spec.get("version", "*")), **common)]  # type: ignore[arg-type]
@@ -516,7 +517,7 @@ def _locked_source(entry: _Entry, display: str) -> Source:
         ref = source.get("resolved_reference") or source.get("reference")
         return Source("git", vcs_url(url, "git", ref, source.get("subdirectory")))
     if kind in ("url", "file") and "://" in url and not url.startswith("file:"):
-        return Source("url", strip_credentials(url))
+        return Source("url", archive_url(url, source.get("subdirectory")))
     if kind == "file":
         raise InputError(
             f"{entry.name} comes from a local file {url!r}, which chef cannot cook before the "

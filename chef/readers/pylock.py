@@ -33,7 +33,13 @@ from chef.readers.pyproject import (
     rel_display,
     str_list,
 )
-from chef.readers.sources import VCS_KINDS, installer_hashes, locked_wheels, vcs_url
+from chef.readers.sources import (
+    VCS_KINDS,
+    archive_url,
+    installer_hashes,
+    locked_wheels,
+    vcs_url,
+)
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -97,7 +103,9 @@ class _Reader:
                     hint="publish it to an index or a find-links directory",
                 )
             hashes = installer_hashes(_hashes(archive))
-            return Source("url", strip_credentials(archive["url"])), hashes
+            sub = archive.get("subdirectory")
+            url = archive_url(archive["url"], sub if isinstance(sub, str) else None)
+            return Source("url", url), hashes
         files: List[Mapping[str, Any]] = []
         sdist = package.get("sdist")
         if isinstance(sdist, dict):

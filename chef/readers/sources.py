@@ -71,12 +71,28 @@ def vcs_url(
         head, _, path_ref = rest.rpartition("@")
         text = scheme + sep + head
         ref = ref or path_ref
+    out = (prefix or f"{vcs}+") + text + (f"@{ref}" if ref else "")
+    return out + _fragment(fragment, subdirectory)
+
+
+def archive_url(url: str, subdirectory: Optional[str] = None) -> str:
+    """An archive's URL as pip takes it: credentials stripped, and `#subdirectory=dir` when the
+    package is in a directory of the archive (poetry's, pdm's and uv's `subdirectory` beside a
+    `url` source, pylock.toml's `archive.subdirectory`: their exports write the fragment)."""
+    text = strip_credentials(url)
+    if not subdirectory:
+        return text
+    text, _, fragment = text.partition("#")
+    return text + _fragment(fragment, subdirectory)
+
+
+def _fragment(fragment: str, subdirectory: Optional[str]) -> str:
+    """A URL's `#...` with `subdirectory=` set to `subdirectory` (when given), other parts kept."""
     parts = [p for p in fragment.split("&") if p]
     if subdirectory:
         parts = [p for p in parts if not p.startswith("subdirectory=")]
         parts.append(f"subdirectory={subdirectory}")
-    out = (prefix or f"{vcs}+") + text + (f"@{ref}" if ref else "")
-    return out + ("#" + "&".join(parts) if parts else "")
+    return "#" + "&".join(parts) if parts else ""
 
 
 def installer_hashes(values: Iterable[object], bare: Optional[str] = None) -> Tuple[str, ...]:
@@ -86,35 +102,37 @@ def installer_hashes(values: Iterable[object], bare: Optional[str] = None) -> Tu
     (no `algorithm:`) is taken as `bare` when it is given, else left out."""
     out = set()
     for value in values:
-        if not isinstance(value, str) or not value:
+        if type(value) is not str:
+            continue
+        if value.startswith(_ACCEPTED) and len(value) > 7:  # nearly every value: sha256:...
+            out.add(value)
             continue
         algorithm, sep, digest = value.rpartition(":")
-        if not sep:
-            if bare is None:
-                continue
-            algorithm = bare
+        if not sep and bare is not None and value:
+            algorithm, digest = bare, value
         if algorithm in INSTALLER_HASHES and digest:
             out.add(f"{algorithm}:{digest}")
     return tuple(sorted(out))
 
 
+_ACCEPTED = tuple(f"{a}:" for a in INSTALLER_HASHES)
+
+
 def file_hashes(files: Iterable[object], bare: Optional[str] = None) -> Tuple[str, ...]:
     """`installer_hashes` of the `hash` value of each file table a lock lists (poetry.lock,
     pdm.lock, uv.lock: `{file = ..., hash = "sha256:..."}`)."""
-    return installer_hashes(
-        (f.get("hash") for f in files if isinstance(f, dict)), bare=bare
-    )
+    return installer_hashes([f.get("hash") for f in files if type(f) is dict], bare=bare)
 
 
 def file_names(files: Iterable[object], keys: Sequence[str]) -> List[str]:
     """The name (or URL, or path) of each file table a lock lists: the first of `keys` it holds as
-    a string; tables with none of them are left out."""
+    a non-empty string; tables with none of them are left out."""
     names: List[str] = []
     for item in files:
-        if isinstance(item, dict):
+        if type(item) is dict:
             for key in keys:
                 name = item.get(key)
-                if isinstance(name, str) and name:
+                if name and type(name) is str:
                     names.append(name)
                     break
     return names

@@ -36,7 +36,7 @@ from chef.readers.pyproject import (
     tool_table,
     uv_index_config,
 )
-from chef.readers.sources import file_hashes, locked_wheels, vcs_url
+from chef.readers.sources import archive_url, file_hashes, locked_wheels, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -291,7 +291,10 @@ def read(root: Path) -> Project:
         elif "git" in source:
             src = Source("git", git_requirement_url(str(source["git"])))
         elif "url" in source:
-            src = Source("url", strip_credentials(str(source["url"])))
+            subdirectory = source.get("subdirectory")
+            src = Source("url", archive_url(
+                str(source["url"]), subdirectory if isinstance(subdirectory, str) else None
+            ))
         elif "path" in source:
             raise InputError(
                 f"{name} comes from a local file {source['path']!r}, which chef cannot cook "

@@ -6,10 +6,14 @@ point 6). Verified here, on the locks url_shapes.py writes:
   svn, bzr, archive URL; the archive as a bare URL line). Not the scp-like `git@host:owner/repo`:
   pipenv exports it as `git+git@<commit>` (normalize_vcs_url splits at its last `@`), which
   nothing can install; chef writes git+ssh:// as poetry and pdm do.
-- uv.lock: `uv export --frozen` (git https/ssh, refs, subdirectory, archive URL).
-- pdm.lock: `pdm export --no-hashes` (git https/ssh, refs, subdirectory, hg, svn, bzr, archive).
-- poetry.lock: `poetry export` (git https/ssh/scp, refs, subdirectory, archive URL), with the
-  content-hash Poetry computes (it refuses a stale lock).
+- uv.lock: `uv export --frozen` (git https/ssh, refs, subdirectory, archive URL with and
+  without a subdirectory).
+- pdm.lock: `pdm export --no-hashes` (git https/ssh, refs, subdirectory, hg, svn, bzr, archive
+  URL with and without a subdirectory).
+- poetry.lock: `poetry export` (git https/ssh/scp, refs, subdirectory, archive URL with and
+  without a subdirectory), with the content-hash Poetry computes (it refuses a stale lock).
+- Not pipenv's archive with a subdirectory: `pipenv requirements` (and `pipenv sync`, which
+  installs from the same lines) drop a `file` entry's subdirectory, so chef does too.
 
 The unlocked inputs (requirements files, [project], [tool.poetry], Pipfile) have no exporter:
 their expected requirement is the request as pip reads it (url_shapes.Shape.requested).
@@ -36,6 +40,7 @@ from oracle import run_exporter, tool  # noqa: E402
 GIT = [s.id for s in u.SHAPES if s.vcs == "git"]
 VCS = [s.id for s in u.SHAPES if s.vcs]
 NO_SCP = [s for s in GIT + VCS if s != "git-scp"]
+ARCHIVES = ["archive-https", "archive-subdirectory"]
 
 
 def _poetry_lock(root: Path, shape: u.Shape) -> None:
@@ -55,11 +60,11 @@ EXPORTERS: List[tuple] = [  # type: ignore[type-arg]
      sorted(set(NO_SCP)) + ["archive-https"]),
     ("uv", u.write_uv_lock,
      ["export", "--frozen", "--no-hashes", "--no-header", "--no-emit-project", "--no-annotate"],
-     sorted(set(GIT) - {"git-scp"}) + ["archive-https"]),
+     sorted(set(GIT) - {"git-scp"}) + ARCHIVES),
     ("pdm", u.write_pdm_lock, ["export", "-f", "requirements", "--no-hashes"],
-     sorted(set(NO_SCP)) + ["archive-https"]),
+     sorted(set(NO_SCP)) + ARCHIVES),
     ("poetry", _poetry_lock, ["export", "-f", "requirements.txt", "--without-hashes"],
-     sorted(GIT) + ["archive-https"]),
+     sorted(GIT) + ARCHIVES),
 ]
 
 CASES = [

@@ -13,6 +13,7 @@ import url_shapes as u  # noqa: E402
 
 from chef.detect import read_project  # noqa: E402
 from chef.readers.sources import (  # noqa: E402
+    archive_url,
     file_hashes,
     index_config,
     installer_hashes,
@@ -50,6 +51,15 @@ MD5 = "cd" * 16
 )
 def test_vcs_url(args: tuple, want: str) -> None:  # type: ignore[type-arg]
     assert vcs_url(*args) == want
+
+
+def test_archive_url() -> None:
+    assert archive_url("https://u:t@f.invalid/a.zip") == "https://f.invalid/a.zip"
+    assert archive_url("https://f.invalid/a.zip", "pkg") == "https://f.invalid/a.zip#subdirectory=pkg"
+    assert archive_url("https://f.invalid/a.zip#subdirectory=x&egg=a", "pkg") == (
+        "https://f.invalid/a.zip#egg=a&subdirectory=pkg"
+    )
+    assert archive_url("https://f.invalid/a.zip#sha256=ab") == "https://f.invalid/a.zip#sha256=ab"
 
 
 def test_vcs_entry() -> None:

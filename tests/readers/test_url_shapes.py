@@ -37,7 +37,7 @@ ALL = frozenset(s.id for s in u.SHAPES)
 SCP = frozenset({"git-scp"})
 GIT = frozenset(s.id for s in u.SHAPES if s.vcs == "git")
 OTHER_VCS = frozenset({"hg-https", "svn-https", "bzr-https"})
-ARCHIVE = frozenset({"archive-https"})
+ARCHIVE = frozenset({"archive-https", "archive-subdirectory"})
 
 # (row, --manager, writer, locked, shapes the manager writes)
 TABLE: List[Tuple[str, str, Callable[[Path, u.Shape], None], bool, FrozenSet[str]]] = [
@@ -60,8 +60,9 @@ TABLE: List[Tuple[str, str, Callable[[Path, u.Shape], None], bool, FrozenSet[str
     ("pdm.lock", "pdm", u.write_pdm_lock, True, ALL - SCP),
     # pipenv: git, svn, hg, bzr (VCS_LIST). An scp-like URL is accepted and written as
     # git+ssh:// (pipenv's export keeps `git+git@host:...`, which pip cannot install)
-    ("Pipfile", "pipenv", u.write_pipfile, False, ALL),
-    ("Pipfile.lock", "pipenv", u.write_pipfile_lock, True, ALL),
+    # (a `file` entry's subdirectory: pipenv's export and sync ignore it, so does chef)
+    ("Pipfile", "pipenv", u.write_pipfile, False, ALL - {"archive-subdirectory"}),
+    ("Pipfile.lock", "pipenv", u.write_pipfile_lock, True, ALL - {"archive-subdirectory"}),
     # uv: git only, https or ssh (no scp form: uv takes URLs only)
     ("uv.lock", "uv", u.write_uv_lock, True, GIT - SCP | ARCHIVE),
     # PEP 751: vcs.type is any VCS pip knows; vcs.url a URL
