@@ -28,7 +28,7 @@ from chef.model import (
 )
 from chef.pep508 import canonical_name, marker_variables, valid_version
 from chef.select import Selection, flatten, root_edges, walk
-from chef.urls import PLACEHOLDER
+from chef.urls import PLACEHOLDER, URL_SCHEMES
 
 FORMAT = 1
 
@@ -334,7 +334,6 @@ def write_atomic(path: Path, text: str) -> None:
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]+$")
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
-_URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _URL_FORBIDDEN = set("\\\"'<>`")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # = chef.readers.build.ENV_NAME
 
@@ -344,7 +343,7 @@ def allowed_url(text: str) -> bool:
     nothing that could end, continue or comment out a requirements line or start an option."""
     probe = PLACEHOLDER.sub("x", text)
     return (
-        (text.startswith(_URL_SCHEMES) or (text.startswith("${") and bool(probe)))
+        (text.startswith(URL_SCHEMES) or (text.startswith("${") and bool(probe)))
         and "${" not in probe
         and not any(c.isspace() or c in _URL_FORBIDDEN for c in probe)
         and not _breaks_a_line(probe)

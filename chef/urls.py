@@ -12,6 +12,9 @@ import re
 from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
+# The URLs an installer takes as a requirement (pip's and uv's schemes; VCS URLs as `vcs+scheme://`).
+URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
+
 _PLACEHOLDER_ONLY = re.compile(r"^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|:)+$")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SHELL_VARIABLE = re.compile(

@@ -32,7 +32,7 @@ from chef.model import (
     norm_marker,
 )
 from chef.readers.flat import GuardedLocals, RootBuilder
-from chef.readers.locks import assign_keys, wheel_tags
+from chef.readers.locks import assign_keys
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -46,18 +46,19 @@ from chef.readers.pyproject import (
     str_list,
     tool_table,
 )
+from chef.readers.sources import (
+    VCS_KINDS,
+    archive_url,
+    file_hashes,
+    locked_wheels,
+    vcs_entry,
+    vcs_url,
+)
+from chef.readers.sources import index_config as sources_index_config
 from chef.toml import load_toml
-from chef.urls import normalize_index_url, strip_credentials
+from chef.urls import normalize_index_url
 
 INHERIT_METADATA = "inherit_metadata"
-
-
-def _git_url(url: str, revision: Optional[str], subdirectory: Optional[str]) -> str:
-    url = strip_credentials(url)
-    if not url.startswith("git+"):
-        url = "git+" + url
-    text = url + (f"@{revision}" if revision else "")
-    return text + (f"#subdirectory={subdirectory}" if subdirectory else "")
 
 
 def index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
@@ -70,18 +71,14 @@ def index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
     for source in expect(sources, list, display, "tool.pdm.source"):
         if not isinstance(source, dict) or not isinstance(source.get("url"), str):
             raise InputError("each [[tool.pdm.source]] needs a url", path=display)
-        url = normalize_index_url(source["url"])
+        url = source["url"]
         if source.get("type") == "find_links":
-            links.append(url)
+            links.append(normalize_index_url(url))
         elif source.get("name") == "pypi":
             default = url
         else:
             extra.append(url)
-    return IndexConfig(
-        index_url=default,
-        extra_index_urls=tuple(sorted(set(extra))),
-        find_links=tuple(sorted(set(links))),
-    )
+    return sources_index_config(default, extra, links)
 
 
 class _Reader:
@@ -153,34 +150,30 @@ class _Reader:
         return rel
 
     def source(self, entry: Mapping[str, Any]) -> Tuple[Source, str]:
-        if isinstance(entry.get("git"), str):
-            url = _git_url(
-                entry["git"], entry.get("revision") or entry.get("ref"), entry.get("subdirectory")
+        # pdm locks a VCS package under a key named after its VCS (`git`, `hg`, `svn`, `bzr`:
+        # Candidate.as_lockfile_entry) with the commit it resolved (`revision`) beside the
+        # requested `ref`; `pdm export` installs the revision (VcsRequirement.get_full_url).
+        vcs = vcs_entry(entry, VCS_KINDS)
+        if vcs is not None:
+            url = vcs_url(
+                vcs[1], vcs[0], entry.get("revision") or entry.get("ref"), entry.get("subdirectory")
             )
-            return Source("git", url), url
+            return Source("git", url), url  # kind "git": any VCS (the recipe's one VCS kind)
         if isinstance(entry.get("url"), str):
-            url = strip_credentials(entry["url"])
+            url = archive_url(entry["url"], entry.get("subdirectory"))
             return Source("url", url), url
         return Source("registry", None), ""
 
     @staticmethod
     def hashes(entry: Mapping[str, Any]) -> Tuple[str, ...]:
-        found: Set[str] = set()
-        for item in entry.get("files", []) or []:
-            if isinstance(item, dict) and isinstance(item.get("hash"), str) and ":" in item["hash"]:
-                found.add(item["hash"])
-        return tuple(sorted(found))
+        # pdm locks `algorithm:digest` (never a bare digest) for each file
+        return file_hashes(entry.get("files", []) or [])
 
     @staticmethod
     def wheels(entry: Mapping[str, Any]) -> Optional[Tuple[str, ...]]:
-        """`wheel_tags` of the files pdm lists (`file` names, or `url`s with static URLs)."""
-        names = []
-        for item in entry.get("files", []) or []:
-            if isinstance(item, dict):
-                name = item.get("file") or item.get("url")
-                if isinstance(name, str):
-                    names.append(name)
-        return wheel_tags(names) if names else None
+        """`wheel_tags` of the files pdm lists (`file` names, or `url`s with static URLs; the
+        sdist is one of them)."""
+        return locked_wheels(entry.get("files", []) or [], ("file", "url"))
 
     # -- the project
 

@@ -22,6 +22,7 @@ from chef.readers.pyproject import (
     uv_index_config,
     workspace_members,
 )
+from chef.readers.sources import archive_url, vcs_url
 from chef.toml import load_toml
 
 
@@ -67,6 +68,20 @@ def read(root: Path) -> Project:
     return project
 
 
+def _remote(dep: Dep, src: Mapping[str, Any]) -> Dep:
+    """An edge whose `[tool.uv.sources]` entry is a git repository or a URL: what uv installs
+    for it. `uv add git+URL` writes `{ git = URL, rev | tag | branch = ..., subdirectory = ... }`
+    and `uv add URL` writes `{ url = URL }`; uv then takes the package from there, never from an
+    index (the requirement's version specifier only checks what it builds)."""
+    subdirectory = src.get("subdirectory") if isinstance(src.get("subdirectory"), str) else None
+    if isinstance(src.get("git"), str):
+        ref = next((src[k] for k in ("rev", "tag", "branch") if isinstance(src.get(k), str)), None)
+        url = vcs_url(src["git"], "git", ref, subdirectory)  # uv: git only
+    else:
+        url = archive_url(src["url"], subdirectory)
+    return Dep(name=dep.name, extras=dep.extras, marker=dep.marker, url=url)
+
+
 def _resolve_local_edges(
     root: Path,
     rel: str,
@@ -102,6 +117,10 @@ def _resolve_local_edges(
             target = members.get(dep.name)
             if target is None:
                 raise InputError(f"{dep.name} is a workspace source but not a member", path=display)
+        elif isinstance(src, dict) and "marker" not in src and (
+            isinstance(src.get("git"), str) or isinstance(src.get("url"), str)
+        ):
+            return _remote(dep, src)
         elif dep.url and dep.url.startswith("file:"):
             from urllib.parse import unquote, urlsplit
 

@@ -40,6 +40,7 @@ from chef.readers.pyproject import (
     outside_error,
     rel_display,
 )
+from chef.readers.sources import index_config, installer_hashes, vcs_entry, vcs_url
 from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url, shell_placeholders, strip_credentials
 
@@ -61,12 +62,17 @@ _MARKER_KEYS = (
 )
 
 
-def _git_url(url: str, ref: Optional[str], subdirectory: Optional[str]) -> str:
-    url = strip_credentials(url)
-    if not url.startswith(("git+", "hg+", "svn+", "bzr+")):
-        url = "git+" + url
-    text = url + (f"@{ref}" if ref else "")
-    return text + (f"#subdirectory={subdirectory}" if subdirectory else "")
+def _vcs_url(entry: Mapping[str, Any]) -> Optional[str]:
+    """pip's URL of a VCS entry (Pipfile or Pipfile.lock), None for any other entry. pipenv
+    takes the first of `git`, `svn`, `hg`, `bzr` (VCS_LIST) the entry has, its `ref`, else a ref
+    at the end of the URL (normalize_vcs_url), and its `subdirectory`
+    (requirement_from_lockfile)."""
+    vcs = vcs_entry(entry, ("git", "svn", "hg", "bzr"))
+    if vcs is None:
+        return None
+    ref = entry.get("ref") if isinstance(entry.get("ref"), str) else None
+    subdirectory = entry.get("subdirectory")
+    return vcs_url(vcs[1], vcs[0], ref, subdirectory if isinstance(subdirectory, str) else None)
 
 
 class _Sources:
@@ -88,7 +94,7 @@ class _Sources:
     def index_config(self) -> IndexConfig:
         if self.first is None or self.first == DEFAULT_SOURCE_NAME:
             return IndexConfig()
-        return IndexConfig(index_url=self.urls[self.first])
+        return index_config(self.urls[self.first])
 
     def source(self, index: Any, package: str) -> Source:
         if index is None or index == self.first:
@@ -200,10 +206,7 @@ class _Reader:
             hashes: Tuple[str, ...] = ()
             if source.kind == "registry":
                 listed = entry.get("hashes") or []
-                hashes = tuple(sorted({
-                    h for h in (listed if isinstance(listed, list) else [])
-                    if isinstance(h, str) and ":" in h
-                }))
+                hashes = installer_hashes(listed if isinstance(listed, list) else [])
             previous = idents.get((name, ident))
             if previous is not None:
                 hashes = tuple(sorted(set(previous.hashes) | set(hashes)))
@@ -241,9 +244,9 @@ class _Reader:
 
     def _source(self, name: str, entry: Mapping[str, Any], sources: _Sources) -> Tuple[Source, str]:
         version = str(entry.get("version", "")).lstrip("=").strip()
-        if isinstance(entry.get("git"), str):
-            url = _git_url(entry["git"], entry.get("ref"), entry.get("subdirectory"))
-            return Source("git", url), version or "0"
+        url = _vcs_url(entry)
+        if url is not None:
+            return Source("git", url), version or "0"  # kind "git": any VCS
         if isinstance(entry.get("file"), str):
             return Source("url", strip_credentials(entry["file"])), version or "0"
         if not version:
@@ -294,8 +297,8 @@ class _Reader:
             if rel is not None:
                 locals_[name] = self.local_package(name, rel, bool(spec.get("editable")))
             return Dep(name=name, extras=extras, marker=marker)
-        if isinstance(spec.get("git"), str):
-            url = _git_url(spec["git"], spec.get("ref"), spec.get("subdirectory"))
+        url = _vcs_url(spec)
+        if url is not None:
             return Dep(name=name, extras=extras, marker=marker, url=url)
         if isinstance(spec.get("file"), str):
             return Dep(name=name, extras=extras, marker=marker, url=strip_credentials(spec["file"]))

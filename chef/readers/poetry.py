@@ -52,6 +52,7 @@ from chef.readers.pyproject import (
     str_list,
     tool_table,
 )
+from chef.readers.sources import archive_url, file_hashes, file_names, index_config, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -207,16 +208,6 @@ class PoetryDep:
     develop: bool = False
 
 
-def _git_url(url: str, ref: Optional[str], subdirectory: Optional[str]) -> str:
-    url = strip_credentials(url)
-    if "://" not in url and ":" in url:  # scp-like git@host:org/repo.git
-        url = "ssh://" + url.replace(":", "/", 1)
-    text = "git+" + url + (f"@{ref}" if ref else "")
-    if subdirectory:
-        text += f"#subdirectory={subdirectory}"
-    return text
-
-
 def parse_spec(name: str, spec: Any, display: str, where: str) -> List[PoetryDep]:
     """`name = "^1"`, `name = {version=..., markers=..., ...}` or a list of those."""
     name = canonical(name)
@@ -241,10 +232,11 @@ def parse_spec(name: str, spec: Any, display: str, where: str) -> List[PoetryDep
     )
     if isinstance(spec.get("git"), str):
         ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
-        url = _git_url(spec["git"], ref, spec.get("subdirectory"))
+        url = vcs_url(spec["git"], "git", ref, spec.get("subdirectory"))  # poetry: git only
         return [PoetryDep(kind="git", url=url, **common)]  # type: ignore[arg-type]
     if isinstance(spec.get("url"), str):
-        return [PoetryDep(kind="url", url=strip_credentials(spec["url"]), **common)]  # type: ignore[arg-type]
+        url = archive_url(spec["url"], spec.get("subdirectory"))  # poetry: URLDependency.directory
+        return [PoetryDep(kind="url", url=url, **common)]  # type: ignore[arg-type]
     if isinstance(spec.get("path"), str):
         return [PoetryDep(kind="path", path=spec["path"], **common)]  # type: ignore[arg-type]
     return [PoetryDep(constraint=str(spec.get("version", "*")), **common)]  # type: ignore[arg-type]
@@ -252,6 +244,15 @@ def parse_spec(name: str, spec: Any, display: str, where: str) -> List[PoetryDep
 
 def _from_pep508(text: str, display: str, where: str, optional: bool = False) -> PoetryDep:
     dep = parse_requirement(text, path=f"{display} [{where}]")
+    if dep.url and dep.url.startswith(("hg+", "svn+", "bzr+")):
+        # poetry-core takes only git among VCS URLs: it reads any other as a local path that
+        # does not exist, and `poetry lock` fails on it
+        raise InputError(
+            f"{where}: poetry cannot install {dep.name} from {dep.url.partition('+')[0]}: "
+            "it takes git URLs only",
+            path=display,
+            hint="use a git URL, or another manager",
+        )
     if dep.url:
         kind = (
             "path"
@@ -476,10 +477,10 @@ def _index_config(sources: List[Dict[str, Any]]) -> IndexConfig:
         if source.get("secondary"):
             priority = "supplemental"
         if priority == "default":
-            default = normalize_index_url(url)
+            default = url
         elif priority in ("primary", "supplemental"):
-            extra.append(normalize_index_url(url))
-    return IndexConfig(index_url=default, extra_index_urls=tuple(sorted(set(extra))))
+            extra.append(url)
+    return index_config(default, extra)
 
 
 # ---------------------------------------------------------------- the lock
@@ -514,9 +515,9 @@ def _locked_source(entry: _Entry, display: str) -> Source:
         return Source("registry", normalize_index_url(url))
     if kind == "git":
         ref = source.get("resolved_reference") or source.get("reference")
-        return Source("git", _git_url(url, ref, source.get("subdirectory")))
+        return Source("git", vcs_url(url, "git", ref, source.get("subdirectory")))
     if kind in ("url", "file") and "://" in url and not url.startswith("file:"):
-        return Source("url", strip_credentials(url))
+        return Source("url", archive_url(url, source.get("subdirectory")))
     if kind == "file":
         raise InputError(
             f"{entry.name} comes from a local file {url!r}, which chef cannot cook before the "
@@ -553,20 +554,9 @@ def _python_split(candidates: List[_Entry]) -> List[Tuple[_Entry, Optional[str]]
     return out
 
 
-_HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what Poetry passes on to installers
-
-
 def _hashes(files: List[Any]) -> Tuple[str, ...]:
-    out = set()
-    for item in files:
-        value = item.get("hash") if isinstance(item, dict) else None
-        if not isinstance(value, str) or not value:
-            continue
-        algorithm, _, digest = value.rpartition(":")
-        algorithm = algorithm or "sha256"  # the oldest locks stored bare sha256 digests
-        if algorithm in _HASH_ALGORITHMS:
-            out.add(f"{algorithm}:{digest}")
-    return tuple(sorted(out))
+    # the oldest locks stored bare sha256 digests (poetry-plugin-export reads them as sha256)
+    return file_hashes(files, bare="sha256")
 
 
 def _files(
@@ -594,7 +584,7 @@ def _files(
 def _wheels(files: List[Any], version: str, legacy: bool) -> Optional[Tuple[str, ...]]:
     """`wheel_tags` of the files poetry lists (None for a lock that names none of them). A 1.x
     lock's `[metadata.files]` lists every locked version of the name: only this version's."""
-    names = [f["file"] for f in files if isinstance(f, dict) and isinstance(f.get("file"), str)]
+    names = file_names(files, ("file",))
     if not names:
         return None
     if legacy:

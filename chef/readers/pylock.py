@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source, canonical
 from chef.readers.flat import RootBuilder, attach_root, unique_name
-from chef.readers.locks import assign_keys, wheel_tags
+from chef.readers.locks import assign_keys
 from chef.readers.markers import placements
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
@@ -32,6 +32,13 @@ from chef.readers.pyproject import (
     outside_error,
     rel_display,
     str_list,
+)
+from chef.readers.sources import (
+    VCS_KINDS,
+    archive_url,
+    installer_hashes,
+    locked_wheels,
+    vcs_url,
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
@@ -46,6 +53,7 @@ def lock_files(directory: Path) -> List[str]:
 
 
 def _hashes(item: Mapping[str, Any]) -> List[str]:
+    """A file's `hashes` table (`{sha256 = "..."}`) as `algorithm:digest` values."""
     table = item.get("hashes", {})
     if not isinstance(table, dict):
         return []
@@ -54,15 +62,8 @@ def _hashes(item: Mapping[str, Any]) -> List[str]:
 
 def _wheels(package: Mapping[str, Any]) -> Optional[Tuple[str, ...]]:
     """`wheel_tags` of a registry package's files: each wheel's `name`, else its url or path."""
-    names: List[str] = []
-    for wheel in package.get("wheels") or []:
-        if isinstance(wheel, dict):
-            name = wheel.get("name") or wheel.get("url") or wheel.get("path")
-            if isinstance(name, str):
-                names.append(name)
-    if not names:
-        return () if isinstance(package.get("sdist"), dict) else None
-    return wheel_tags(names)
+    return locked_wheels(package.get("wheels") or [], ("name", "url", "path"),
+                         sdist=isinstance(package.get("sdist"), dict))
 
 
 class _Reader:
@@ -86,10 +87,14 @@ class _Reader:
                     f"{name}: a vcs package needs url and commit-id (a local "
                     "repository path cannot be cooked before the project is copied)"
                 )
-            text = f"{vcs.get('type', 'git')}+{strip_credentials(url)}@{commit}"
-            if vcs.get("subdirectory"):
-                text += f"#subdirectory={vcs['subdirectory']}"
-            return Source("git", text), ()
+            kind = vcs.get("type", "git")
+            if kind not in VCS_KINDS:
+                raise self.fail(
+                    f"{name}: unknown vcs type {kind!r} (installers know {', '.join(VCS_KINDS)})"
+                )
+            sub = vcs.get("subdirectory")
+            text = vcs_url(url, kind, commit, sub if isinstance(sub, str) else None)
+            return Source("git", text), ()  # kind "git": any VCS (the recipe's one VCS kind)
         archive = package.get("archive")
         if isinstance(archive, dict):
             if not isinstance(archive.get("url"), str):
@@ -97,7 +102,10 @@ class _Reader:
                     f"{name}: a local archive cannot be cooked before the project is copied",
                     hint="publish it to an index or a find-links directory",
                 )
-            return Source("url", strip_credentials(archive["url"])), tuple(sorted(_hashes(archive)))
+            hashes = installer_hashes(_hashes(archive))
+            sub = archive.get("subdirectory")
+            url = archive_url(archive["url"], sub if isinstance(sub, str) else None)
+            return Source("url", url), hashes
         files: List[Mapping[str, Any]] = []
         sdist = package.get("sdist")
         if isinstance(sdist, dict):
@@ -107,7 +115,7 @@ class _Reader:
                 files.append(wheel)
         if not files:
             raise self.fail(f"{name}: no source (index, vcs, directory, archive, sdist or wheels)")
-        hashes = tuple(sorted({h for f in files for h in _hashes(f)}))
+        hashes = installer_hashes(h for f in files for h in _hashes(f))
         if isinstance(package.get("index"), str):
             return Source("registry", normalize_index_url(package["index"])), hashes
         if any(not isinstance(f.get("url"), str) for f in files):

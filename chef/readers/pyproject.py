@@ -498,10 +498,9 @@ def uv_index_config(data: Mapping[str, Any], display: str) -> IndexConfig:
         if isinstance(e, dict) and e.get("format") == "flat"
     ]
     flat += _url_list(uv, "find-links", display)
-    return IndexConfig(
-        index_url=default,
-        extra_index_urls=tuple(sorted(set(extra))),
-        find_links=tuple(sorted(set(flat))),
-        no_index=bool(uv.get("no-index", False)),
+    from chef.readers.sources import index_config
+
+    return index_config(
+        default, extra, flat, no_index=bool(uv.get("no-index", False)),
         pre=uv.get("prerelease") == "allow",
     )

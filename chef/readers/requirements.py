@@ -16,14 +16,14 @@ from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from chef.errors import InputError
-from chef.model import Dep, IndexConfig, LocalPackage, Project, canonical, parse_requirement
+from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
+from chef.readers.sources import index_config
 from chef.toml import read_text
-from chef.urls import PLACEHOLDER, normalize_index_url, strip_credentials
+from chef.urls import PLACEHOLDER, URL_SCHEMES, normalize_index_url, strip_credentials
 
 MAX_INCLUDE_DEPTH = 64
-_URL_SCHEMES = ("http://", "https://", "file:", "git+", "hg+", "svn+", "bzr+")
 _IGNORED_OPTIONS = {"--trusted-host", "--use-feature", "--require-hashes", "--prefer-binary"}
 
 
@@ -244,7 +244,7 @@ def _requirement(
     target_text = text
     if (
         _is_path(text)
-        or (editable and not text.startswith(_URL_SCHEMES))
+        or (editable and not text.startswith(URL_SCHEMES))
         or text.startswith("file:")
     ):
         if "[" in text and text.endswith("]"):
@@ -271,7 +271,7 @@ def _requirement(
             line=number,
             hint="publish it to an index or find-links directory and require it by name",
         )
-    if text.startswith(_URL_SCHEMES):
+    if text.startswith(URL_SCHEMES):
         url = strip_credentials(text)
         name = _name_from_url(url)
         if name is None:
@@ -300,12 +300,8 @@ def read(root: Path, files: List[str]) -> Project:
     project.local_packages = dict(state.locals)
     project.roots = sorted(set(state.roots))
     project.constraints = sorted(set(state.constraints))
-    project.index = IndexConfig(
-        index_url=state.index_url,
-        extra_index_urls=tuple(sorted(set(state.extra))),
-        find_links=tuple(sorted(set(state.find_links))),
-        no_index=state.no_index,
-        pre=state.pre,
+    project.index = index_config(
+        state.index_url, state.extra, state.find_links, no_index=state.no_index, pre=state.pre
     )
     project.notes.extend(state.notes)
     return project

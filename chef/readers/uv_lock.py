@@ -21,7 +21,7 @@ from chef.model import (
     canonical,
 )
 from chef.readers.build import uv_build_constraints
-from chef.readers.locks import assign_keys, wheel_tags
+from chef.readers.locks import assign_keys
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -36,6 +36,7 @@ from chef.readers.pyproject import (
     tool_table,
     uv_index_config,
 )
+from chef.readers.sources import archive_url, file_hashes, locked_wheels, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -59,7 +60,8 @@ def _source_id(source: Mapping[str, Any]) -> str:
 
 
 def git_requirement_url(url: str) -> str:
-    """uv's `https://host/repo?rev=x&subdirectory=y#commit` as pip's `git+https://host/repo@commit`."""
+    """uv's `https://host/repo?rev=x&subdirectory=y#commit` as pip's `git+https://host/repo@commit`
+    (what `uv export` writes: the commit, never the requested rev; uv locks git only)."""
     try:
         parts = urlsplit(strip_credentials(url))
     except ValueError as exc:
@@ -67,10 +69,7 @@ def git_requirement_url(url: str) -> str:
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     commit = parts.fragment or query.get("rev") or query.get("tag") or query.get("branch")
     base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    text = "git+" + base + (f"@{commit}" if commit else "")
-    if query.get("subdirectory"):
-        text += f"#subdirectory={query['subdirectory']}"
-    return text
+    return vcs_url(base, "git", commit, query.get("subdirectory"))
 
 
 def _files(entry: Mapping[str, Any]) -> Tuple[Tuple[str, ...], Optional[Tuple[str, ...]]]:
@@ -80,19 +79,9 @@ def _files(entry: Mapping[str, Any]) -> Tuple[Tuple[str, ...], Optional[Tuple[st
         wheels = ()
     elif type(wheels) is not list:
         expect(wheels, list, "uv.lock", "package.wheels")
-    found = {w["hash"] for w in wheels if type(w) is dict and type(w.get("hash")) is str}
     sdist = entry.get("sdist")
-    if type(sdist) is dict and type(sdist.get("hash")) is str:
-        found.add(sdist["hash"])
-    if not wheels:
-        return tuple(sorted(found)), (() if type(sdist) is dict else None)
-    names = []
-    for wheel in wheels:
-        if type(wheel) is dict:
-            name = wheel.get("url") or wheel.get("filename") or wheel.get("path")
-            if type(name) is str:
-                names.append(name)
-    return tuple(sorted(found)), wheel_tags(names)
+    hashes = file_hashes([*wheels, sdist] if type(sdist) is dict else wheels)
+    return hashes, locked_wheels(wheels, ("url", "filename", "path"), sdist=type(sdist) is dict)
 
 
 def _virtual_root_groups(
@@ -302,7 +291,10 @@ def read(root: Path) -> Project:
         elif "git" in source:
             src = Source("git", git_requirement_url(str(source["git"])))
         elif "url" in source:
-            src = Source("url", strip_credentials(str(source["url"])))
+            subdirectory = source.get("subdirectory")
+            src = Source("url", archive_url(
+                str(source["url"]), subdirectory if isinstance(subdirectory, str) else None
+            ))
         elif "path" in source:
             raise InputError(
                 f"{name} comes from a local file {source['path']!r}, which chef cannot cook "
