@@ -20,7 +20,7 @@ from chef.cook.platform import (
     parse_platform,
     target_platform,
 )
-from chef.errors import EnvironmentError_, UsageError
+from chef.errors import EnvironmentError_, RecipeError, UsageError
 from chef.model import Dep, LockedPackage, Source
 from chef.readers.locks import wheel_tags
 from chef.recipe import Recipe, dumps, loads
@@ -309,7 +309,7 @@ def test_prepare_writes_the_wheels_of_a_uv_lock(tmp_path: Path) -> None:
 def test_recipe_refuses_bad_wheel_tags(bad: object) -> None:
     data = json.loads(dumps(recipe_of(locked("numpy", ("cp312-cp312-linux_x86_64",)))))
     data["locked"][0]["wheels"] = bad
-    with pytest.raises(Exception, match="wheels"):
+    with pytest.raises(RecipeError, match="wheels"):
         loads(json.dumps(data))
 
 
