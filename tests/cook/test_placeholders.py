@@ -21,7 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import pytest
 from conftest import write
@@ -57,26 +57,47 @@ NETRC_MAIN = f"machine main.invalid login me password {SECRET}"
 NETRC_LOCK = f"machine lock.invalid login me password {SECRET}"
 
 
+# Where an installer can be given an index URL or find-links: its options, and its variables.
+URL_OPTIONS = ("--index-url", "--extra-index-url", "--find-links", "--default-index", "--index",
+               "-i", "-f")
+URL_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_INDEX_URL",
+                 "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_FIND_LINKS")
+
+
+@dataclass
+class Call:
+    argv: List[str]
+    env: Dict[str, str]
+    files: Dict[str, str]  # argv items that are files (requirements, constraints) -> their text
+
+    def urls(self) -> Set[str]:
+        """Every index URL and find-links the installer was given, on its command line or in
+        its URL variables (so the test holds however cook chooses to pass them)."""
+        found = {v for o, v in zip(self.argv, self.argv[1:]) if o in URL_OPTIONS}
+        found |= {a.split("=", 1)[1] for a in self.argv
+                  if a.startswith("--") and a.split("=", 1)[0] in URL_OPTIONS and "=" in a}
+        for name in URL_VARIABLES:
+            for item in self.env.get(name, "").replace(",", " ").split():
+                head, eq, tail = item.partition("=")
+                found.add(tail if eq and "://" not in head else item)
+        return found
+
+    def requirements(self) -> str:
+        return "".join(self.files.values())
+
+
 @dataclass
 class Seen:
     """What the installer was given, over every call cook made."""
 
-    argv: List[List[str]] = field(default_factory=list)
-    envs: List[Dict[str, str]] = field(default_factory=list)
-    files: Dict[str, str] = field(default_factory=dict)  # argv item that is a file -> its text
+    calls: List[Call] = field(default_factory=list)
     netrc: List[str] = field(default_factory=list)
 
+    def urls(self) -> Set[str]:
+        return {u for c in self.calls for u in c.urls()}
+
     def args(self) -> str:
-        return "\n".join(" ".join(a) for a in self.argv)
-
-    def option_values(self, option: str) -> List[str]:
-        return [a[i + 1] for a in self.argv for i, x in enumerate(a[:-1]) if x == option]
-
-    def index_text(self) -> str:
-        """argv and the installers' URL variables: every place an index URL can reach them."""
-        urls = [v for env in self.envs for k, v in env.items()
-                if k.startswith(("PIP_", "UV_")) and "://" in v]
-        return self.args() + "\n" + "\n".join(urls)
+        return "\n".join(" ".join(c.argv) for c in self.calls)
 
 
 def cook_recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, recipe: Path,
@@ -85,11 +106,9 @@ def cook_recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, recipe: Path,
 
     def fake_run(argv: Any, what: str, quiet: bool, *args: Any, **kwargs: Any) -> None:
         env = kwargs.get("env") or (args[0] if args else None) or dict(os.environ)
-        seen.argv.append([str(a) for a in argv])
-        seen.envs.append(dict(env))
-        for item in argv:
-            if os.path.isfile(str(item)) and str(item).endswith(".txt"):
-                seen.files[str(item)] = Path(str(item)).read_text("utf-8")
+        files = {str(a): Path(str(a)).read_text("utf-8") for a in argv
+                 if str(a).endswith(".txt") and os.path.isfile(str(a))}
+        seen.calls.append(Call([str(a) for a in argv], dict(env), files))
         if env.get("NETRC") and os.path.isfile(env["NETRC"]):
             seen.netrc.append(Path(env["NETRC"]).read_text("utf-8"))
 
@@ -105,7 +124,7 @@ def cook_recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, recipe: Path,
     printed: List[str] = []
     cook(recipe, TargetSpec(venv=venv), installer=installer, build_deps=build_deps,
          overrides=Overrides(), echo=printed.append)
-    assert seen.argv, "the installer was not called"
+    assert seen.calls, "the installer was not called"
     assert not any(SECRET in line for line in printed), printed
     assert SECRET not in seen.args()
     return seen
@@ -119,7 +138,8 @@ def recipe_of(root: Path, **kwargs: Any) -> Path:
 
 
 def _no_placeholder_reached(seen: Seen) -> None:
-    assert "${" not in seen.index_text(), seen.index_text()
+    assert not any("${" in u for u in seen.urls()), seen.urls()
+    assert not any("${" in a for c in seen.calls for a in c.argv), seen.args()
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
@@ -135,10 +155,8 @@ def test_requirements_index_extra_indexes_and_find_links(
     assert (index["index_url"], index["extra_index_urls"], index["find_links"]) == (
         MAIN, sorted([EXTRA, EXTRA2]), [LINKS])  # kept as written (extra indexes sorted)
     seen = cook_recorded(monkeypatch, tmp_path, recipe, installer)
-    assert seen.option_values("--index-url") == ["https://main.invalid/simple"]
-    assert sorted(seen.option_values("--extra-index-url")) == [
-        "https://extra.invalid/simple", "https://extra2.invalid/simple"]
-    assert seen.option_values("--find-links") == ["https://links.invalid/wheels"]
+    assert seen.urls() == {"https://main.invalid/simple", "https://extra.invalid/simple",
+                           "https://extra2.invalid/simple", "https://links.invalid/wheels"}
     assert any(NETRC_MAIN in text for text in seen.netrc), seen.netrc
     _no_placeholder_reached(seen)
 
@@ -157,8 +175,7 @@ def test_pdm_sources_are_the_index_and_extra_indexes(
     index = json.loads(recipe.read_text("utf-8"))["index"]
     assert (index["index_url"], index["extra_index_urls"]) == (MAIN, [EXTRA])
     seen = cook_recorded(monkeypatch, tmp_path, recipe)
-    assert set(seen.option_values("--index-url")) == {"https://main.invalid/simple"}
-    assert set(seen.option_values("--extra-index-url")) == {"https://extra.invalid/simple"}
+    assert seen.urls() == {"https://main.invalid/simple", "https://extra.invalid/simple"}
     assert any(NETRC_MAIN in text for text in seen.netrc), seen.netrc
     _no_placeholder_reached(seen)
 
@@ -170,8 +187,7 @@ def _locked_sources(recipe: Path) -> List[Optional[str]]:
 
 def _check_locked(seen: Seen) -> None:
     """Every locked registry package is installed from the filled-in index."""
-    assert seen.option_values("--index-url"), seen.args()
-    assert set(seen.option_values("--index-url")) == {"https://lock.invalid/simple"}
+    assert seen.urls() == {"https://lock.invalid/simple"}, seen.args()
     assert any(NETRC_LOCK in text for text in seen.netrc), seen.netrc
     _no_placeholder_reached(seen)
 
@@ -237,9 +253,9 @@ def test_locked_registry_source_of_a_uv_lock(
     recipe = recipe_of(root, frozen=True)
     assert _locked_sources(recipe) == ["", LOCKED]
     seen = cook_recorded(monkeypatch, tmp_path, recipe)
-    alpha = [a for a in seen.argv if any("alpha==1.0" in seen.files.get(x, "") for x in a)]
-    assert len(alpha) == 1 and "--index-url" in alpha[0], seen.argv
-    assert alpha[0][alpha[0].index("--index-url") + 1] == "https://lock.invalid/simple"
+    (alpha,) = [c for c in seen.calls if "alpha==1.0" in c.requirements()]
+    assert alpha.urls() == {"https://lock.invalid/simple"}, alpha.argv
+    assert seen.urls() == {"https://lock.invalid/simple"}  # beta: the installer's default
     assert any(NETRC_LOCK in text for text in seen.netrc), seen.netrc
     _no_placeholder_reached(seen)
 
@@ -268,8 +284,9 @@ def test_locked_registry_source_of_a_pipfile_lock(
     assert _locked_sources(recipe) == ["", LOCKED]
     assert json.loads(recipe.read_text("utf-8"))["index"]["index_url"] == MAIN
     seen = cook_recorded(monkeypatch, tmp_path, recipe)
-    assert set(seen.option_values("--index-url")) == {
-        "https://main.invalid/simple", "https://lock.invalid/simple"}
+    (alpha,) = [c for c in seen.calls if "alpha==1.0" in c.requirements()]
+    assert alpha.urls() == {"https://lock.invalid/simple"}, alpha.argv
+    assert seen.urls() == {"https://main.invalid/simple", "https://lock.invalid/simple"}
     assert any(NETRC_LOCK in t and NETRC_MAIN in t for t in seen.netrc), seen.netrc
     _no_placeholder_reached(seen)
 
@@ -290,12 +307,10 @@ def test_build_constraints_keep_the_placeholder_for_the_installer(
     constraints = json.loads(recipe.read_text("utf-8"))["build_constraints"]
     assert [c.get("url") for c in constraints] == [BUILD_WHEEL]
     seen = cook_recorded(monkeypatch, tmp_path, recipe, build_deps=True)
-    build = [(a, e) for a, e in zip(seen.argv, seen.envs) if "-c" in a]
-    assert len(build) == 1, seen.argv
-    argv, env = build[0]
+    (build,) = [c for c in seen.calls if f"tinybuild @ {BUILD_WHEEL}\n" in c.files.values()]
     # Written as is into the constraints file, which the installer expands from its environment.
-    assert seen.files[argv[argv.index("-c") + 1]] == f"tinybuild @ {BUILD_WHEEL}\n"
-    assert env.get("BUILD_HOST") == "build.invalid"
+    assert "helper\ntinybuild\n" in build.files.values()  # the build requirements, beside
+    assert build.env.get("BUILD_HOST") == "build.invalid"
 
 
 @pytest.mark.slow
