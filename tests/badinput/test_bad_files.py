@@ -24,10 +24,13 @@ from chef.errors import ChefError
 from chef.prepare import prepare
 
 
-def fails(root: Path, manager: Optional[str] = None, **kwargs: Any) -> str:
+def fails(root: Path, manager: Optional[str] = None, code: int = errors.EXIT_INPUT,
+          **kwargs: Any) -> str:
+    """prepare refuses the project with one line and `code` (docs/exit-codes.md: a missing,
+    malformed or unsupported project file is EXIT_INPUT)."""
     with pytest.raises(ChefError) as info:
         prepare(root, manager=manager, **kwargs)
-    return check_error(info.value, root)
+    return check_error(info.value, root, codes=(code,))
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ def _load_and_plan(text: str) -> None:
     try:
         recipe = loads(text, "recipe.json")
     except RecipeError as exc:
-        message = check_error(exc)
+        message = check_error(exc, codes=(errors.EXIT_RECIPE,))
         assert exc.exit_code == errors.EXIT_RECIPE
         assert message.startswith("recipe.json")
         return
@@ -191,7 +191,7 @@ def test_injected_edges_are_refused(valid_recipes: List[str], edge: Dict[str, An
     data["roots"] = [edge]
     with pytest.raises(RecipeError) as info:
         loads(json.dumps(data), "recipe.json")
-    check_error(info.value)
+    check_error(info.value, codes=(errors.EXIT_RECIPE,))
 
 
 @pytest.mark.parametrize(
@@ -211,7 +211,7 @@ def test_local_package_fields_are_validated(
     data["local_packages"][0][field] = value
     with pytest.raises(RecipeError) as info:
         loads(json.dumps(data), "recipe.json")
-    check_error(info.value)
+    check_error(info.value, codes=(errors.EXIT_RECIPE,))
 
 
 @pytest.mark.parametrize(
@@ -231,7 +231,7 @@ def test_locked_package_fields_are_validated(
     data["locked"][0][field] = value
     with pytest.raises(RecipeError) as info:
         loads(json.dumps(data), "recipe.json")
-    check_error(info.value)
+    check_error(info.value, codes=(errors.EXIT_RECIPE,))
 
 
 def test_manager_is_a_plain_name(valid_recipes: List[str]) -> None:

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_readers import baseline, write_files
 
+from chef import errors
 from chef.cli import main
 from chef.detect import READERS
 from chef.errors import ChefError
@@ -181,5 +182,5 @@ def test_errors_around_credentials_do_not_show_them(filename: str, content: str,
     secret = "Sup3r-s3cr3t-t0ken"
     write(tmp_path / filename, content.format(s=secret))
     done = CliRunner().invoke(main, ["prepare", "--project-dir", str(tmp_path), "--stdout"])
-    assert done.exit_code != 0
+    assert done.exit_code == errors.EXIT_INPUT, done.stdout + done.stderr
     assert_clean(done.stdout + done.stderr, secret, "the error")

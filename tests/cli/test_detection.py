@@ -50,7 +50,8 @@ def test_a_placeholder_uv_lock_loses_to_a_real_poetry_lock(tmp_path: Path) -> No
     assert "chef: candidate: poetry.lock (poetry): chosen" in done.stderr
     # the user can still insist, and then gets the error rather than an empty recipe
     done = chef("prepare", "--recipe-path", "forced.json", "--manager", "uv", cwd=project)
-    assert done.returncode != 0 and not (project / "forced.json").exists()
+    assert done.returncode == errors.EXIT_STALE, done.stderr  # the lock does not match
+    assert "uv.lock: stale lock" in done.stderr and not (project / "forced.json").exists()
 
 
 def test_a_uv_lock_of_another_project_loses(tmp_path: Path) -> None:

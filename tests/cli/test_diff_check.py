@@ -131,6 +131,41 @@ def test_locked_package_changes() -> None:
     assert alpha["old"]["version"] == "1.0" and alpha["new"]["version"] == "2.0"
 
 
+def test_a_hash_only_change_is_a_package_change(tmp_path: Path) -> None:
+    """Same version, same source, other hashes (a re-uploaded file, a wheel added to the lock):
+    what gets installed may differ, so the diff names the package and its hashes, not "bytes"."""
+    h1, h2, h3 = ("sha256:" + c * 64 for c in "abc")
+    old = canonical_json(_locked_recipe(alpha=_pkg("1.0", [h1]), beta=_pkg("1.0", [h1])))
+    new = canonical_json(_locked_recipe(alpha=_pkg("1.0", [h2, h3]), beta=_pkg("1.0", [h1])))
+    changes = diff_texts(old, new)
+    assert [(c.area, c.change, c.name, c.detail) for c in changes] == [
+        ("packages", "changed", "alpha", "hashes changed (2 added, 1 removed)")]
+    assert changes[0].old["hashes"] == [h1] and changes[0].new["hashes"] == [h2, h3]
+    write(tmp_path / "old.json", old)
+    write(tmp_path / "new.json", new)
+    done = chef("diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"))
+    assert done.returncode == errors.EXIT_DIFFERENT, done.stderr
+    assert "packages:\n  ~alpha (hashes changed (2 added, 1 removed))" in done.stdout
+    assert "bytes" not in done.stdout
+    done = chef("diff", "--json", str(tmp_path / "old.json"), str(tmp_path / "new.json"))
+    assert done.returncode == errors.EXIT_DIFFERENT
+    assert [(c["area"], c["name"]) for c in json.loads(done.stdout)["changes"]] == [
+        ("packages", "alpha")]
+
+
+def test_a_hash_only_change_of_a_hashed_requirement(tmp_path: Path) -> None:
+    """The unlocked side: a requirements file pinned with --hash whose hash alone changes."""
+    h1, h2 = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    texts = []
+    for i, digest in enumerate((h1, h2)):
+        root = tmp_path / f"r{i}"
+        write(root / "requirements.txt", f"alpha==1.0 --hash={digest}\nbeta==1.0 --hash={h1}\n")
+        texts.append(prepare(root).text)
+    changes = diff_texts(*texts)
+    assert [(c.area, c.change, c.name, c.detail) for c in changes] == [
+        ("requirements", "changed", "alpha", "hashes changed (1 added, 1 removed)")]
+
+
 def test_same_content_other_bytes_still_misses(tmp_path: Path) -> None:
     a = recipe_of(tmp_path, PYPROJECT)
     b = json.dumps(json.loads(a))  # valid, same data, not canonical

@@ -8,13 +8,15 @@ import sys
 
 from conftest import CORPUS, needs_corpus
 
+from chef import errors
+
 
 @needs_corpus
 def test_kserve_model_server_with_sibling_path_dependency() -> None:
     root = CORPUS / "kserve__kserve" / "python"
     argv = [sys.executable, "-m", "chef", "prepare", "--project-dir", str(root), "--stdout"]
     alone = subprocess.run(argv[:5] + [str(root / "sklearnserver"), "--stdout"], capture_output=True, text=True)
-    assert alone.returncode != 0 and "outside the project" in alone.stderr
+    assert alone.returncode == errors.EXIT_INPUT and "outside the project" in alone.stderr
     done = subprocess.run(argv + ["--subdir", "sklearnserver"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     recipe = json.loads(done.stdout)

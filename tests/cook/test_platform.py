@@ -20,7 +20,7 @@ from chef.cook.platform import (
     parse_platform,
     target_platform,
 )
-from chef.errors import EnvironmentError_, UsageError
+from chef.errors import EnvironmentError_, RecipeError, UsageError
 from chef.model import Dep, LockedPackage, Source
 from chef.readers.locks import wheel_tags
 from chef.recipe import Recipe, dumps, loads
@@ -236,11 +236,80 @@ def test_recipe_round_trip_and_pure_packages_keep_their_bytes() -> None:
     assert dumps(again) == dumps(mixed)
 
 
+def test_from_project_keeps_the_wheels_of_each_locked_package() -> None:
+    """`from_project` copies each reached package's `wheels` into the recipe (cook --platform
+    refuses or accepts a package by them); a dropped field would make every package "unknown"
+    and a cross-cook would try packages that have no wheel for the target."""
+    from chef.model import Project
+    from chef.recipe import from_project
+    from chef.select import Selection
+
+    packages = {
+        "numpy": locked("numpy", ("cp312-cp312-manylinux_2_17_x86_64",)),
+        "old": locked("old", ()),
+        "six": locked("six", None),
+        "unused": locked("unused", ("cp312-cp312-win_amd64",)),
+    }
+    project = Project(root=Path("."), manager="uv", locked=packages,
+                      roots=[Dep(name=n, key=n) for n in ("numpy", "old", "six")])
+    recipe = from_project(project, Selection(), "uv.lock")
+    assert recipe.locked is not None
+    assert {k: p.wheels for k, p in recipe.locked.items()} == {
+        "numpy": ("cp312-cp312-manylinux_2_17_x86_64",), "old": (), "six": None}
+
+
+UV_WHEELS_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "native" }, { name = "pure" }, { name = "sdistonly" }]
+
+[[package]]
+name = "native"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+sdist = { url = "https://files.index.invalid/native-1.0.tar.gz", hash = "sha256:01", size = 1 }
+wheels = [
+    { url = "https://files.index.invalid/native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", hash = "sha256:02", size = 1 },
+    { url = "https://files.index.invalid/native-1.0-cp312-cp312-win_amd64.whl", hash = "sha256:03", size = 1 },
+]
+
+[[package]]
+name = "pure"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+wheels = [{ url = "https://files.index.invalid/pure-1.0-py3-none-any.whl", hash = "sha256:04", size = 1 }]
+
+[[package]]
+name = "sdistonly"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+sdist = { url = "https://files.index.invalid/sdistonly-1.0.tar.gz", hash = "sha256:05", size = 1 }
+"""
+
+
+def test_prepare_writes_the_wheels_of_a_uv_lock(tmp_path: Path) -> None:
+    from chef.prepare import prepare
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["native", "pure", "sdistonly"]\n', "utf-8")
+    (tmp_path / "uv.lock").write_text(UV_WHEELS_LOCK, "utf-8")
+    data = json.loads(prepare(tmp_path, frozen=True).text)
+    assert {p["name"]: p.get("wheels") for p in data["locked"]} == {
+        "native": ["cp312-cp312-manylinux_2_17_x86_64"], "pure": None, "sdistonly": []}
+
+
 @pytest.mark.parametrize("bad", [["cp312-cp312"], ["a-b-c d"], ["a-b-c\n-x"], "tag", [1]])
 def test_recipe_refuses_bad_wheel_tags(bad: object) -> None:
     data = json.loads(dumps(recipe_of(locked("numpy", ("cp312-cp312-linux_x86_64",)))))
     data["locked"][0]["wheels"] = bad
-    with pytest.raises(Exception, match="wheels"):
+    with pytest.raises(RecipeError, match="wheels"):
         loads(json.dumps(data))
 
 

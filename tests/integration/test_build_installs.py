@@ -249,6 +249,5 @@ def test_prepare_build_constraint_on_the_command_line(
          str(venv), "--installer", "pip"],
         cwd=project, capture_output=True, text=True, check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == errors.EXIT_OK, done.stderr
     assert installed(venv / "bin" / "python")["lib"] == "0.1.0"
-    assert errors.EXIT_OK == 0

@@ -7,7 +7,9 @@ exporter's requirements must name the same packages, versions (or URLs) and hash
 
 - uv.lock: `uv export --frozen --offline --no-emit-project --no-emit-workspace`
 - poetry.lock: `poetry export` (poetry-plugin-export)
-- pdm.lock: `pdm export`
+- pdm.lock: `pdm export` (pdm refuses to export hashes when one package has none, a VCS or a
+  local path package: then `--no-hashes`, and the hashes are read from pdm.lock, see
+  pdm_lock_hashes)
 - Pipfile.lock: `pipenv requirements --hash`
 - pylock.toml: PEP 751's reference selection, `packaging.pylock.Pylock.select`
 
@@ -233,7 +235,9 @@ def exported(
     extra_args: Sequence[str] = (),
     extra_env: Optional[Mapping[str, str]] = None,
 ) -> Tuple[Packages, str]:
-    """The exporter's packages for the selection, and a note (how it was run)."""
+    """The exporter's packages for the selection, and a note (how it was run). The packages
+    always carry hashes to compare: an exporter that cannot give them is completed another way
+    (pdm_lock_hashes), never compared on versions alone."""
     if manager == "uv":
         from chef.cook.installers import find_uv
 
@@ -280,13 +284,16 @@ def exported(
         except ExporterFailed as exc:
             if "Hash is not available" not in str(exc):
                 raise
+            hashless = _hashless_package(str(exc))
         out = run_exporter(
             [exe, "export", "-f", "requirements", "--no-hashes", *args, *extra_args],
             lock_dir,
             home,
             extra_env,
         )
-        return parse_export(out, env).packages, "pdm exports VCS locks only without hashes"
+        return (pdm_lock_hashes(parse_export(out, env).packages, lock_dir, hashless),
+                "hashes from pdm.lock: pdm exports a lock with an unhashed package (VCS, a "
+                "local path) only with --no-hashes")
     if manager == "pipenv":
         args: List[str] = []
         if label == "all":
@@ -300,6 +307,73 @@ def exported(
         )
         return parse_export(out, env).packages, ""
     raise AssertionError(manager)
+
+
+def _hashless_package(message: str) -> str:
+    """The package pdm export names in "Hash is not available for 'REQ'" (it stops at the first
+    one it meets): its name, or "" for one of the project's own path packages (`-e file:...`,
+    never hashed: chef's install-project builds them)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found = re.search(r"Hash is not available for '([^']+)'", message)
+    assert found, f"pdm export failed on hashes without naming a package: {message}"
+    text = found.group(1)
+    if text.startswith("-e file:"):
+        return ""
+    return str(canonicalize_name(Requirement(text).name))
+
+
+def pdm_lock_hashes(packages: Packages, lock_dir: Path, hashless: str) -> Packages:
+    """pdm exports a lock holding a package without hashes (a VCS package) only with
+    `--no-hashes`. The hashes are then compared another way: each exported package gets the
+    hashes pdm.lock lists for its name and version (read here with tomllib, not by chef), and
+    the package pdm named as hashless must be one the lock lists no hash for. A package chef
+    hashes otherwise than the lock, or installs unhashed where the lock has hashes, differs."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from chef.toml import load_toml
+
+    lock = load_toml(lock_dir / "pdm.lock", "pdm.lock")
+    by_pin: Dict[Tuple[str, str], Set[str]] = {}
+
+    def add(name: str, version: str, files: Any) -> None:
+        try:
+            key = (str(canonicalize_name(name)), str(Version(version)))
+        except InvalidVersion:
+            return
+        hashes = by_pin.setdefault(key, set())
+        for item in files or []:
+            if isinstance(item, dict) and isinstance(item.get("hash"), str):
+                hashes.add(item["hash"])
+
+    by_name: Dict[str, Set[str]] = {}  # packages locked by URL or VCS, not by version
+    for package in lock.get("package", []):
+        add(str(package.get("name")), str(package.get("version")), package.get("files"))
+        if any(k in package for k in ("url", "git", "hg", "svn", "bzr", "path")):
+            name = str(canonicalize_name(str(package.get("name"))))
+            by_name.setdefault(name, set()).update(
+                f["hash"] for f in package.get("files") or []
+                if isinstance(f, dict) and isinstance(f.get("hash"), str))
+    for name_version, files in (lock.get("metadata", {}).get("files") or {}).items():  # lock 3
+        name, _, version = str(name_version).partition(" ")
+        add(name, version, files)
+    out: Packages = {}
+    for name, (pin, _) in packages.items():
+        try:
+            key = (name, str(Version(pin)))
+        except InvalidVersion:  # a URL or VCS pin: the lock's hashes of its file, if any
+            assert name in by_name, f"pdm exports {name} @ {pin}, which pdm.lock does not list"
+            out[name] = (pin, frozenset(by_name[name]))
+            continue
+        assert key in by_pin, f"pdm exports {name} {pin}, which pdm.lock does not list"
+        out[name] = (pin, frozenset(by_pin[key]))
+    if hashless:  # pdm's reason holds: the lock lists no hash for the package it named
+        assert hashless in out and not out[hashless][1], (
+            f"pdm export says {hashless} has no hash, but pdm.lock lists "
+            f"{sorted(out.get(hashless, ('', frozenset()))[1])}")
+    return out
 
 
 _OPERATION = re.compile(r"^\s*- (\w+) (\S+) \((\S+)(?: (.+))?\)")
@@ -435,8 +509,6 @@ def compare(
     else:
         theirs, note = exported(manager, lock_dir, label, home, env)
         mine = chef_packages(project, selection, env)
-    if note:  # compare without hashes, as the exporter gave none
-        mine = without_hashes(mine)
     agree(where, manager, label, mine, theirs, [env_note, note], summary)
 
 
@@ -506,8 +578,6 @@ def compare_known(
         theirs, note = exported(manager, lock_dir, label, home / "other-python", env,
                                 extra_env={"PDM_PYTHON": python.path})
         mine = chef_packages(project, selection, env)
-        if note:
-            mine = without_hashes(mine)
         notes = [env_note, note, why, f"{manager} run with Python {python.full_version}"]
         agree(where, manager, label, mine, theirs, notes, summary)
         return
@@ -516,8 +586,6 @@ def compare_known(
         named = name_git_references(lock_dir)
         theirs, note = exported(manager, lock_dir, label, home / "named", env)
         mine = chef_packages(project, selection, env)
-        if note:
-            mine = without_hashes(mine)
         notes = [env_note, note, why, f"compared with the copy's {', '.join(named)}"]
         agree(where, manager, label, mine, theirs, notes, summary)
         return
