@@ -89,3 +89,12 @@ class InstallError(ChefError):
     """The installer or a build backend failed; its own output was shown."""
 
     exit_code = EXIT_INSTALL
+
+
+class Terminated(BaseException):
+    """chef got SIGTERM or SIGHUP while cooking: unwind (ending the installer, removing the
+    temporary credential files), then exit 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
