@@ -214,7 +214,13 @@ def _read_netrc(path: Path) -> Dict[str, Tuple[str, str]]:
     """host -> (login, password) of a netrc file ("default" for its default entry)."""
     import netrc
 
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name over the system's limit, a NUL byte
+        raise EnvironmentError_(f"credentials file cannot be read: {getattr(exc, 'strerror', exc)}",
+                                path=str(path),
+                                hint="check --credentials-file / CHEF_CREDENTIALS_FILE") from None
+    if not found:
         raise EnvironmentError_("credentials file not found", path=str(path),
                                 hint="mount it, e.g. RUN --mount=type=secret,id=netrc,...")
     try:
