@@ -65,6 +65,11 @@ class Credentials:
             text = text.replace(secret, "***")
         return text
 
+    def filters_output(self) -> bool:
+        """Must an installer's output go through `mask`? When a value from the environment is
+        in a URL it was given (installers never print a netrc's passwords)."""
+        return any(len(value) >= 3 for value in self.hidden)
+
     def in_url(self, url: str) -> bool:
         """Does `url` hold a value from the environment that no installer may print?"""
         return any(value in url for value in self.hidden if len(value) >= 3)

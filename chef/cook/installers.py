@@ -313,9 +313,9 @@ class Hidden(Protocol):
 
     def in_url(self, url: str) -> bool: ...
 
-    def mask(self, text: str) -> str: ...
+    def filters_output(self) -> bool: ...
 
-    def secrets(self) -> List[str]: ...
+    def mask(self, text: str) -> str: ...
 
 
 def run(
@@ -330,8 +330,8 @@ def run(
     turns those into `Terminated`), so that no installer is left running, pointed at a netrc
     that is about to be removed. With secrets from the environment in its index URLs (`hidden`),
     its output goes through chef, which masks them (pip prints the indexes it looks in)."""
-    secrets = hidden.secrets() if hidden is not None else []
-    pipe = subprocess.PIPE if secrets else None
+    filtered = hidden is not None and hidden.filters_output()
+    pipe = subprocess.PIPE if filtered else None
     group: Dict[str, Any] = (
         {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     )
@@ -346,7 +346,7 @@ def run(
         ) from None
     pumps: List[threading.Thread] = []
     try:
-        if hidden is not None and secrets:
+        if hidden is not None and filtered:
             for stream, sink in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
                 if stream is not None:
                     pump = threading.Thread(target=_pump, args=(stream, sink, hidden.mask),

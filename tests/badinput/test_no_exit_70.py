@@ -178,3 +178,35 @@ def test_a_hatch_hook_name_too_long_for_a_recipe(tmp_path: Path) -> None:
     with pytest.raises(errors.InputError) as info:
         check_cookable(parsed, "pyproject.toml")
     assert "build switch" in str(info.value)
+
+
+def test_a_marker_nested_900_deep(tmp_path: Path) -> None:
+    deep = "(" * 900 + "python_version >= '3'" + ")" * 900
+    write(tmp_path / "requirements.txt", f"alpha; {deep}\n")
+    one_line(chef(tmp_path, "prepare", "--stdout"), errors.EXIT_INPUT, "requirements.txt:1")
+
+
+def test_recursion_in_packaging_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What chef.pyz's packaging (26.3) does on such a marker, here in-process: the parsers
+    raise RecursionError, which chef reports as an invalid requirement or marker."""
+    import packaging.markers
+    import packaging.requirements
+
+    from chef import pep508
+    from chef.errors import InputError
+    from chef.model import parse_requirement
+    from chef.readers.markers import _parse
+
+    def recurse(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(packaging.requirements.Requirement, "__init__", recurse)
+    monkeypatch.setattr(packaging.markers.Marker, "__init__", recurse)
+    pep508.normalize_marker.cache_clear()
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_requirement("alpha; (python_version >= '3')", path="requirements.txt", line=1)
+    with pytest.raises(packaging.markers.InvalidMarker):
+        pep508.normalize_marker("(python_version >= '3.1')")
+    with pytest.raises(InputError, match="nested too deeply"):
+        _parse("(python_version >= '3.2')", "pyproject.toml")
+    pep508.normalize_marker.cache_clear()
