@@ -150,7 +150,9 @@ def _uninstall_previous(dist_info: str, paths: Dict[str, str]) -> None:
     name = canonicalize_name(dist_info[: -len(".dist-info")].split("-")[0])
     root = Path(paths["data"]).resolve()
     libs = sorted({Path(paths["purelib"]), Path(paths["platlib"])})
-    keep = {root, *(p.resolve() for p in libs), Path(paths["scripts"]).resolve()}
+    keep = {root, root / "include", Path(paths["scripts"]).resolve()}
+    for lib in libs:  # site-packages and its parents (lib/pythonX.Y, lib)
+        keep.update(p for p in [lib.resolve(), *lib.resolve().parents] if root in p.parents)
     for lib in libs:
         if not lib.is_dir():
             continue
