@@ -200,9 +200,11 @@ def cook(
                                hidden=hidden)
     masker = credentials.Credentials(hidden=hidden)
     try:
-        return _cook(recipe, recipe_path, spec, masker, explicit, installer=installer,
-                     overrides=overrides, build_deps=build_deps, dry_run=dry_run, quiet=quiet,
-                     echo=echo, credentials_file=credentials_file, cross=cross)
+        # From here on, SIGTERM/SIGHUP unwind like Ctrl-C (no process left, no netrc left).
+        with _terminated_on_signals() if not dry_run else contextlib.nullcontext():
+            return _cook(recipe, recipe_path, spec, masker, explicit, installer=installer,
+                         overrides=overrides, build_deps=build_deps, dry_run=dry_run,
+                         quiet=quiet, echo=echo, credentials_file=credentials_file, cross=cross)
     except ChefError as exc:  # no value from the environment in an error either
         exc.message = masker.mask(exc.message)
         exc.hint = masker.mask(exc.hint) if exc.hint else exc.hint
@@ -298,7 +300,7 @@ def _cook(
                        quiet=True)
         created = spec.venv
     try:
-        with _terminated_on_signals(), installers.temp_dir() as private:
+        with installers.temp_dir() as private:
             base = backend.environment(os.environ)
             env = credentials.installer_env(creds, Path(private), base) or base
             for batch in install_plan.batches:
