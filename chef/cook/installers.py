@@ -332,9 +332,9 @@ def run(
     its output goes through chef, which masks them (pip prints the indexes it looks in)."""
     filtered = hidden is not None and hidden.filters_output()
     pipe = subprocess.PIPE if filtered else None
-    group: Dict[str, Any] = (
-        {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
-    )
+    group: Dict[str, Any] = {}
+    if os.name == "posix":
+        group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     try:
         process = subprocess.Popen(
             list(argv), stdout=subprocess.DEVNULL if quiet else pipe, stderr=pipe, env=env,
@@ -377,6 +377,10 @@ def end_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     """End an installer's process group: SIGTERM, then SIGKILL after 5 s."""
     import signal
 
+    if os.name != "posix":
+        process.kill()
+        process.wait()
+        return
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(process.pid, sig)
