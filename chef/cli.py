@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 import click
 
 from chef import __version__
-from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, ChefError
+from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, ChefError, Terminated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +38,12 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("chef: interrupted", err=True)
             sys.exit(130)
+        except Terminated as exc:
+            import signal
+
+            click.echo(f"chef: {signal.Signals(exc.signum).name} received: stopped the "
+                       "installer and removed the temporary credentials", err=True)
+            sys.exit(128 + exc.signum)
         except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
         except Exception:

@@ -21,6 +21,7 @@ EXIT_INSTALL = 7  # the installer or a build backend failed
 EXIT_INTERNAL = 70  # a bug in chef (BSD EX_SOFTWARE): never mistaken for "recipes differ"
 
 MAX_MESSAGE = 1000  # characters of a message before the middle is elided
+MAX_PATH = 300  # characters of a path, likewise
 
 
 class ChefError(Exception):
@@ -45,7 +46,10 @@ class ChefError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.path:
-            where = self.path + (f":{self.line}" if self.line else "") + ": "
+            path = self.path
+            if len(path) > MAX_PATH:  # a name over the system's limit, quoted back
+                path = path[: MAX_PATH // 2] + "[...]" + path[-MAX_PATH // 4 :]
+            where = path + (f":{self.line}" if self.line else "") + ": "
         message = self.message
         if len(message) > MAX_MESSAGE:  # a 2 MB line quoted back is no help, nor one line
             message = message[: MAX_MESSAGE // 2] + " [...] " + message[-MAX_MESSAGE // 4 :]
@@ -53,6 +57,15 @@ class ChefError(Exception):
         if self.hint:
             text += f" ({self.hint})"
         return " ".join(text.split("\n"))
+
+
+def json_error(exc: Exception) -> str:
+    """What is wrong with a JSON text `json.loads` refused, in words for a user."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc) and not hasattr(exc, "msg"):  # Python's integer-length limit
+        return "an integer with more digits than Python reads (4300)"
+    return str(getattr(exc, "msg", exc))
 
 
 class UsageError(ChefError):
@@ -89,3 +102,12 @@ class InstallError(ChefError):
     """The installer or a build backend failed; its own output was shown."""
 
     exit_code = EXIT_INSTALL
+
+
+class Terminated(BaseException):
+    """chef got SIGTERM or SIGHUP while cooking: unwind (ending the installer, removing the
+    temporary credential files), then exit 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -147,6 +147,12 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
             path=path,
             line=line,
         ) from None
+    except RecursionError:  # older packaging (chef.pyz's, for Python 3.9) on deep parentheses
+        raise InputError(
+            f"invalid requirement {text.strip()!r}: parentheses nested too deeply",
+            path=path,
+            line=line,
+        ) from None
     return Dep(
         name=canonical(req.name),
         specifier=pep508.normalize_specifier(str(req.specifier)),

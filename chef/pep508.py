@@ -21,10 +21,15 @@ def canonical_name(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def normalize_marker(text: str) -> str:
-    """`str(Marker(text))`; raises packaging's InvalidMarker on bad input."""
-    from packaging.markers import Marker
+    """`str(Marker(text))`; raises packaging's InvalidMarker on bad input (parentheses nested
+    too deeply too: older packaging, as chef.pyz bundles for Python 3.9, hits the recursion
+    limit there)."""
+    from packaging.markers import InvalidMarker, Marker
 
-    return str(Marker(text))
+    try:
+        return str(Marker(text))
+    except RecursionError:
+        raise InvalidMarker("parentheses nested too deeply") from None
 
 
 @lru_cache(maxsize=4096)

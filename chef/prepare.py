@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 from dataclasses import dataclass, field
@@ -41,6 +42,18 @@ def _without_gc(func: F) -> F:
         gc.disable()
         try:
             return func(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            # A path the project names (an include, a path source, --requirements) that no
+            # file system holds: bad input, wherever a reader first touched it.
+            name = str(exc.filename or "")
+            shown = name if len(name) <= 80 else f"{name[:60]}...{name[-10:]}"
+            raise InputError(
+                f"a path of {len(name)} characters is longer than this system allows: "
+                f"{shown!r}",
+                hint="fix the path in the project's files or options",
+            ) from None
         finally:
             if enabled:
                 gc.enable()

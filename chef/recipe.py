@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
 
-from chef.errors import ChefError, InputError, RecipeError
+from chef.errors import ChefError, InputError, RecipeError, json_error
 from chef.model import (
     Dep,
     IndexConfig,
@@ -178,6 +178,12 @@ def check_cookable(recipe: Recipe, display: str) -> None:
     for dep in edges:
         if dep.url is not None and not allowed_url(dep.url):
             raise refuse(f"{dep.name}'s URL", dep.url)
+        if dep.marker is not None and _breaks_a_line(dep.marker):
+            raise refuse(f"{dep.name}'s marker", dep.marker)
+    for local in recipe.local_packages.values():
+        for variable, _ in local.build_requires_env:
+            if len(variable) > _MAX_ENV_NAME or not _ENV_NAME.fullmatch(variable):
+                raise refuse(f"{local.name}'s build switch", variable)
     index = recipe.index
     for url in ([index.index_url] if index.index_url else []) + list(index.extra_index_urls):
         if not allowed_url(url):
@@ -336,6 +342,7 @@ _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):[0-9a-fA-F]
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(==[A-Za-z0-9.+!_-]+(@[0-9]+)?)?$")
 _URL_FORBIDDEN = set("\\\"'<>`")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # = chef.readers.build.ENV_NAME
+_MAX_ENV_NAME = 200  # = chef.readers.build.MAX_ENV_NAME
 
 
 def allowed_url(text: str) -> bool:
@@ -352,8 +359,9 @@ def allowed_url(text: str) -> bool:
 
 def _breaks_a_line(text: str) -> bool:
     """Could `text` end, continue or comment out a requirements-file line, or start an option in
-    it? (Control characters, a backslash, or whitespace followed by `-` or `#`.)"""
-    if any(ord(c) < 32 or c in "\x7f\\" for c in text):
+    it? (Control characters, a backslash, every other character `str.splitlines` breaks a line
+    at (pip reads requirements files with it), or whitespace followed by `-` or `#`.)"""
+    if any(ord(c) < 32 or c in "\x7f\\\x85\u2028\u2029" for c in text):
         return True
     return any(a.isspace() and b in "-#" for a, b in zip(text, text[1:]))
 
@@ -441,7 +449,7 @@ class _Reader:
 
         try:
             Marker(text)
-        except InvalidMarker:
+        except (InvalidMarker, RecursionError):
             raise self.fail(where, f"invalid marker {text!r}") from None
         if _breaks_a_line(text):
             raise self.fail(where, f"unsafe marker {text!r}")
@@ -511,7 +519,7 @@ class _Reader:
         table = self.typed(value, dict, where)
         out = []
         for variable, items in sorted(table.items()):
-            if len(variable) > 200 or not _ENV_NAME.fullmatch(variable):
+            if len(variable) > _MAX_ENV_NAME or not _ENV_NAME.fullmatch(variable):
                 raise self.fail(where, f"not an environment variable name: {variable!r}")
             requirements = self.requirement_strings(items, f"{where}.{variable}")
             if requirements:
@@ -535,10 +543,10 @@ class _Reader:
 def loads(text: str, display: str = "recipe.json") -> Recipe:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an integer over 4300 digits
         line = getattr(exc, "lineno", None)
         raise RecipeError(
-            f"not valid JSON: {getattr(exc, 'msg', exc)}",
+            f"not valid JSON: {json_error(exc)}",
             path=display,
             line=line,
             hint="regenerate it with `chef prepare`",

@@ -21,12 +21,25 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from chef.errors import InputError
+from chef.errors import EnvironmentError_, InputError
 
 Loads = Callable[[str], Dict[str, Any]]
 Reader = Tuple[str, Loads, Type[Exception]]
 
 _FORCED = os.environ.get("CHEF_TOML_READER", "")
+if _FORCED not in ("", "toml_rs", "tomli", "tomllib"):
+    raise EnvironmentError_(
+        f"CHEF_TOML_READER={_FORCED[:50]!r} is not a TOML reader chef knows",
+        hint="use toml_rs, tomli or tomllib, or unset it",
+    )
+
+
+def _missing(name: str) -> EnvironmentError_:
+    return EnvironmentError_(
+        f"CHEF_TOML_READER={name} but {name} cannot be imported here"
+        + (" (chef.pyz bundles tomli only)" if ".pyz" in __file__ else ""),
+        hint="install it next to chef, or unset CHEF_TOML_READER",
+    )
 
 
 def _toml_rs() -> Optional[Reader]:
@@ -36,7 +49,7 @@ def _toml_rs() -> Optional[Reader]:
         import toml_rs
     except ImportError:
         if _FORCED:
-            raise
+            raise _missing("toml_rs") from None
         return None
 
     def loads(text: str) -> Dict[str, Any]:
@@ -55,8 +68,14 @@ def _fallback() -> Reader:
             return "tomli", tomli.loads, tomli.TOMLDecodeError
         except ImportError:
             if _FORCED == "tomli":
-                raise
-    import tomllib  # type: ignore[import-not-found,unused-ignore]
+                raise _missing("tomli") from None
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11 without tomli
+        if _FORCED == "tomllib":
+            raise _missing("tomllib") from None
+        raise EnvironmentError_("no TOML reader: this Python has no tomllib (3.11+)",
+                                hint="install tomli next to chef") from None
 
     return "tomllib", tomllib.loads, tomllib.TOMLDecodeError
 

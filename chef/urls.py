@@ -58,7 +58,9 @@ def _strip_raw(url: str) -> str:
 
 
 # scheme://userinfo@ anywhere in a text (messages, installer command lines).
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/@\s'\"<>]+)@")
+# The userinfo runs to the last `@` before the path, query or fragment, whatever characters the
+# password holds (quotes, `<`, `>`, `:`, `%`, `@` itself).
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]+)@")
 
 
 def mask_text(text: str) -> str:

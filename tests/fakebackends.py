@@ -17,6 +17,8 @@ what `get_requires_for_build_wheel` returns and what the build needs:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tinybuild import BACKEND_SOURCE
 
 _MINI_TOML = r'''
@@ -144,3 +146,63 @@ def hook_plugin(marker: str) -> str:
         "    pkg = _package_dir()[1]\n"
         f"    build_data[pkg + '/_hooked.py'] = {f'HOOKED = {marker!r}' + chr(10)!r}\n"
     )
+
+
+# A stand-in for an installer (`uv` on PATH, or the `pip` package that `python -m pip` runs): it
+# records what it was given (argv, environment, the files its options name and NETRC's content)
+# as JSON in $FAKE_INSTALLER_RECORD, and prints the index URLs it was given the way pip does
+# ("Looking in indexes: ..."), to stdout and stderr. With FAKE_INSTALLER_SLEEP set it writes its
+# pid and a child's pid to $FAKE_INSTALLER_RECORD/pids, then sleeps (a slow install).
+FAKE_INSTALLER_SOURCE = r'''
+import json, os, subprocess, sys, time
+
+def main():
+    argv = sys.argv[1:]
+    record = os.environ["FAKE_INSTALLER_RECORD"]
+    os.makedirs(record, exist_ok=True)
+    if argv[:1] == ["venv"]:
+        return 0
+    files = {}
+    for flag, value in zip(argv, argv[1:]):
+        if flag in ("-r", "-c") and os.path.isfile(value):
+            with open(value, encoding="utf-8") as handle:
+                files[value] = handle.read()
+    netrc = os.environ.get("NETRC")
+    if netrc and os.path.isfile(netrc):
+        with open(netrc, encoding="utf-8") as handle:
+            files[netrc] = handle.read()
+    indexes = [v for f, v in zip(argv, argv[1:]) if f in ("--index-url", "--extra-index-url")]
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL"):
+        indexes += os.environ.get(name, "").split()
+    count = len(os.listdir(record))
+    with open(os.path.join(record, "call-%03d.json" % count), "w", encoding="utf-8") as handle:
+        json.dump({"argv": sys.argv, "env": dict(os.environ), "files": files}, handle)
+    print("Looking in indexes: " + ", ".join(indexes), flush=True)
+    print("ERROR: could not fetch " + " ".join(indexes), file=sys.stderr, flush=True)
+    if os.environ.get("FAKE_INSTALLER_SLEEP"):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        with open(os.path.join(record, "pids.tmp"), "w") as handle:
+            handle.write("%d %d" % (os.getpid(), child.pid))
+        os.replace(os.path.join(record, "pids.tmp"), os.path.join(record, "pids"))
+        time.sleep(120)
+    return 0
+
+sys.exit(main())
+'''
+
+
+def install_fake_installers(directory: Path) -> Path:
+    """`directory/bin/uv` (put it first on PATH) and `directory/lib/pip` (put it on PYTHONPATH:
+    `python -m pip` runs it); returns `directory`."""
+    import os
+    import sys
+
+    (directory / "bin").mkdir(parents=True, exist_ok=True)
+    uv = directory / "bin" / "uv"
+    uv.write_text(f"#!{sys.executable}\n" + FAKE_INSTALLER_SOURCE, "utf-8")
+    os.chmod(uv, 0o755)
+    pip = directory / "lib" / "pip"
+    pip.mkdir(parents=True, exist_ok=True)
+    (pip / "__init__.py").write_text("", "utf-8")
+    (pip / "__main__.py").write_text(FAKE_INSTALLER_SOURCE, "utf-8")
+    return directory

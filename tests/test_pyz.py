@@ -335,3 +335,51 @@ def test_the_pins_are_pure_wheels_for_python_3_9() -> None:
     assert {name for name, _, _ in pins} == set(needed) == BUNDLED
     for name, version, _ in pins:
         assert needed[name].contains(version), f"{name}=={version} is outside chef's {needed[name]}"
+
+
+@pytest.mark.network
+def test_pyz_refuses_deep_markers_and_a_missing_toml_rs_in_one_line(
+        chef_pyz: Path, tmp_path: Path) -> None:
+    """The bundled packaging (26.3: the newest for Python 3.9) hits the recursion limit on a
+    marker nested ~900 parentheses deep where the venv's refuses it: the same exit 3 (prepare)
+    and 4 (a recipe holding one), one line. CHEF_TOML_READER=toml_rs, which the pyz cannot
+    bundle: exit 6, one line."""
+    env = {k: v for k, v in os.environ.items() if k != "CHEF_TOML_READER"}
+    deep = "(" * 900 + "python_version >= '3'" + ")" * 900
+    cases = {
+        "requirements.txt": f"alpha; {deep}\n",
+        "pyproject.toml": f'[project]\nname = "app"\nversion = "0.1"\n'
+                          f'dependencies = ["alpha; {deep}"]\n',
+    }
+    for chef in ([sys.executable, str(chef_pyz)], [sys.executable, "-m", "chef"]):
+        for number, (name, text) in enumerate(cases.items()):
+            project = tmp_path / f"{len(chef)}-{number}"
+            project.mkdir()
+            (project / name).write_text(text, "utf-8")
+            done = run([*chef, "prepare", "--stdout", "--project-dir", str(project)], env=env)
+            assert done.returncode == 3, (chef, name, done.stderr[-2000:])
+            assert len(done.stderr.splitlines()) == 1, done.stderr[-2000:]
+        recipe = tmp_path / f"{len(chef)}-recipe.json"
+        (tmp_path / "r").mkdir(exist_ok=True)
+        (tmp_path / "r" / "requirements.txt").write_text("alpha\n", "utf-8")
+        assert run([*chef, "prepare", "--project-dir", str(tmp_path / "r"), "--recipe-path",
+                    str(recipe)], env=env).returncode == 0
+        data = recipe.read_text("utf-8").replace('{"name": "alpha"}',
+                                                 '{"name": "alpha", "marker": "' + deep + '"}')
+        recipe = tmp_path / f"{len(chef)}-deep.json"
+        recipe.write_text(data, "utf-8")
+        for args in (["cook", "--recipe-path", str(recipe), "--dry-run", "--python",
+                      sys.executable], ["diff", str(recipe), str(recipe)]):
+            done = run([*chef, *args], env=env)
+            assert done.returncode == 4, (chef, args, done.stderr[-2000:])
+            assert len(done.stderr.splitlines()) == 1, done.stderr[-2000:]
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1"\ndependencies = ["alpha"]\n', "utf-8")
+    # -S: not this venv's site-packages (which has toml_rs), as on a base image
+    done = run([sys.executable, "-S", str(chef_pyz), "prepare", "--stdout", "--project-dir",
+                str(tmp_path / "t")], env={**env, "CHEF_TOML_READER": "toml_rs"})
+    assert done.returncode == 6, done.stderr[-2000:]
+    assert done.stderr.splitlines() == [
+        "chef: error: CHEF_TOML_READER=toml_rs but toml_rs cannot be imported here (chef.pyz "
+        "bundles tomli only) (install it next to chef, or unset CHEF_TOML_READER)"]

@@ -24,8 +24,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
-from urllib.parse import unquote, urlsplit
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from urllib.parse import quote, unquote, urlsplit
 
 from chef.errors import EnvironmentError_
 from chef.urls import mask_text, strip_credentials
@@ -42,6 +42,9 @@ class Credentials:
     hosts: Dict[str, Tuple[str, str]] = field(default_factory=dict)
     sources: Dict[str, str] = field(default_factory=dict)
     user_netrc: Optional[Path] = None
+    # Values that filled a `${NAME}` placeholder of a recipe URL (a token in a path, a host, a
+    # whole URL): secrets wherever they show, in chef's output and in the installer's.
+    hidden: Set[str] = field(default_factory=set)
 
     def add(self, host: str, login: str, password: str, source: str) -> None:
         host = host.lower()
@@ -52,6 +55,8 @@ class Credentials:
     def secrets(self) -> List[str]:
         """Every login and password, longest first (masking a password inside another)."""
         values = {v for pair in self.hosts.values() for v in pair if len(v) >= 3}
+        values |= {v for v in self.hidden if len(v) >= 3}
+        values |= {quote(v, safe="") for v in values}  # as a URL's userinfo carries them
         return sorted(values, key=len, reverse=True)
 
     def mask(self, text: str) -> str:
@@ -59,6 +64,15 @@ class Credentials:
         for secret in self.secrets():
             text = text.replace(secret, "***")
         return text
+
+    def filters_output(self) -> bool:
+        """Must an installer's output go through `mask`? When a value from the environment is
+        in a URL it was given (installers never print a netrc's passwords)."""
+        return any(len(value) >= 3 for value in self.hidden)
+
+    def in_url(self, url: str) -> bool:
+        """Does `url` hold a value from the environment that no installer may print?"""
+        return any(value in url for value in self.hidden if len(value) >= 3)
 
     def describe(self) -> List[str]:
         return [f"credentials for {host}: from {self.sources[host]} (given to the installer "
@@ -97,47 +111,66 @@ def placeholder_names(url: str) -> List[str]:
 
 
 def expand(url: str, environ: Mapping[str, str], *, strict: bool = True) -> str:
-    """A recipe URL with its `${NAME}` placeholders filled from the environment. A value in the
-    userinfo is percent-encoded (a password holding `@` or `:` stays one password, as pipenv
-    encodes it); anywhere else it is used as it is (a whole URL, a host, a path). A missing
-    variable is an error, or (`strict=False`, a dry run) stays as written. The result must be a
-    URL chef would accept in a recipe."""
-    from urllib.parse import quote
+    """A recipe URL with its `${NAME}` placeholders filled from the environment (see
+    `expand_parts`)."""
+    return expand_parts(url, environ, strict=strict)[0]
+
+
+def expand_parts(
+    url: str, environ: Mapping[str, str], *, strict: bool = True
+) -> Tuple[str, List[str]]:
+    """(the URL with its `${NAME}` placeholders filled from the environment, the values that
+    filled them in every spelling they take in it: secrets to mask in anything printed).
+
+    Each placeholder of the recipe's text is filled once, left to right; a value is never scanned
+    for placeholders again (a value holding `${OTHER}` stays that text, and is refused below). A
+    value in the userinfo is percent-encoded (a password holding `@` or `:` stays one password, as
+    pipenv encodes it); anywhere else it is used as it is (a whole URL, a host, a path). Where the
+    userinfo is is decided on the recipe's text, before anything is filled in. A missing variable
+    is an error, or (`strict=False`, a dry run) stays as written. The result must be a URL chef
+    would accept in a recipe."""
 
     names = sorted(set(_PLACEHOLDER.findall(url)))
     if not names:
-        return url
+        return url, []
     missing = [n for n in names if n not in environ]
     if missing and strict:
         raise EnvironmentError_(
             f"the index URL {mask_text(url)} needs {', '.join(missing)} from the environment",
             hint="set it for cook (ENV, --build-arg, or a BuildKit secret), or pass --index-url",
         )
-
-    def fill(text: str, encode: bool) -> str:
-        return _PLACEHOLDER.sub(
-            lambda m: (quote(environ[m.group(1)], safe="") if encode else environ[m.group(1)])
-            if m.group(1) in environ else m.group(0),
-            text,
-        )
-
     scheme, sep, rest = url.partition("://")
     authority = rest.split("/", 1)[0]
+    userinfo_start = userinfo_end = -1
     if sep and "@" in authority:  # a userinfo template: encode what fills it
-        userinfo, _, _ = authority.rpartition("@")
-        expanded = fill(scheme, False) + sep + fill(userinfo, True) + rest[len(userinfo):]
-        expanded = fill(expanded, False)
-    else:
-        expanded = fill(url, False)
+        userinfo_start = len(scheme) + len(sep)
+        userinfo_end = userinfo_start + len(authority.rpartition("@")[0])
+    values: List[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            return match.group(0)
+        value = environ[name]
+        if userinfo_start <= match.start() < userinfo_end:
+            encoded = quote(value, safe="")
+            values.extend((value, encoded))
+            return encoded
+        values.append(value)
+        return value
+
+    expanded = _PLACEHOLDER.sub(fill, url)
+    secrets = sorted({v for v in values if v}, key=len, reverse=True)
     from chef.recipe import allowed_url
 
     if not allowed_url(expanded) or ("${" in expanded and strict):
-        raise EnvironmentError_(
-            f"the index URL {mask_text(url)} expands to {mask_text(expanded)!r}, which is not "
-            f"a URL chef passes to an installer ({', '.join(names)} from the environment)",
-            hint="give each variable a URL or a URL part without spaces or quotes",
+        raise EnvironmentError_(  # what it expands to is not shown: it holds the values
+            f"the index URL {mask_text(url)} expands to what is not a URL chef passes to an "
+            f"installer ({', '.join(names)} from the environment)",
+            hint="give each variable a URL or a URL part without spaces or quotes; a value is "
+            "used as it is, never expanded again",
         )
-    return expanded
+    return expanded, secrets
 
 
 def collect(
@@ -186,7 +219,13 @@ def _read_netrc(path: Path) -> Dict[str, Tuple[str, str]]:
     """host -> (login, password) of a netrc file ("default" for its default entry)."""
     import netrc
 
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name over the system's limit, a NUL byte
+        raise EnvironmentError_(f"credentials file cannot be read: {getattr(exc, 'strerror', exc)}",
+                                path=str(path),
+                                hint="check --credentials-file / CHEF_CREDENTIALS_FILE") from None
+    if not found:
         raise EnvironmentError_("credentials file not found", path=str(path),
                                 hint="mount it, e.g. RUN --mount=type=secret,id=netrc,...")
     try:

@@ -8,8 +8,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
 from chef.cook.plan import Batch, IndexOptions
 from chef.cook.platform import TargetPlatform
@@ -56,7 +57,7 @@ class Backend:
             argv.append("--no-deps")
         if batch.require_hashes:
             argv.append("--require-hashes")
-        argv += _index_args(batch.options, uv=self.name == "uv")
+        argv += _index_args(batch.options, uv=self.name == "uv", urls=not files.urls_in_env)
         if batch.platform is not None:
             argv += self._platform_args(batch.platform, files)
         return argv + (["--quiet"] if quiet else [])
@@ -69,13 +70,27 @@ class Backend:
         raise NotImplementedError
 
     def cross_install(
-        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]]
+        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]],
+        hidden: Optional[Hidden] = None,
     ) -> None:
         """Install one batch of a cross-cook (run by `chef.cook.run.run_batch`)."""
         with temp_dir() as tmp:
-            files = BatchFiles(batch, Path(tmp))
+            files = BatchFiles(batch, Path(tmp), hidden)
             run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
-                env=env)
+                env=self.batch_environment(batch, files, env), hidden=hidden)
+
+    def batch_environment(
+        self, batch: Batch, files: BatchFiles, env: Optional[Dict[str, str]]
+    ) -> Optional[Dict[str, str]]:
+        """The installer's environment for one batch: when its index URLs hold a value from the
+        environment (`files.urls_in_env`), they go there instead of on the command line (which
+        any user of the machine can read), with the meaning they have on the command line."""
+        if not files.urls_in_env:
+            return env
+        return self._url_environment(batch.options, dict(os.environ if env is None else env))
+
+    def _url_environment(self, options: IndexOptions, env: Dict[str, str]) -> Dict[str, str]:
+        raise NotImplementedError
 
     def install_paths(self, python: str, paths: Sequence[str], quiet: bool) -> List[str]:
         """The project's own wheels, built locally: no dependencies, no index."""
@@ -87,8 +102,18 @@ class BatchFiles:
     """Requirements/constraints files for one batch, in a private temporary directory."""
 
     target: Optional[Path] = None  # pip's --target directory in a cross-cook
+    urls_in_env = False  # the index URLs go in the installer's environment, not its argv
 
-    def __init__(self, batch: Batch, directory: Path) -> None:
+    @staticmethod
+    def hides(batch: Batch, hidden: Optional[Hidden]) -> bool:
+        """Does one of the batch's index URLs hold a value no installer may show?"""
+        options = batch.options
+        urls = [u for u in (options.index_url, *options.extra_index_urls, *options.find_links)
+                if u]
+        return hidden is not None and any(hidden.in_url(u) for u in urls)
+
+    def __init__(self, batch: Batch, directory: Path, hidden: Optional[Hidden] = None) -> None:
+        self.urls_in_env = self.hides(batch, hidden)
         self.requirements = directory / "requirements.txt"
         self.requirements.write_text("".join(line.render() + "\n" for line in batch.lines), "utf-8")
         self.constraints: Optional[Path] = None
@@ -99,19 +124,21 @@ class BatchFiles:
             )
 
 
-def _index_args(options: IndexOptions, uv: bool) -> List[str]:
+def _index_args(options: IndexOptions, uv: bool, urls: bool = True) -> List[str]:
+    """The index options; without their URLs (`urls=False`) when the environment carries them
+    (`Backend.batch_environment`)."""
     args: List[str] = []
     if options.no_index:
         args.append("--no-index")
-    elif options.index_url:
+    elif options.index_url and urls:
         args += ["--index-url", options.index_url]
     if not options.no_index:
-        for url in options.extra_index_urls:
+        for url in options.extra_index_urls if urls else ():
             args += ["--extra-index-url", url]
         if uv and options.extra_index_urls:
             # pip's semantics: the best match across every index (hashes still pin the files).
             args += ["--index-strategy", "unsafe-best-match"]
-    for link in options.find_links:
+    for link in options.find_links if urls else ():
         args += ["--find-links", link]
     if options.pre:
         args += ["--prerelease", "allow"] if uv else ["--pre"]
@@ -145,6 +172,17 @@ class UvBackend(Backend):
 
     def _install(self, python: str) -> List[str]:
         return [self.uv, "pip", "install", "--python", python]
+
+    def _url_environment(self, options: IndexOptions, env: Dict[str, str]) -> Dict[str, str]:
+        # uv: a command-line option replaces its variable (UV_DEFAULT_INDEX wins over
+        # --index-url either way): the variable set to the option's value means the same.
+        if options.index_url and not options.no_index:
+            env["UV_INDEX_URL"] = options.index_url
+        if options.extra_index_urls and not options.no_index:
+            env["UV_EXTRA_INDEX_URL"] = " ".join(options.extra_index_urls)
+        if options.find_links:
+            env["UV_FIND_LINKS"] = ",".join(options.find_links)
+        return env
 
     def supports(self, platform: TargetPlatform) -> bool:
         return platform.uv_name() is not None
@@ -182,6 +220,19 @@ class PipBackend(Backend):
     def create_venv(self, path: Path, python: str) -> List[str]:
         return [python, "-m", "venv", "--without-pip", str(path)]
 
+    def _url_environment(self, options: IndexOptions, env: Dict[str, str]) -> Dict[str, str]:
+        # pip: --index-url replaces PIP_INDEX_URL; --extra-index-url and --find-links add to
+        # what their variables hold.
+        if options.index_url and not options.no_index:
+            env["PIP_INDEX_URL"] = options.index_url
+        if options.extra_index_urls and not options.no_index:
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(
+                [*env.get("PIP_EXTRA_INDEX_URL", "").split(), *options.extra_index_urls])
+        if options.find_links:
+            env["PIP_FIND_LINKS"] = " ".join(
+                [*env.get("PIP_FIND_LINKS", "").split(), *options.find_links])
+        return env
+
     def _platform_args(self, platform: TargetPlatform, files: BatchFiles) -> List[str]:
         # pip takes platform options only with --target: a directory next to site-packages,
         # moved into the venv by `cross_install`, which then compiles the bytecode there.
@@ -189,16 +240,17 @@ class PipBackend(Backend):
         return platform.pip_args() + ["--target", str(target), "--no-compile"]
 
     def cross_install(
-        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]]
+        self, python: str, batch: Batch, quiet: bool, env: Optional[Dict[str, str]],
+        hidden: Optional[Hidden] = None,
     ) -> None:
         from chef.cook import relocate
 
         paths = relocate.venv_paths(python)
         with temp_dir() as tmp, relocate.staging(paths) as target:
-            files = BatchFiles(batch, Path(tmp))
+            files = BatchFiles(batch, Path(tmp), hidden)
             files.target = target
             run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
-                env=env)
+                env=self.batch_environment(batch, files, env), hidden=hidden)
             moved = relocate.into_venv(target, paths)
         if not _no_compile(env if env is not None else os.environ):
             relocate.compile_bytecode(python, moved)
@@ -256,25 +308,94 @@ def mask(text: str) -> str:
     return prefix + sep + url
 
 
-def run(argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None) -> None:  # type: ignore[type-arg]
+class Hidden(Protocol):
+    """What must not show in an installer's command line or output (`credentials.Credentials`)."""
+
+    def in_url(self, url: str) -> bool: ...
+
+    def filters_output(self) -> bool: ...
+
+    def mask(self, text: str) -> str: ...
+
+
+def run(
+    argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None,  # type: ignore[type-arg]
+    hidden: Optional[Hidden] = None,
+) -> None:
     """Run an installer; its own output streams through (progress), its failure becomes one
-    ChefError line after the installer's own error."""
+    ChefError line after the installer's own error.
+
+    The installer runs in a process group of its own, which chef ends (SIGTERM, then SIGKILL)
+    whenever chef stops waiting for it: an interrupt, a SIGTERM or SIGHUP (`chef.cook.run`
+    turns those into `Terminated`), so that no installer is left running, pointed at a netrc
+    that is about to be removed. With secrets from the environment in its index URLs (`hidden`),
+    its output goes through chef, which masks them (pip prints the indexes it looks in)."""
+    filtered = hidden is not None and hidden.filters_output()
+    pipe = subprocess.PIPE if filtered else None
+    group: Dict[str, Any] = {}
+    if os.name == "posix":
+        group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     try:
-        done = subprocess.run(
-            list(argv),
-            stdout=subprocess.DEVNULL if quiet else None,
-            stderr=None,
-            env=env,
-            check=False,
+        process = subprocess.Popen(
+            list(argv), stdout=subprocess.DEVNULL if quiet else pipe, stderr=pipe, env=env,
+            **group,
         )
     except FileNotFoundError:
         raise EnvironmentError_(
             f"cannot run {argv[0]!r}", hint="is the installer installed?"
         ) from None
-    if done.returncode != 0:
+    pumps: List[threading.Thread] = []
+    try:
+        if hidden is not None and filtered:
+            for stream, sink in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
+                if stream is not None:
+                    pump = threading.Thread(target=_pump, args=(stream, sink, hidden.mask),
+                                            daemon=True)
+                    pump.start()
+                    pumps.append(pump)
+        returncode = process.wait()
+        for pump in pumps:
+            pump.join()
+    except BaseException:
+        end_group(process)
+        raise
+    if returncode != 0:
         raise InstallError(
-            f"{what} failed (exit code {done.returncode}); the installer's error is above",
+            f"{what} failed (exit code {returncode}); the installer's error is above",
         )
+
+
+def _pump(stream: IO[bytes], sink: IO[str], mask: Callable[[str], str]) -> None:
+    """Copy an installer's output to chef's, line by line, with the secrets masked."""
+    for raw in iter(stream.readline, b""):
+        sink.write(mask(raw.decode("utf-8", "replace")))
+        sink.flush()
+    stream.close()
+
+
+def end_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """End an installer's process group: SIGTERM, then SIGKILL after 5 s."""
+    import signal
+
+    if os.name != "posix":
+        process.kill()
+        process.wait()
+        return
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=wait)
+            if sig == signal.SIGTERM:
+                try:  # the installer is gone; whatever it started goes too
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def temp_dir() -> tempfile.TemporaryDirectory[str]:

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Set
 
 from chef.errors import EnvironmentError_, InstallError
 
@@ -68,20 +68,36 @@ def _destination(relative: str, paths: Dict[str, str]) -> Path:
 
 
 def into_venv(target: Path, paths: Dict[str, str]) -> List[Path]:
-    """Move what pip installed into `target` into the venv; return the module paths moved into
-    site-packages (for bytecode)."""
+    """Move what pip installed into `target` into the venv, as pip itself would have installed it
+    there; return the module paths moved into site-packages (for bytecode).
+
+    - Directories are merged, never replaced: two distributions sharing a namespace package
+      (`company/a`, `company/b`) or a data directory keep each other's files.
+    - A distribution already in the venv (an upgrade, a reinstall) is uninstalled first, as pip
+      does: the files its RECORD lists and its dist-info go.
+    - Every RECORD row must name a file this install put in `target` (a path without `..`, or one
+      of pip's `../../<data>` paths whose top directory is not a package's): a row pointing
+      anywhere else is refused before anything is moved."""
     purelib = Path(paths["purelib"])
-    data_roots = set()
     records = sorted(target.glob("*.dist-info/RECORD"))
+    parsed = {record: _read_record(record) for record in records}
+    modules = {row.split("/", 1)[0] for rows in parsed.values() for row in _paths(rows)
+               if not row.startswith("../../")}
+    data_roots = set()
+    for record, rows in parsed.items():
+        for row in _paths(rows):
+            _check_row(row, record, target, modules)
+            if row.startswith("../../"):
+                data_roots.add(row[len("../../"):].split("/", 1)[0])
     for record in records:
-        rows = list(csv.reader(io.StringIO(record.read_text("utf-8"))))
+        _uninstall_previous(record.parent.name, paths)
+    for record, rows in parsed.items():
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        for row in rows:
-            if row and row[0].startswith("../../"):
-                data_roots.add(row[0][len("../../"):].split("/", 1)[0])
-                row = [os.path.relpath(_destination(row[0], paths), purelib), *row[1:]]
-            writer.writerow(row)
+        for fields in rows:
+            if fields and fields[0].startswith("../../"):
+                fields = [os.path.relpath(_destination(fields[0], paths), purelib), *fields[1:]]
+            writer.writerow(fields)
         record.write_text(out.getvalue(), "utf-8")
     moved: List[Path] = []
     for entry in sorted(target.iterdir()):
@@ -91,13 +107,100 @@ def into_venv(target: Path, paths: Dict[str, str]) -> List[Path]:
                 _move(path, _destination(relative, paths))
             continue
         destination = purelib / entry.name
-        if destination.is_dir() and not destination.is_symlink():
-            shutil.rmtree(destination)
-        elif destination.exists() or destination.is_symlink():
-            destination.unlink()
-        _move(entry, destination)
+        _merge(entry, destination)
         moved.append(destination)
     return moved
+
+
+def _read_record(record: Path) -> List[List[str]]:
+    try:
+        return list(csv.reader(io.StringIO(record.read_text("utf-8"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InstallError(f"cannot read the RECORD pip wrote: {exc}", path=str(record)) from None
+
+
+def _paths(rows: List[List[str]]) -> List[str]:
+    return [row[0] for row in rows if row and row[0]]
+
+
+def _check_row(row: str, record: Path, target: Path, modules: Set[str]) -> None:
+    """A RECORD row of this install: a clean relative path to a file in `target`."""
+    rest = row[len("../../"):] if row.startswith("../../") else row
+    parts = rest.split("/")
+    bad = (
+        "\\" in row or rest.startswith("/") or any(p in ("", ".", "..") for p in parts)
+        or (row.startswith("../../") and parts[0] in modules)
+        or not (target / rest).is_file() or (target / rest).is_symlink()
+    )
+    if bad:
+        raise InstallError(
+            f"{record.parent.name}'s RECORD lists {row!r}, which is not one of the files pip "
+            "installed for it: chef does not move it into the venv",
+            hint="the wheel is malformed or hostile; build or take it from a source you trust, "
+            "or cook on the target platform (without --platform)",
+        )
+
+
+def _uninstall_previous(dist_info: str, paths: Dict[str, str]) -> None:
+    """Remove every installed version of the distribution `dist_info` names, as pip does before
+    it installs over it: the files its RECORD lists (inside the venv, with their bytecode), the
+    directories that leaves empty, and its dist-info."""
+    from packaging.utils import canonicalize_name
+
+    name = canonicalize_name(dist_info[: -len(".dist-info")].split("-")[0])
+    root = Path(paths["data"]).resolve()
+    libs = sorted({Path(paths["purelib"]), Path(paths["platlib"])})
+    keep = {root, root / "include", Path(paths["scripts"]).resolve()}
+    for lib in libs:  # site-packages and its parents (lib/pythonX.Y, lib)
+        keep.update(p for p in [lib.resolve(), *lib.resolve().parents] if root in p.parents)
+    for lib in libs:
+        if not lib.is_dir():
+            continue
+        for old in sorted(lib.glob("*.dist-info")):
+            if canonicalize_name(old.name[: -len(".dist-info")].split("-")[0]) != name:
+                continue
+            record = old / "RECORD"
+            rows = _paths(_read_record(record)) if record.is_file() else []
+            parents: Set[Path] = set()
+            for row in rows:
+                path = Path(os.path.normpath(lib / row))
+                if root not in path.parents or old in path.parents:
+                    continue  # outside the venv (pip refuses to touch it too); dist-info below
+                victims = [path]
+                if path.suffix == ".py":
+                    victims += list((path.parent / "__pycache__").glob(path.stem + ".*.pyc"))
+                    victims.append(path.with_suffix(".pyc"))
+                for victim in victims:
+                    if victim.is_file() or victim.is_symlink():
+                        victim.unlink()
+                        parents.add(victim.parent)
+            shutil.rmtree(old, ignore_errors=True)
+            for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+                _prune(parent, keep)
+
+
+def _prune(directory: Path, keep: Set[Path]) -> None:
+    """Remove `directory` and its parents while they are empty (never a venv's own directory)."""
+    while directory.resolve() not in keep and directory.is_dir() and not directory.is_symlink():
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _merge(source: Path, destination: Path) -> None:
+    """Move `source` to `destination`, merging into a directory already there (a namespace
+    package another distribution has files in); a file replaces a file."""
+    if source.is_dir() and not source.is_symlink() and destination.is_dir() \
+            and not destination.is_symlink():
+        for child in sorted(source.iterdir()):
+            _merge(child, destination / child.name)
+        source.rmdir()
+        return
+    if destination.is_dir() and not destination.is_symlink():
+        shutil.rmtree(destination)  # a directory where this install has a file (pip does too)
+    _move(source, destination)
 
 
 def _move(source: Path, destination: Path) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
-from chef.errors import EnvironmentError_, UsageError
+from chef.errors import ChefError, EnvironmentError_, Terminated, UsageError
 from chef.recipe import Recipe, load
 
 if TYPE_CHECKING:
@@ -92,18 +93,21 @@ def run_batch(
     batch: Batch,
     quiet: bool,
     env: Optional[Dict[str, str]] = None,
+    hidden: Optional[credentials.Credentials] = None,
 ) -> None:
     if batch.platform is not None:
-        backend.cross_install(python, batch, quiet, env)
+        backend.cross_install(python, batch, quiet, env, hidden)
         return
     with installers.temp_dir() as tmp:
-        files = installers.BatchFiles(batch, Path(tmp))
+        files = installers.BatchFiles(batch, Path(tmp), hidden)
         argv = backend.install(python, files, batch, quiet)
-        installers.run(argv, f"installing {batch.purpose}", quiet, env=env)
+        installers.run(argv, f"installing {batch.purpose}", quiet,
+                       env=backend.batch_environment(batch, files, env), hidden=hidden)
 
 
 def describe(
-    install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str
+    install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str,
+    hidden: Optional[credentials.Credentials] = None,
 ) -> List[str]:
     """The dry-run text: what would be installed, from where, and the installer command."""
     out: List[str] = []
@@ -137,7 +141,10 @@ def describe(
         files = installers.BatchFiles.__new__(installers.BatchFiles)
         files.requirements = Path("<requirements.txt>")
         files.constraints = Path("<constraints.txt>") if batch.constraints else None
-        out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False)))
+        files.urls_in_env = installers.BatchFiles.hides(batch, hidden)
+        out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False))
+                   + (" (index URLs in its environment: they hold values from the environment)"
+                      if files.urls_in_env else ""))
     if install_plan.skipped:
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
     if install_plan.build_off:
@@ -188,7 +195,40 @@ def cook(
     explicit = [u for u in (overrides.index_url, *overrides.extra_index_urls,
                             *overrides.find_links) if u]
     overrides = _without_userinfo(overrides)
-    recipe: Recipe = _expanded(load(recipe_path), os.environ, strict=not dry_run, echo=echo)
+    hidden: Set[str] = set()
+    recipe: Recipe = _expanded(load(recipe_path), os.environ, strict=not dry_run, echo=echo,
+                               hidden=hidden)
+    masker = credentials.Credentials(hidden=hidden)
+    try:
+        # From here on, SIGTERM/SIGHUP unwind like Ctrl-C (no process left, no netrc left).
+        with _terminated_on_signals() if not dry_run else contextlib.nullcontext():
+            return _cook(recipe, recipe_path, spec, masker, explicit, installer=installer,
+                         overrides=overrides, build_deps=build_deps, dry_run=dry_run,
+                         quiet=quiet, echo=echo, credentials_file=credentials_file, cross=cross)
+    except ChefError as exc:  # no value from the environment in an error either
+        exc.message = masker.mask(exc.message)
+        exc.hint = masker.mask(exc.hint) if exc.hint else exc.hint
+        exc.path = masker.mask(exc.path) if exc.path else exc.path
+        raise
+
+
+def _cook(
+    recipe: Recipe,
+    recipe_path: Path,
+    spec: TargetSpec,
+    masker: credentials.Credentials,
+    explicit: List[str],
+    *,
+    installer: str,
+    overrides: Overrides,
+    build_deps: bool,
+    dry_run: bool,
+    quiet: bool,
+    echo: Echo,
+    credentials_file: Optional[Path],
+    cross: Optional[Cross],
+) -> InstallPlan:
+    echo = _masked(echo, masker)
     missing = _missing_local_links(recipe, overrides, recipe_path)
     if missing and not dry_run:  # before anything is created
         raise EnvironmentError_(
@@ -241,12 +281,14 @@ def cook(
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
+    creds.hidden = masker.hidden
+    masker.hosts = creds.hosts  # errors from here on mask these too
     install_plan = _map_urls(  # a dry run keeps unset placeholders as written
         install_plan, lambda u: u if "${" in u else credentials.split_url(u, os.environ)[0])
     echo = _masked(echo, creds)
     build_env = spec.default_build_env()
     if dry_run:
-        for line in describe(install_plan, backend, python, str(venv_python(build_env))):
+        for line in describe(install_plan, backend, python, str(venv_python(build_env)), creds):
             echo(line)
         for line in creds.describe():
             echo(line)
@@ -262,10 +304,10 @@ def cook(
             base = backend.environment(os.environ)
             env = credentials.installer_env(creds, Path(private), base) or base
             for batch in install_plan.batches:
-                run_batch(backend, python, batch, quiet, env)
+                run_batch(backend, python, batch, quiet, env, creds)
             if install_plan.build_batch is not None:
                 build_python = ensure_build_env(build_env, target, backend, echo)
-                run_batch(backend, build_python, install_plan.build_batch, quiet, env)
+                run_batch(backend, build_python, install_plan.build_batch, quiet, env, creds)
                 _record_platform(build_env, platform)
     except BaseException:
         if created is not None:  # a cross-cook leaves no half-built venv behind
@@ -359,12 +401,16 @@ def _record_platform(build_env: Path, platform: Optional[TargetPlatform]) -> Non
                       + "\n", "utf-8")
 
 
-def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo: Echo) -> Recipe:
+def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo: Echo,
+              hidden: Set[str]) -> Recipe:
     """The recipe's index URLs, find-links and registry sources with `${NAME}` placeholders
-    filled from cook's environment (the installers do not expand them on a command line).
+    filled from cook's environment (the installers do not expand them on a command line); the
+    values that filled them are added to `hidden` (masked wherever they would show).
     A dry run says which variables a real cook will need instead of failing."""
     def fix(url: str) -> str:
-        return credentials.expand(url, environ, strict=strict)
+        expanded, values = credentials.expand_parts(url, environ, strict=strict)
+        hidden.update(values)
+        return expanded
 
     index = recipe.index
     recipe.index = replace(
@@ -387,6 +433,36 @@ def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo:
             echo(f"note: cook needs {', '.join(unset)} in its environment (index URLs of the "
                  "recipe)")
     return recipe
+
+
+@contextlib.contextmanager
+def _terminated_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP (docker stop, a CI runner's cancel, a closed terminal) unwind cook as
+    Ctrl-C does: the installer's process group is ended (`installers.run`) and the private netrc
+    and every temporary file removed, instead of dying with them left behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    fired: List[int] = []
+
+    def terminate(signum: int, _frame: object) -> None:
+        if not fired:  # once: a second signal must not cut the clean-up short
+            fired.append(signum)
+            raise Terminated(signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup: keep ignoring it
+            previous[sig] = signal.signal(sig, terminate)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _masked(echo: Echo, creds: credentials.Credentials) -> Echo:

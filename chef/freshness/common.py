@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, List, Mapping, Set
 
-from chef.errors import InputError, StaleLockError
+from chef.errors import InputError, StaleLockError, json_error
 from chef.pep508 import canonical_name
 from chef.toml import load_toml, read_text
 
@@ -43,7 +43,7 @@ class Files:
             return json.loads(text)
         except (ValueError, RecursionError) as exc:
             raise InputError(
-                f"not valid JSON: {getattr(exc, 'msg', exc)}",
+                f"not valid JSON: {json_error(exc)}",
                 path=rel,
                 line=getattr(exc, "lineno", None),
             ) from None

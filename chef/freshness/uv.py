@@ -863,7 +863,7 @@ def _same_markers(a: List[str], b: List[str]) -> bool:
         # uv reads markers spread over lines; packaging wants them on one
         left, right = [Marker(" ".join(t.split())) for t in a], [
             Marker(" ".join(t.split())) for t in b]
-    except InvalidMarker:
+    except (InvalidMarker, RecursionError):
         return False
     envs = environments(left + right, None)
     return sorted(marker_vector(m, envs) for m in left) == sorted(

@@ -56,6 +56,7 @@ HOOK_ENABLE_PREFIX = "HATCH_BUILD_HOOK_ENABLE_"
 # A variable name an environment can carry and a recipe may hold (hook names are TOML keys: a
 # hook named outside this can still be switched on by HATCH_BUILD_HOOKS_ENABLE).
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+MAX_ENV_NAME = 200  # the longest variable name a recipe holds (chef.recipe)
 
 EnvRequires = Tuple[Tuple[str, Tuple[str, ...]], ...]
 
@@ -190,7 +191,7 @@ def _hatch(
             continue
         variables = [HOOKS_ENABLE]
         variable = HOOK_ENABLE_PREFIX + name.upper()
-        if ENV_NAME.fullmatch(variable):
+        if ENV_NAME.fullmatch(variable) and len(variable) <= MAX_ENV_NAME:
             variables.append(variable)
         else:
             project.notes.append(

@@ -45,6 +45,10 @@ def _parse(marker: str, display: str) -> List[Any]:
         raise InputError(
             f"invalid marker {marker!r}: {one_line(exc)}", path=display
         ) from None
+    except RecursionError:  # older packaging (chef.pyz's)
+        raise InputError(
+            f"invalid marker {marker!r}: parentheses nested too deeply", path=display
+        ) from None
     return list(parsed._markers)  # the tree packaging parsed; see module docstring
 
 

@@ -203,6 +203,9 @@ class _Reader:
             if name in locals_ or name in self.outside:
                 continue
             source, source_id = self.source(entry)
+            if not isinstance(entry.get("files", []) or [], list):
+                raise InputError(f"package {name}: files must be an array of tables",
+                                 path=self.display, hint="re-lock with `pdm lock`")
             key = keys[(name, str(entry.get("version", "")), source_id)]
             variants.setdefault(key, []).append(entry)
             if isinstance(entry.get("marker"), str):

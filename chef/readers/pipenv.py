@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from chef.errors import InputError
+from chef.errors import InputError, json_error
 from chef.model import (
     Dep,
     IndexConfig,
@@ -81,6 +81,8 @@ class _Sources:
     def __init__(self, sources: Any, display: str) -> None:
         self.urls: Dict[str, str] = {}
         self.first: Optional[str] = None
+        if sources is not None and not isinstance(sources, list):
+            raise InputError("the sources must be an array of tables ([[source]])", path=display)
         for source in sources or []:
             if not isinstance(source, dict) or not isinstance(source.get("url"), str):
                 raise InputError("each source needs a url", path=display)
@@ -121,6 +123,9 @@ def _load_json(path: Path, display: str) -> Dict[str, Any]:
         ) from None
     except RecursionError:
         raise InputError("malformed JSON: nested too deeply", path=display) from None
+    except ValueError as exc:  # an integer over Python's 4300 digits
+        raise InputError(f"malformed JSON: {json_error(exc)}", path=display,
+                         hint="re-lock with `pipenv lock`") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", path=display)
     return data
@@ -206,7 +211,12 @@ class _Reader:
             hashes: Tuple[str, ...] = ()
             if source.kind == "registry":
                 listed = entry.get("hashes") or []
-                hashes = installer_hashes(listed if isinstance(listed, list) else [])
+                if not isinstance(listed, list) or not all(
+                        isinstance(h, str) and ":" in h for h in listed):
+                    raise InputError(f"{category}.{name}.hashes must be a list of "
+                                     "\"algorithm:digest\" strings", path=self.display,
+                                     hint="re-lock with `pipenv lock`")
+                hashes = installer_hashes(listed)
             previous = idents.get((name, ident))
             if previous is not None:
                 hashes = tuple(sorted(set(previous.hashes) | set(hashes)))
@@ -222,6 +232,9 @@ class _Reader:
         builder.declare(groups=[g for g in (_group_of(c) for c in categories) if g])
         for category, name, target, entry in targets:
             marker = entry.get("markers")
+            if marker is not None and not isinstance(marker, str):
+                raise InputError(f"{category}.{name}.markers must be a string",
+                                 path=self.display, hint="re-lock with `pipenv lock`")
             marker = (
                 marker_text(marker, self.display, f"{category}.{name}.markers")
                 if isinstance(marker, str) else None
@@ -287,6 +300,8 @@ class _Reader:
             spec = {"version": spec}
         if not isinstance(spec, dict):
             raise InputError(f"{name} must be a string or a table", path=display)
+        if spec.get("markers") is not None and not isinstance(spec["markers"], str):
+            raise InputError(f"{name}.markers must be a string", path=display)
         marker = norm_marker(spec["markers"]) if isinstance(spec.get("markers"), str) else None
         for key in _MARKER_KEYS:
             if isinstance(spec.get(key), str):

@@ -125,7 +125,7 @@ def test_cook_passes_credentials_by_netrc_not_argv(
     monkeypatch.setenv("HOME", str(tmp_path))
     calls: List[Dict[str, Any]] = []
 
-    def fake_run(argv: Any, what: str, quiet: bool, env: Any = None) -> None:
+    def fake_run(argv: Any, what: str, quiet: bool, env: Any = None, hidden: Any = None) -> None:
         netrc = Path(env["NETRC"]).read_text() if env and "NETRC" in env else ""
         calls.append({"argv": list(argv), "env": env, "netrc": netrc})
 

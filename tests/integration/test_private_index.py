@@ -233,6 +233,23 @@ def test_a_placeholder_host_and_a_bad_value(
     assert "not a URL chef passes to an installer" in bad.stderr
 
 
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_placeholder_host_reaches_the_real_installer_out_of_sight(
+    installer: str, auth_index: IndexServer, tmp_path: Path, home: Path
+) -> None:
+    """A host from the environment is a secret (issue 19): the real pip and uv get the index
+    URL in their environment (PIP_INDEX_URL, UV_INDEX_URL), install from it, and nothing they
+    or chef print holds the host (pip says "Looking in indexes: http://***/simple")."""
+    host_port = auth_index.url.split("://")[1].split("/")[0]
+    recipe = _recipe(tmp_path, "http://${IDX_USER}:${IDX_TOKEN}@${IDX_HOST}/simple")
+    env = {"IDX_USER": USER, "IDX_TOKEN": PASSWORD, "IDX_HOST": host_port}
+    done = cook(recipe, tmp_path / "venv", installer, env=env)
+    _ok(done, tmp_path / "venv")
+    assert host_port not in done.stdout + done.stderr, done.stdout + done.stderr
+    if installer == "pip":
+        assert "Looking in indexes: http://***/simple" in done.stdout, done.stdout
+
+
 def test_pip_expands_only_upper_case_placeholders(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "--index-url https://${host}/simple\nalpha\n")
     done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout"], cwd=tmp_path,
