@@ -188,6 +188,12 @@ class _Reader:
         idents: Dict[Tuple[str, Tuple[str, str, str]], LockedPackage] = {}
         targets: List[Tuple[str, str, Optional[Tuple[str, str, str]], Mapping[str, Any]]] = []
         for category, name, entry in rows:
+            if _unpinned_off_linux(entry, self.display):
+                project.notes.append(
+                    f"{category}.{name}: pipenv locked no version (\"*\", no hashes: its "
+                    f"marker {entry['markers']!r} excluded the platform it locked on); pipenv "
+                    "installs it unpinned where the marker holds, never on Linux: left out")
+                continue
             declared = self.declared_path(name, entry)
             if isinstance(entry.get("path"), str) or declared is not None:
                 path, where = (entry["path"], self.display) if declared is None else declared
@@ -349,6 +355,32 @@ def _develop_marker(marker: str, display: str) -> Optional[str]:
         return marker
     value = without_groups(marker, display)
     return value if isinstance(value, str) else None
+
+
+def _unpinned_off_linux(entry: Mapping[str, Any], display: str) -> bool:
+    """A registry entry pipenv locked as `"version": "*"` (no hashes) because its marker
+    excludes the platform pipenv locked on (`zeta = {version = "*", markers = "sys_platform ==
+    'win32'"}` in the Pipfile): `pipenv install` passes it to pip unpinned, where the marker
+    holds. When that is never on Linux (every sampled Linux environment, any Python), no image
+    chef cooks installs it, and it is left out rather than refused as "not a version"."""
+    marker = entry.get("markers")
+    if entry.get("version") != "*" or not isinstance(marker, str) or any(
+        isinstance(entry.get(k), str) for k in ("path", "git", "file")
+    ):
+        return False
+    from packaging.markers import InvalidMarker, Marker
+
+    from chef.freshness.markers import environments, marker_vector
+
+    text = _develop_marker(marker, display) if "dependency_groups" in marker else marker
+    if text is None:
+        return False
+    try:
+        parsed = Marker(text)
+    except InvalidMarker:
+        return False  # the reader's own parse reports it
+    linux = [env for env in environments([parsed], None) if env["sys_platform"] == "linux"]
+    return bool(linux) and not any(marker_vector(parsed, linux))
 
 
 def locked_name(locked: Mapping[str, LockedPackage]) -> List[str]:

@@ -108,3 +108,34 @@ def test_dependency_groups_markers_in_a_lock(tmp_path: Path) -> None:
     assert "devtool" in installed(dev, PY311) and "devtool" not in installed(dev, PY39_WIN)
     default = recipe(tmp_path, "pipenv")
     assert "devtool" not in installed(default, PY311)
+
+
+@pytest.mark.parametrize("entry,off_linux", [
+    ({"version": "*", "markers": "sys_platform == 'win32'"}, True),
+    ({"version": "*", "markers": "platform_system == 'Darwin' or os_name == 'nt'"}, True),
+    ({"version": "*", "markers": "('dev' in dependency_groups) and (sys_platform == 'win32')"},
+     True),
+    # could be installed on Linux: still refused later ("not a version")
+    ({"version": "*", "markers": "python_version < '3.8'"}, False),
+    ({"version": "*", "markers": "sys_platform != 'win32'"}, False),
+    ({"version": "*"}, False),
+    ({"version": "==1.0", "markers": "sys_platform == 'win32'"}, False),
+    ({"version": "*", "markers": "sys_platform == 'win32'", "path": "."}, False),
+])
+def test_unpinned_windows_only_entries(entry: dict, off_linux: bool) -> None:  # type: ignore[type-arg]
+    from chef.readers.pipenv import _unpinned_off_linux
+
+    assert _unpinned_off_linux(entry, "Pipfile.lock") is off_linux
+
+
+def test_an_unpinned_windows_only_entry_is_left_out(tmp_path: Path) -> None:
+    pipenv_project(tmp_path, Scenario())
+    lock = json.loads((tmp_path / "Pipfile.lock").read_text())
+    lock["default"]["winonly"] = {"markers": "sys_platform == 'win32'", "version": "*"}
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    rec = recipe(tmp_path, "pipenv")
+    assert "winonly" not in {p.name for p in (rec.locked or {}).values()}
+    lock["default"]["winonly"]["markers"] = "python_version < '3.8'"
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    with pytest.raises(InputError, match="winonly is locked at '\\*', which is not a version"):
+        recipe(tmp_path, "pipenv")

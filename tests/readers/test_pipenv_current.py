@@ -9,6 +9,8 @@ uninstall`, `pipenv update`) then writes the develop section with PEP 751 marker
 (`Lockfile._pip_marker`); so does chef. The project's own editable path package
 (`app = {path = ".", editable = true, extras = ["docs"]}` in `[dev-packages]`) is a local
 package; a lock that records it as `"version": "*"` without a path is read from the Pipfile.
+A Windows-only package (`markers = "sys_platform == 'win32'"`) is locked as `"version": "*"`
+without hashes: never installed on Linux, it is left out of the recipe.
 
 The oracle is pipenv itself: `pipenv requirements [--dev]` (the lines `pipenv install [--dev]`
 hands pip) against `chef cook --dry-run` of the recipe of the same selection.
@@ -43,6 +45,7 @@ name = "pypi"
 [packages]
 alpha = "*"
 delta = "*"
+zeta = {{version = "*", markers = "sys_platform == 'win32'"}}
 
 [dev-packages]
 devtool = "*"
@@ -119,6 +122,10 @@ def test_the_lock_has_the_shapes_of_the_issue(project: Path) -> None:
         "('dev' in dependency_groups) and (python_version >= '3.10')"
     assert develop["app"].get("editable") is True
     assert "delta" not in _lock(project)["default"]
+    # A Windows-only package locked on Linux: no version, no hashes (pipenv installs it
+    # unpinned where its marker holds).
+    assert _lock(project)["default"]["zeta"] == {"markers": "sys_platform == 'win32'",
+                                                 "version": "*"}
 
 
 def _chef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
