@@ -322,7 +322,7 @@ def fresh_lock(root: Path, detected: Detected, subdir: str = ".") -> Tuple[Detec
     if verdict is None or verdict.fresh:
         return detected, verdict
     stale = [verdict]
-    tried: List[str] = []
+    tried: Dict[str, str] = {}  # lock file -> its fate, for --explain
     for candidate in detected.later:
         name = candidate.reader.name
         if name == manager or MANIFEST.get(name) != MANIFEST[manager] or \
@@ -332,23 +332,23 @@ def fresh_lock(root: Path, detected: Detected, subdir: str = ".") -> Tuple[Detec
         try:
             other = check(where, name, where=subdir)
         except ChefError as exc:
-            tried.append(f"{label}: passed over, cannot be checked: {exc}")
+            tried[candidate.file] = f"{label}: passed over, cannot be checked: {exc}"
             continue
         if other is None:
             continue
         if not other.fresh:
             stale.append(other)
-            tried.append(f"{label}: passed over, stale too: {other.what()} "
-                         f"(`{CHECK_COMMAND[name]}` fails)")
+            tried[candidate.file] = (f"{label}: passed over, stale too: {other.what()} "
+                                     f"(`{CHECK_COMMAND[name]}` fails)")
             continue
         try:
             project = _read_with(candidate.reader, root, subdir)
         except ChefError as exc:
-            tried.append(f"{label}: passed over, fresh but cannot be read: {exc}")
+            tried[candidate.file] = f"{label}: passed over, fresh but cannot be read: {exc}"
             continue
         empty = holds_nothing(project, name, where)
         if empty is not None:
-            tried.append(f"{label}: passed over, fresh but {empty}")
+            tried[candidate.file] = f"{label}: passed over, fresh but {empty}"
             continue
         return _from_fresh(detected, verdict, other, candidate, project, tried), other
     if len(stale) == 1:
@@ -369,7 +369,7 @@ def fresh_lock(root: Path, detected: Detected, subdir: str = ".") -> Tuple[Detec
 
 def _from_fresh(
     detected: Detected, stale: Any, fresh: Any, candidate: Candidate, project: Project,
-    tried: List[str],
+    tried: Dict[str, str],
 ) -> Detected:
     """`detected` with the fresh lock beside a stale one chosen instead, and why."""
     from chef.freshness import CHECK_COMMAND, LOCK_FILE, MANIFEST
@@ -379,9 +379,11 @@ def _from_fresh(
               f"{fresh.lock} matches {MANIFEST[new]}")
     considered: List[str] = []
     for line in detected.considered:
-        if line.startswith(f"{candidate.file} ("):
-            considered.extend(tried)
+        file = line.split(" (", 1)[0]
+        if file == candidate.file:
             considered.append(f"{candidate.file} ({new}): chosen, {reason}")
+        elif file in tried:
+            considered.append(tried[file])
         elif line.endswith(": chosen") and line.startswith(f"{LOCK_FILE[old]} ("):
             considered.append(f"{LOCK_FILE[old]} ({old}): passed over, stale: {stale.what()} "
                               f"(`{CHECK_COMMAND[old]}` fails)")

@@ -183,6 +183,14 @@ def test_the_fresh_lock_is_read_with_a_warning(
                for line in candidates), candidates
     assert any(line.startswith(f"chef: candidate: {chosen}.lock ({chosen}): chosen, "
                                f"{first_lock} is stale") for line in candidates), candidates
+    order = ["uv", "poetry", "pdm"]
+    for other in stale[1:]:
+        mine = [line for line in candidates if line.startswith(f"chef: candidate: {other}.lock")]
+        assert len(mine) == 1, candidates  # each lock said once
+        if order.index(other) < order.index(chosen):  # checked before the chosen one
+            assert ": passed over, stale too: " in mine[0], candidates
+        else:
+            assert f": not read, {chosen}.lock comes first" in mine[0], candidates
     assert f"chef: input: {chosen} (found {chosen}.lock; {first_lock} is stale)" in \
         explained.stderr
 
