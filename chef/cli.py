@@ -45,6 +45,35 @@ def _pipe_closed() -> NoReturn:
     sys.exit(EXIT_PIPE)
 
 
+def _reader_gone() -> bool:
+    """Whether stdout's or stderr's reader has gone (a pipe whose read end is closed polls as
+    an error): a BrokenPipeError from anything else (a socket, a child's pipe) is a bug, and
+    keeps its traceback. Where poll is missing, the standard streams are assumed."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            poller = select.poll()
+            poller.register(stream.fileno(), select.POLLOUT)
+            if any(events & select.POLLERR for _, events in poller.poll(0)):
+                return True
+        except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
+            continue
+    return False
+
+
+def _internal_error() -> NoReturn:
+    # A bug, not bad input: keep the traceback for the report, but never exit 1, which
+    # `chef check`/`diff` use for "recipes differ".
+    import traceback
+
+    traceback.print_exc()
+    click.echo("chef: internal error (a bug in chef; please report it)", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
 def handle_errors(func: F) -> F:
     import functools
 
@@ -55,20 +84,16 @@ def handle_errors(func: F) -> F:
         except ChefError as exc:
             _fail(exc)
         except BrokenPipeError:
-            _pipe_closed()
+            if _reader_gone():
+                _pipe_closed()
+            _internal_error()
         except KeyboardInterrupt:
             click.echo("chef: interrupted", err=True)
             sys.exit(130)
         except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
         except Exception:
-            # A bug, not bad input: keep the traceback for the report, but never exit 1, which
-            # `chef check`/`diff` use for "recipes differ".
-            import traceback
-
-            traceback.print_exc()
-            click.echo("chef: internal error (a bug in chef; please report it)", err=True)
-            sys.exit(EXIT_INTERNAL)
+            _internal_error()
 
     return wrapper  # type: ignore[return-value]
 
@@ -86,12 +111,16 @@ class _Main(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except BrokenPipeError:
+            if not _reader_gone():
+                raise
             _pipe_closed()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
+            if not _reader_gone():
+                raise
             _pipe_closed()
 
 

@@ -182,3 +182,22 @@ def test_explain_on_stderr_to_a_reader_already_gone(big: Dict[str, Path]) -> Non
     assert done.returncode == EXIT_PIPE
     assert done.stdout == ""
     assert len(json.loads(recipe.read_text())["roots"]) == N
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_still_a_bug(tmp_path: Path) -> None:
+    """A BrokenPipeError from anything but a closed stdout/stderr (a socket, a child's pipe)
+    keeps its traceback and EXIT_INTERNAL: only a reader that went away ends quietly."""
+    code = (
+        "import sys, chef.cli, chef.prepare\n"
+        "def boom(*a, **k):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "chef.prepare.prepare = boom\n"
+        f"sys.argv = ['chef', 'prepare', '--stdout', '--project-dir', {str(tmp_path)!r}]\n"
+        "chef.cli.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, env=_env())
+    from chef.errors import EXIT_INTERNAL
+
+    assert done.returncode == EXIT_INTERNAL, done.stderr
+    assert "Traceback" in done.stderr and "chef: internal error" in done.stderr
