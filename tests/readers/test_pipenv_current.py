@@ -228,3 +228,22 @@ def test_the_local_package_locked_at_star_is_the_pipfiles_path(
     refused = _chef(root, "prepare", "--stdout", "--all-groups", "--frozen")
     assert refused.returncode == errors.EXIT_INPUT
     assert "app is locked at '*', which is not a version" in refused.stderr
+
+
+def test_chef_plans_what_pipenv_sync_dev_installs(project: Path, tmp_path: Path) -> None:
+    """`pipenv sync --dev` into a new virtualenv (from the loopback index): the packages it
+    installs are the recipe's, the project's own package is the recipe's local package."""
+    root = tmp_path / "app"
+    shutil.copytree(project, root)
+    env = {**_env(root.parent / "home"), "PIPENV_VENV_IN_PROJECT": "1"}
+    done = subprocess.run([_pipenv(), "sync", "--dev"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = subprocess.run([str(root / ".venv" / "bin" / "python"), "-m", "pip", "list",
+                             "--format", "json"], env=env, capture_output=True, text=True,
+                            check=True)
+    installed = {(p["name"], p["version"]) for p in json.loads(listed.stdout)
+                 if p["name"] not in ("pip", "setuptools", "wheel")}
+    chef_pins, chef_locals = planned(project, tmp_path / "plan", "--group", "dev-packages")
+    assert installed == chef_pins | {("app", "0.1.0")}
+    assert chef_locals == ["app"]
