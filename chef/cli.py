@@ -9,21 +9,69 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple, TypeVar
 
 import click
 
 from chef import __version__
-from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, ChefError, Terminated
+from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_PIPE, ChefError, Terminated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(exc: ChefError) -> NoReturn:  # type: ignore[name-defined]  # noqa: F821
+def _fail(exc: ChefError) -> NoReturn:
     from chef.urls import mask_text
 
     click.echo(f"chef: error: {mask_text(str(exc))}", err=True)
     sys.exit(exc.exit_code)
+
+
+def _pipe_closed() -> NoReturn:
+    """The reader of stdout (or stderr) went away: end quietly, as Unix tools do.
+
+    Both streams are pointed at /dev/null first, so that nothing still buffered, and no later
+    message, raises again while the interpreter flushes them (Python's documented recipe for
+    SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
+                pass
+        os.close(devnull)
+    except OSError:
+        pass
+    sys.exit(EXIT_PIPE)
+
+
+def _reader_gone() -> bool:
+    """Whether stdout's or stderr's reader has gone (a pipe whose read end is closed polls as
+    an error): a BrokenPipeError from anything else (a socket, a child's pipe) is a bug, and
+    keeps its traceback. Where poll is missing, the standard streams are assumed."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            poller = select.poll()
+            poller.register(stream.fileno(), select.POLLOUT)
+            if any(events & select.POLLERR for _, events in poller.poll(0)):
+                return True
+        except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
+            continue
+    return False
+
+
+def _internal_error() -> NoReturn:
+    # A bug, not bad input: keep the traceback for the report, but never exit 1, which
+    # `chef check`/`diff` use for "recipes differ".
+    import traceback
+
+    traceback.print_exc()
+    click.echo("chef: internal error (a bug in chef; please report it)", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def handle_errors(func: F) -> F:
@@ -35,6 +83,10 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ChefError as exc:
             _fail(exc)
+        except BrokenPipeError:
+            if _reader_gone():
+                _pipe_closed()
+            _internal_error()
         except KeyboardInterrupt:
             click.echo("chef: interrupted", err=True)
             sys.exit(130)
@@ -47,13 +99,7 @@ def handle_errors(func: F) -> F:
         except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
         except Exception:
-            # A bug, not bad input: keep the traceback for the report, but never exit 1, which
-            # `chef check`/`diff` use for "recipes differ".
-            import traceback
-
-            traceback.print_exc()
-            click.echo("chef: internal error (a bug in chef; please report it)", err=True)
-            sys.exit(EXIT_INTERNAL)
+            _internal_error()
 
     return wrapper  # type: ignore[return-value]
 
@@ -62,7 +108,29 @@ def echo_err(text: str) -> None:
     click.echo(text, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The `chef` group: a closed pipe while click prints help or the version (`chef --help |
+    head -1`, `chef prepare --help | true`) ends as quietly as inside a command, with the same
+    status (click's own handling exits 0 or 1, depending on its version)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            if not _reader_gone():
+                raise
+            _pipe_closed()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            if not _reader_gone():
+                raise
+            _pipe_closed()
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chef")
 def main() -> None:
     """Cache Python dependencies in their own Docker layer.
@@ -481,6 +549,10 @@ def run() -> None:
     every table and model object it built, which are acyclic and live until the process ends:
     ~4% of a 1500- or 5000-package prepare, for no memory back (peak memory is unchanged).
     Reference counting still frees everything else.
+
+    A reader that goes away (`chef cook --dry-run | head -1`) ends the command quietly with
+    EXIT_PIPE: inside a command (`handle_errors`), in click's own help and version output
+    (`_Main`), or while the last buffered output is flushed here.
     """
     gc.disable()
     try:
@@ -491,8 +563,10 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`chef diff | head -1`), a closed stream
-            status = status or 1  # what click itself exits with on a closed pipe
+        except BrokenPipeError:  # the reader went away before the last output (`chef diff | true`)
+            status = EXIT_PIPE
+        except (OSError, ValueError):  # a closed stream
+            status = status or 1
     os._exit(status)
 
 

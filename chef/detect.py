@@ -8,7 +8,8 @@ it was made from because it is what the manager installs.
 
 An input that holds nothing (a lock without a package, a uv.lock without the project, a manifest
 that declares no dependency) loses to the first one that holds something (`detect_project`), with
-a warning: a placeholder lock must never become an empty recipe.
+a warning: a placeholder lock must never become an empty recipe. A stale lock beside a fresh
+lock of the same manifest gives way to it, with a warning (`fresh_lock`, called by prepare).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from chef.errors import ChefError, InputError
 from chef.model import Dep, Project
@@ -200,6 +201,9 @@ class Detected:
     chosen: str  # "<reader> (<why>)"
     considered: List[str] = field(default_factory=list)  # every candidate and its fate
     warnings: List[str] = field(default_factory=list)  # the chosen input is not the first one
+    # Candidates not read because the chosen one comes first (precedence order): where
+    # `fresh_lock` looks when the chosen lock is stale.
+    later: List[Candidate] = field(default_factory=list)
 
 
 def _read_with(reader: Reader, root: Path, subdir: str) -> Project:
@@ -252,8 +256,10 @@ def detect_project(
     lost: List[Tuple[Candidate, str]] = []
     first: Optional[Tuple[Candidate, Project]] = None
     chosen: Optional[Tuple[Candidate, Project]] = None
+    later: List[Candidate] = []
     for candidate in found:
         if chosen is not None:
+            later.append(candidate)
             considered.append(f"{candidate.file} ({candidate.reader.name}): not read, "
                               f"{chosen[0].file} comes first (--manager "
                               f"{candidate.reader.name} reads it)")
@@ -293,7 +299,104 @@ def detect_project(
                     f"{candidate.file}{shown} {reason}: reading {chosen[0].file} instead "
                     f"(--manager {candidate.reader.name} reads {candidate.file} anyway)"
                 )
-    return Detected(chosen[1], f"{chosen[0].reader.name} ({why})", considered, warnings)
+    return Detected(chosen[1], f"{chosen[0].reader.name} ({why})", considered, warnings, later)
+
+
+def fresh_lock(root: Path, detected: Detected, subdir: str = ".") -> Tuple[Detected, Any]:
+    """The detected input, checked for freshness: (the input to use, its freshness Verdict or
+    None when it is not a lock chef checks).
+
+    A stale lock that another lock of the same manifest stands beside (uv.lock and poetry.lock
+    or pdm.lock for one pyproject.toml) gives way to the first of them, in precedence order,
+    that its own manager's check passes on, reads, and holds something: the build goes on from
+    the fresh lock, with a warning that names both and `--manager` to choose. When every such
+    lock is stale, the refusal (StaleLockError) names each and what its manager says; a lone
+    stale lock is refused as before. Only for detection: an explicit `--manager` is checked by
+    the caller (`ensure_fresh`) and never falls back.
+    """
+    from chef.freshness import CHECK_COMMAND, LOCK_FILE, MANIFEST, check
+
+    where = root / subdir if subdir not in (".", "") else root
+    manager = detected.project.manager
+    verdict = check(where, manager, where=subdir)
+    if verdict is None or verdict.fresh:
+        return detected, verdict
+    stale = [verdict]
+    tried: Dict[str, str] = {}  # lock file -> its fate, for --explain
+    for candidate in detected.later:
+        name = candidate.reader.name
+        if name == manager or MANIFEST.get(name) != MANIFEST[manager] or \
+                candidate.file != LOCK_FILE.get(name):
+            continue
+        label = f"{candidate.file} ({name})"
+        try:
+            other = check(where, name, where=subdir)
+        except ChefError as exc:
+            tried[candidate.file] = f"{label}: passed over, cannot be checked: {exc}"
+            continue
+        if other is None:
+            continue
+        if not other.fresh:
+            stale.append(other)
+            tried[candidate.file] = (f"{label}: passed over, stale too: {other.what()} "
+                                     f"(`{CHECK_COMMAND[name]}` fails)")
+            continue
+        try:
+            project = _read_with(candidate.reader, root, subdir)
+        except ChefError as exc:
+            tried[candidate.file] = f"{label}: passed over, fresh but cannot be read: {exc}"
+            continue
+        empty = holds_nothing(project, name, where)
+        if empty is not None:
+            tried[candidate.file] = f"{label}: passed over, fresh but {empty}"
+            continue
+        return _from_fresh(detected, verdict, other, candidate, project, tried), other
+    if len(stale) == 1:
+        raise verdict.error()
+    from chef.errors import StaleLockError
+
+    first, rest = stale[0], stale[1:]
+    said = "; ".join(f"{v.lock} is stale too: {v.what(2)} (`{CHECK_COMMAND[v.manager]}` "
+                     "fails)" for v in rest)
+    relock = ", ".join(f"`{v.relock}`" for v in stale[:-1]) + f" or `{stale[-1].relock}`"
+    raise StaleLockError(
+        f"stale lock: {first.what(2)} (`{CHECK_COMMAND[first.manager]}` fails); {said}",
+        path=first.lock,
+        hint=f"re-lock with {relock}; or pass --frozen to use {first.lock} as it is, "
+        "--manager NAME --frozen for another",
+    )
+
+
+def _from_fresh(
+    detected: Detected, stale: Any, fresh: Any, candidate: Candidate, project: Project,
+    tried: Dict[str, str],
+) -> Detected:
+    """`detected` with the fresh lock beside a stale one chosen instead, and why."""
+    from chef.freshness import CHECK_COMMAND, LOCK_FILE, MANIFEST
+
+    old, new = stale.manager, candidate.reader.name
+    reason = (f"{stale.lock} is stale ({stale.what(1)}; `{CHECK_COMMAND[old]}` fails) and "
+              f"{fresh.lock} matches {MANIFEST[new]}")
+    considered: List[str] = []
+    for line in detected.considered:
+        file = line.split(" (", 1)[0]
+        if file == candidate.file:
+            considered.append(f"{candidate.file} ({new}): chosen, {reason}")
+        elif file in tried:
+            considered.append(tried[file])
+        elif line.endswith(": chosen") and line.startswith(f"{LOCK_FILE[old]} ("):
+            considered.append(f"{LOCK_FILE[old]} ({old}): passed over, stale: {stale.what()} "
+                              f"(`{CHECK_COMMAND[old]}` fails)")
+        elif any(line.startswith(f"{c.file} (") for c in detected.later):
+            considered.append(line.replace(f"{LOCK_FILE[old]} comes first",
+                                           f"{candidate.file} comes first"))
+        else:
+            considered.append(line)
+    warning = (f"{reason}: reading {fresh.lock}; pass --manager {new} or --manager {old} to "
+               f"choose (`{stale.relock}` re-locks {stale.lock})")
+    chosen = f"{new} (found {fresh.lock}; {stale.lock} is stale)"
+    return Detected(project, chosen, considered, detected.warnings + [warning],
+                    [c for c in detected.later if c is not candidate])
 
 
 def read_project(

@@ -19,6 +19,9 @@ EXIT_STALE = 5  # a lock no longer matches its manifest
 EXIT_ENVIRONMENT = 6  # interpreter/installer missing, target does not satisfy requires-python
 EXIT_INSTALL = 7  # the installer or a build backend failed
 EXIT_INTERNAL = 70  # a bug in chef (BSD EX_SOFTWARE): never mistaken for "recipes differ"
+# The reader of chef's output went away (`chef cook --dry-run | head -1`): 128 + SIGPIPE, what the
+# shell reports for a Unix tool that a closed pipe ends; never 1 ("recipes differ") nor 70.
+EXIT_PIPE = 141
 
 MAX_MESSAGE = 1000  # characters of a message before the middle is elided
 MAX_PATH = 300  # characters of a path, likewise

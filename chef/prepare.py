@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, TypeVar, cast
 
-from chef.detect import detect_project, manifest_names, third_party_edges
+from chef.detect import detect_project, fresh_lock, manifest_names, third_party_edges
 from chef.errors import InputError
 from chef.model import Project
 from chef.recipe import Recipe, dumps, from_project, write_atomic
@@ -82,19 +82,23 @@ def prepare(
     """
     root = Path(project_dir)
     detected = detect_project(root, manager, requirements, subdir=subdir)
+    verdict = None
+    if not frozen and not requirements:
+        if manager is None:  # a stale lock gives way to a fresh one beside it (detect.fresh_lock)
+            detected, verdict = fresh_lock(root, detected, subdir)
+        else:  # the lock the user named: refused when stale, whatever lies beside it
+            from chef.freshness import ensure_fresh
+
+            verdict = ensure_fresh(root / subdir, detected.project.manager, where=subdir)
     project, chosen = detected.project, detected.chosen
     _complete_build(project, root, build_constraints)
     notes = list(project.notes)
     warnings: List[str] = list(detected.warnings)
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
-    elif not requirements:
-        from chef.freshness import ensure_fresh
-
-        verdict = ensure_fresh(root / subdir, project.manager, where=subdir)
-        if verdict is not None:
-            notes.extend(verdict.notes())
-            warnings.extend(verdict.warning_lines())
+    elif verdict is not None:
+        notes.extend(verdict.notes())
+        warnings.extend(verdict.warning_lines())
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))
     if not recipe.roots and not recipe.locked:
         warnings.extend(_installs_nothing(project, recipe, chosen, root, subdir))

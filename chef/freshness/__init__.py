@@ -34,7 +34,7 @@ import importlib
 from pathlib import Path
 from typing import Optional
 
-from chef.freshness.common import LOCK_FILE, MANIFEST, RELOCK, Files, Verdict
+from chef.freshness.common import CHECK_COMMAND, LOCK_FILE, MANIFEST, RELOCK, Files, Verdict
 
 # manager -> the module whose `check(files)` gives its verdict
 CHECKERS = {
@@ -74,5 +74,6 @@ def ensure_fresh(
 
 
 __all__ = [
-    "CHECKERS", "LOCK_FILE", "MANIFEST", "RELOCK", "Files", "Verdict", "check", "ensure_fresh",
+    "CHECK_COMMAND", "CHECKERS", "LOCK_FILE", "MANIFEST", "RELOCK", "Files", "Verdict", "check",
+    "ensure_fresh",
 ]

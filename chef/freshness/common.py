@@ -17,6 +17,13 @@ RELOCK = {
     "pdm": "pdm lock",
     "pipenv": "pipenv lock",
 }
+# The manager's own freshness check, named in messages ("what its manager would say").
+CHECK_COMMAND = {
+    "uv": "uv lock --check",
+    "poetry": "poetry check --lock",
+    "pdm": "pdm lock --check",
+    "pipenv": "pipenv verify",
+}
 LOCK_FILE = {"uv": "uv.lock", "poetry": "poetry.lock", "pdm": "pdm.lock", "pipenv": "Pipfile.lock"}
 MANIFEST = {"uv": "pyproject.toml", "poetry": "pyproject.toml", "pdm": "pyproject.toml",
             "pipenv": "Pipfile"}
@@ -67,10 +74,15 @@ class Verdict:
     def relock(self) -> str:
         return RELOCK[self.manager]
 
+    def what(self, limit: int = 3) -> str:
+        """The differences, shortened: what a message about this stale lock says."""
+        what = "; ".join(self.reasons[:limit]) or "the manifest changed since it was locked"
+        if len(self.reasons) > limit:
+            what += f"; and {len(self.reasons) - limit} more differences"
+        return what
+
     def error(self) -> StaleLockError:
-        what = "; ".join(self.reasons[:3]) or "the manifest changed since it was locked"
-        if len(self.reasons) > 3:
-            what += f"; and {len(self.reasons) - 3} more differences"
+        what = self.what()
         return StaleLockError(
             f"stale lock: {what}",
             path=self.lock,

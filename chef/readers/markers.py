@@ -57,12 +57,15 @@ def _atom(
     extras: AbstractSet[str],
     groups: AbstractSet[str],
     display: str,
+    true_vars: AbstractSet[str] = frozenset(),
 ) -> Residual:
     lhs, op, rhs = item
     names = (_var_name(lhs), _var_name(rhs))
     var = next((n for n in names if n in _SELECTION_VARS), None)
     if var is None:
         return f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}"
+    if var in true_vars:
+        return True
     value = canonical(str(rhs if names[0] == var else lhs))
     chosen = groups if var == "dependency_groups" else extras
     operator = str(op)
@@ -74,7 +77,8 @@ def _atom(
 
 
 def _tree(
-    items: List[Any], extras: AbstractSet[str], groups: AbstractSet[str], display: str
+    items: List[Any], extras: AbstractSet[str], groups: AbstractSet[str], display: str,
+    true_vars: AbstractSet[str] = frozenset(),
 ) -> Residual:
     # packaging's grammar: a list is an "or" of "and" runs.
     runs: List[List[Residual]] = [[]]
@@ -84,10 +88,10 @@ def _tree(
                 runs.append([])
             continue
         if isinstance(item, list):
-            value = _tree(item, extras, groups, display)
+            value = _tree(item, extras, groups, display, true_vars)
             runs[-1].append(f"({value})" if isinstance(value, str) else value)
         else:
-            runs[-1].append(_atom(item, extras, groups, display))
+            runs[-1].append(_atom(item, extras, groups, display, true_vars))
     kept: List[str] = []
     for run in runs:
         if any(part is False for part in run):
@@ -138,6 +142,21 @@ def residual(
     if marker is None or not marker.strip():
         return True
     value = _tree(_parse(marker, display), extras, groups, display)
+    if isinstance(value, str):
+        return norm_marker(value) or True
+    return value
+
+
+def without_groups(marker: str, display: str) -> Residual:
+    """The marker with every `dependency_groups` condition taken as true, whatever its group
+    and operator: what pipenv does with the PEP 751 style markers it writes in a Pipfile.lock's
+    develop section (`('dev' in dependency_groups) and (python_version >= '3.10')`). pipenv
+    installs a category's entries only when the category is selected, and its
+    `Lockfile._pip_marker` drops each such condition before pip sees the marker. For markers
+    that test no `extras` (pipenv passes those on to pip, which cannot evaluate them).
+    """
+    value = _tree(_parse(marker, display), frozenset(), frozenset(), display,
+                  frozenset(["dependency_groups"]))
     if isinstance(value, str):
         return norm_marker(value) or True
     return value

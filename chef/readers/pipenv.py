@@ -199,8 +199,16 @@ class _Reader:
         idents: Dict[Tuple[str, Tuple[str, str, str]], LockedPackage] = {}
         targets: List[Tuple[str, str, Optional[Tuple[str, str, str]], Mapping[str, Any]]] = []
         for category, name, entry in rows:
-            if isinstance(entry.get("path"), str):
-                rel = self.local(name, entry["path"], self.display)
+            if _unpinned_off_linux(entry, self.display):
+                project.notes.append(
+                    f"{category}.{name}: pipenv locked no version (\"*\", no hashes: its "
+                    f"marker {entry['markers']!r} excluded the platform it locked on); pipenv "
+                    "installs it unpinned where the marker holds, never on Linux: left out")
+                continue
+            declared = self.declared_path(name, entry)
+            if isinstance(entry.get("path"), str) or declared is not None:
+                path, where = (entry["path"], self.display) if declared is None else declared
+                rel = self.local(name, path, where)
                 if rel is not None:
                     locals_[name] = self.local_package(name, rel, bool(entry.get("editable")))
                 targets.append((category, name, None, entry))
@@ -239,6 +247,8 @@ class _Reader:
                 marker_text(marker, self.display, f"{category}.{name}.markers")
                 if isinstance(marker, str) else None
             )
+            if marker is not None and "dependency_groups" in marker:
+                marker = _develop_marker(marker, self.display)
             dep = Dep(name=name, key=keys[target] if target else None, marker=marker)
             group = _group_of(category)
             builder.add("main" if group is None else "group", group or "", dep)
@@ -254,6 +264,32 @@ class _Reader:
                 f"Pipfile [requires] {requires} is not enforced (pipenv only warns about it)"
             )
         return project
+
+    def declared_path(self, name: str, entry: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+        """(path, file) of a lock entry that pipenv wrote as `"version": "*"` without a path,
+        git or file, for a package the Pipfile declares with a `path`: the project's own
+        (editable) package, `pkg = {path = ".", editable = true, extras = [...]}`, as a
+        pipenv that round-trips its lock through pylock.toml writes it. pipenv installs it from
+        the Pipfile's path; so does chef (a local package)."""
+        if entry.get("version") != "*" or any(
+            isinstance(entry.get(k), str) for k in ("path", "git", "file")
+        ):
+            return None
+        pipfile = self.base / "Pipfile"
+        if not pipfile.is_file():
+            return None
+        display = rel_display(self.root, pipfile)
+        for section, table in load_toml(pipfile, display).items():
+            if section in ("source", "requires", "scripts", "pipenv") or not isinstance(
+                table, dict
+            ):
+                continue
+            for raw_name, spec in table.items():
+                if canonical(raw_name) == name and isinstance(spec, dict) and isinstance(
+                    spec.get("path"), str
+                ):
+                    return spec["path"], display
+        return None
 
     def _source(self, name: str, entry: Mapping[str, Any], sources: _Sources) -> Tuple[Source, str]:
         version = str(entry.get("version", "")).lstrip("=").strip()
@@ -323,6 +359,46 @@ class _Reader:
         except InvalidSpecifier:
             raise InputError(f"{name}: invalid version {version!r}", path=display) from None
         return Dep(name=name, specifier=specifier, extras=extras, marker=marker)
+
+
+def _develop_marker(marker: str, display: str) -> Optional[str]:
+    """A lock entry's marker with its `dependency_groups` conditions taken as pipenv takes
+    them (chef.readers.markers.without_groups): the entry's category is what selects it. A
+    marker that also tests `extras` is kept whole (pipenv hands it to pip, which cannot
+    evaluate it; chef refuses it)."""
+    from chef.readers.markers import mentioned, without_groups
+
+    extras, groups, _ = mentioned(marker, display)
+    if not groups or extras:
+        return marker
+    value = without_groups(marker, display)
+    return value if isinstance(value, str) else None
+
+
+def _unpinned_off_linux(entry: Mapping[str, Any], display: str) -> bool:
+    """A registry entry pipenv locked as `"version": "*"` (no hashes) because its marker
+    excludes the platform pipenv locked on (`zeta = {version = "*", markers = "sys_platform ==
+    'win32'"}` in the Pipfile): `pipenv install` passes it to pip unpinned, where the marker
+    holds. When that is never on Linux (every sampled Linux environment, any Python), no image
+    chef cooks installs it, and it is left out rather than refused as "not a version"."""
+    marker = entry.get("markers")
+    if entry.get("version") != "*" or not isinstance(marker, str) or any(
+        isinstance(entry.get(k), str) for k in ("path", "git", "file")
+    ):
+        return False
+    from packaging.markers import InvalidMarker, Marker
+
+    from chef.freshness.markers import environments, marker_vector
+
+    text = _develop_marker(marker, display) if "dependency_groups" in marker else marker
+    if text is None:
+        return False
+    try:
+        parsed = Marker(text)
+    except InvalidMarker:
+        return False  # the reader's own parse reports it
+    linux = [env for env in environments([parsed], None) if env["sys_platform"] == "linux"]
+    return bool(linux) and not any(marker_vector(parsed, linux))
 
 
 def locked_name(locked: Mapping[str, LockedPackage]) -> List[str]:

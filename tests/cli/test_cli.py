@@ -208,9 +208,10 @@ def test_run_exit_status_of_every_kind_of_exit() -> None:
 
 
 @pytest.mark.parametrize("unbuffered", ["1", ""])
-def test_output_to_a_closed_pipe_is_status_1_not_a_traceback(unbuffered: str) -> None:
-    """Unbuffered, the write fails inside click (which exits 1); buffered, the flush in run
-    fails: the same status either way."""
+def test_output_to_a_closed_pipe_is_exit_pipe_not_a_traceback(unbuffered: str) -> None:
+    """Unbuffered, the write fails inside click (which exits 1, turned into EXIT_PIPE by run);
+    buffered, the flush in run fails: the same status either way (tests/cli/test_closed_pipe.py
+    has every printing command)."""
     import os
 
     read_end, write_end = os.pipe()
@@ -223,7 +224,7 @@ def test_output_to_a_closed_pipe_is_status_1_not_a_traceback(unbuffered: str) ->
                               stderr=subprocess.PIPE, text=True, check=False, env=env)
     finally:
         os.close(write_end)
-    assert done.returncode == 1
+    assert done.returncode == errors.EXIT_PIPE
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from conftest import CORPUS, corpus_params
+from conftest import CORPUS, corpus_params, needs_corpus
 
 from chef.detect import read_project
 from chef.errors import EXIT_INPUT, EXIT_STALE, ChefError
@@ -165,3 +165,17 @@ def test_default_prepare_on_a_corpus_root(entry: str, root: str, upstream: Path)
 
 def project_of(context: Path, subdir: str):  # type: ignore[no-untyped-def]
     return read_project(context, subdir=subdir)[0]
+
+
+@needs_corpus
+def test_every_stale_lock_of_a_root_is_named(upstream: Path) -> None:
+    """instructor keeps a uv.lock and a leftover poetry.lock for one pyproject.toml, and both
+    managers refuse theirs (MANIFEST.toml: `uv lock --check` and `poetry check --lock` fail):
+    the refusal names both locks and each manager's verdict (issue 18, point 3)."""
+    with pytest.raises(ChefError) as refused:
+        prepare(upstream / "567-labs__instructor")
+    text = str(refused.value)
+    assert refused.value.exit_code == EXIT_STALE
+    assert text.startswith("uv.lock: stale lock: ") and "`uv lock --check` fails" in text
+    assert "poetry.lock is stale too: " in text and "`poetry check --lock` fails" in text
+    assert "\n" not in text

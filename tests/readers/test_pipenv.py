@@ -75,3 +75,67 @@ def test_pipfile_alone_is_unlocked(tmp_path: Path) -> None:
     assert leaves["alpha"].specifier == ">=1"
     assert leaves["beta"].marker == 'sys_platform == "linux"'
     assert "devtool" not in leaves
+
+
+@pytest.mark.parametrize("marker,expected", [
+    ("'dev' in dependency_groups", None),
+    ("('dev' in dependency_groups) and (python_version >= '3.10')", 'python_version >= "3.10"'),
+    # the issue's spelling, written by other tools (pipenv's own `_pip_marker` docstring)
+    ('"dev" in dependency_groups and sys_platform == "win32"', 'sys_platform == "win32"'),
+    # pipenv drops every dependency_groups condition, whatever its group or operator
+    ("'docs' in dependency_groups and os_name == 'nt'", 'os_name == "nt"'),
+    ("'dev' not in dependency_groups and os_name == 'nt'", 'os_name == "nt"'),
+    ("'dev' in dependency_groups or sys_platform == 'win32'", None),
+    ("python_version >= '3.10'", "python_version >= '3.10'"),  # untouched (normalized later)
+    # `extras`: pipenv hands it to pip, which cannot evaluate it: kept whole (refused later)
+    ("'dev' in dependency_groups and 'x' in extras", "'dev' in dependency_groups and 'x' in extras"),
+])
+def test_develop_markers_as_pipenv_reads_them(marker: str, expected: object) -> None:
+    from chef.readers.pipenv import _develop_marker
+
+    assert _develop_marker(marker, "Pipfile.lock") == expected
+
+
+def test_dependency_groups_markers_in_a_lock(tmp_path: Path) -> None:
+    """pipenv 2026's develop section: the entry's category selects it, the environment part of
+    its marker stays (tests/readers/test_pipenv_current.py has the real pipenv's lock)."""
+    pipenv_project(tmp_path, Scenario())
+    lock = json.loads((tmp_path / "Pipfile.lock").read_text())
+    lock["develop"]["devtool"]["markers"] = \
+        "('dev' in dependency_groups) and (python_version >= '3.10')"
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    dev = recipe(tmp_path, "pipenv", Selection(groups=("dev-packages",)))
+    assert "devtool" in installed(dev, PY311) and "devtool" not in installed(dev, PY39_WIN)
+    default = recipe(tmp_path, "pipenv")
+    assert "devtool" not in installed(default, PY311)
+
+
+@pytest.mark.parametrize("entry,off_linux", [
+    ({"version": "*", "markers": "sys_platform == 'win32'"}, True),
+    ({"version": "*", "markers": "platform_system == 'Darwin' or os_name == 'nt'"}, True),
+    ({"version": "*", "markers": "('dev' in dependency_groups) and (sys_platform == 'win32')"},
+     True),
+    # could be installed on Linux: still refused later ("not a version")
+    ({"version": "*", "markers": "python_version < '3.8'"}, False),
+    ({"version": "*", "markers": "sys_platform != 'win32'"}, False),
+    ({"version": "*"}, False),
+    ({"version": "==1.0", "markers": "sys_platform == 'win32'"}, False),
+    ({"version": "*", "markers": "sys_platform == 'win32'", "path": "."}, False),
+])
+def test_unpinned_windows_only_entries(entry: dict, off_linux: bool) -> None:  # type: ignore[type-arg]
+    from chef.readers.pipenv import _unpinned_off_linux
+
+    assert _unpinned_off_linux(entry, "Pipfile.lock") is off_linux
+
+
+def test_an_unpinned_windows_only_entry_is_left_out(tmp_path: Path) -> None:
+    pipenv_project(tmp_path, Scenario())
+    lock = json.loads((tmp_path / "Pipfile.lock").read_text())
+    lock["default"]["winonly"] = {"markers": "sys_platform == 'win32'", "version": "*"}
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    rec = recipe(tmp_path, "pipenv")
+    assert "winonly" not in {p.name for p in (rec.locked or {}).values()}
+    lock["default"]["winonly"]["markers"] = "python_version < '3.8'"
+    write(tmp_path / "Pipfile.lock", json.dumps(lock))
+    with pytest.raises(InputError, match="winonly is locked at '\\*', which is not a version"):
+        recipe(tmp_path, "pipenv")
