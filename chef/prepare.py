@@ -72,7 +72,7 @@ def prepare(
     project, chosen = detected.project, detected.chosen
     _complete_build(project, root, build_constraints)
     notes = list(project.notes)
-    warnings: List[str] = list(detected.warnings)
+    warnings: List[str] = list(detected.warnings) + list(project.warnings)
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif not requirements:

@@ -291,6 +291,7 @@ class Manifest:
     extras: Dict[str, List[PoetryDep]] = field(default_factory=dict)
     groups: Dict[str, List[PoetryDep]] = field(default_factory=dict)
     sources: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
 
 def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
@@ -363,8 +364,13 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
         for dep_name in str_list(names, display, f"tool.poetry.extras.{extra}"):
             chosen.extend(d for d in manifest.main if d.name == canonical(dep_name))
             if canonical(dep_name) not in by_name:
-                raise InputError(
-                    f"extra {extra!r} names {dep_name!r}, which is not a dependency", path=display
+                # Poetry's lock, install and export skip such a name (the extra installs
+                # nothing for it; `poetry lock` writes `test = []`); only `poetry check`
+                # reports it. chef does the same, with a warning.
+                manifest.warnings.append(
+                    f"{display}: extra {extra!r} names {dep_name!r}, which is not a dependency "
+                    "of [tool.poetry.dependencies]: ignored, as poetry ignores it (`poetry check` "
+                    "reports it)"
                 )
     manifest.main = [d for d in manifest.main if not d.optional]
 
@@ -409,6 +415,7 @@ def _manifest_local(
     display = rel_display(root, root / rel / "pyproject.toml")
     data = load_toml(root / rel / "pyproject.toml", display)
     manifest = read_manifest(data, display)
+    project.warnings.extend(w for w in manifest.warnings if w not in project.warnings)
 
     def edge(dep: PoetryDep) -> Dep:
         if dep.kind == "path" and dep.path is not None:
@@ -922,6 +929,7 @@ def read(root: Path, subdir: str = ".") -> Project:
     project.roots = [Dep(name=root_package.name)]
     project.requires_python = manifest.requires_python
     project.index = IndexConfig()
+    project.warnings.extend(manifest.warnings)
     project.notes.extend(reader.notes)
     project.notes.append(
         f"{display} {reader.lock_version}: "
