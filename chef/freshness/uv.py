@@ -974,19 +974,24 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
     if not isinstance(metadata, dict):
         verdict.unchecked.append(f"{name}: the lock records no requirements to compare")
         return
+    # A [project] without dependencies beside [tool.poetry]: uv builds the metadata, which chef
+    # reads as poetry-core fills it (project_requirements); not sure of it, so only a name the
+    # lock does not hold at all is refused, as for other build-filled metadata.
     poetry = _poetry_syntax(data)
     try:
-        found = None if poetry else project_requirements(ws.root, rel, data, display)
+        found = project_requirements(ws.root, rel, data, display)
     except DynamicMetadataError:
         found = None
+    if found is not None and poetry and found.origin.get("dependencies") == "[project]":
+        found = None  # another backend fills them: chef cannot tell what it reports
     lowering = _Lowering(ws, rel, display, name, found.templated if found else ())
-    if poetry:
+    if found is None and poetry:
         verdict.unchecked.append(f"{name}: its metadata is built ({display}: {poetry})")
         verdict.warnings.append(
             f"{name}'s [project] in {display} has no dependencies but a [tool.poetry] table, "
-            "so uv reads its dependencies and extras from a build (poetry-core fills them from "
-            "[tool.poetry]): not compared with uv.lock (`uv lock --check` builds the metadata "
-            "to compare; chef goes on with the lock)")
+            "so uv reads its dependencies and extras from a build that chef cannot reproduce: "
+            "not compared with uv.lock (`uv lock --check` builds the metadata to compare; "
+            "chef goes on with the lock)")
     elif found is None:
         verdict.unchecked.append(f"{name}: its dependencies are dynamic ({display})")
         verdict.warnings.append(
@@ -1053,7 +1058,7 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
     compares the requirements uv.lock records for them too (built when their metadata is not
     static). chef only warns here, never refuses: such a package is a workspace of its own to
     uv, whose lowering rules chef does not reproduce exactly."""
-    from chef.readers.pyproject import DynamicMetadataError, project_requirements
+    from chef.readers.pyproject import DynamicMetadataError, Requirements, project_requirements
 
     for entry in packages:
         if not isinstance(entry, dict):
@@ -1071,13 +1076,19 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
         if not files.exists(display):
             continue
         data = files.toml(display)
-        built = "no [project] table" if "project" not in data else _poetry_syntax(data)
-        found = None
-        if not built:
+        found: Optional[Requirements] = None
+        built = ""
+        if "project" not in data:
+            found = _poetry1_requirements(data, display)
+            built = "" if found else "no [project] table"
+        else:
             try:
                 found = project_requirements(ws.root, rel, data, display)
             except DynamicMetadataError:
-                built = "dynamic dependencies no hook chef knows fills"
+                built = "dynamic dependencies chef cannot read"
+            if found is not None and _poetry_syntax(data) and \
+                    found.origin.get("dependencies") == "[project]":
+                found, built = None, _poetry_syntax(data)
         if found is None:
             verdict.unchecked.append(f"{name}: its metadata is built ({display}: {built})")
             verdict.warnings.append(
@@ -1099,6 +1110,23 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
                 f"{d.name} in {name}'s dependencies but uv.lock records "
                 f"{short([r.show(True) for r in d.have]) or 'nothing'} (a path dependency: "
                 "`uv lock --check` may fail on this, chef goes on with the lock)")
+
+
+def _poetry1_requirements(data: Mapping[str, Any], display: str) -> Any:
+    """A Poetry 1 layout ([tool.poetry] only) built by poetry-core: its requirements as
+    poetry-core writes them (chef's poetry reader), or None."""
+    from chef.readers.poetry import POETRY_BACKENDS, built_requirements
+    from chef.readers.pyproject import Requirements
+
+    backend = table(data.get("build-system")).get("build-backend")
+    if "poetry" not in table(data.get("tool")) or backend not in POETRY_BACKENDS:
+        return None
+    found = built_requirements(data, display)
+    if found is None:
+        return None
+    origin = "[tool.poetry] (poetry-core)"
+    return Requirements(found[0], found[1], {"dependencies": origin,
+                                             "optional-dependencies": origin})
 
 
 def _poetry_syntax(data: Mapping[str, Any]) -> str:

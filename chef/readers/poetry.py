@@ -395,6 +395,39 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
     return manifest
 
 
+POETRY_BACKENDS = ("poetry.core.masonry.api", "poetry.masonry.api")
+
+
+def built_requirements(
+    data: Mapping[str, Any], display: str
+) -> Optional[Tuple[List[str], Dict[str, List[str]]]]:
+    """The Requires-Dist poetry-core writes for a pyproject.toml whose `[project]` has no
+    `dependencies` (it fills them from `[tool.poetry.dependencies]` and `[tool.poetry.extras]`):
+    (dependencies, extra -> requirements) as PEP 508 strings; None when one of them cannot be
+    written as one (a path dependency, a `||` union)."""
+    try:
+        manifest = read_manifest(data, display)
+    except InputError:
+        return None
+
+    def text(dep: PoetryDep) -> Optional[str]:
+        if dep.kind == "path":
+            return None
+        try:
+            specifier = "" if dep.url else single_specifier(dep.constraint, display, dep.name)
+        except InputError:
+            return None
+        return Dep(name=dep.name, specifier=specifier, extras=dep.extras, marker=dep.marker,
+                   url=dep.url).requirement_string()
+
+    main = [text(d) for d in manifest.main]
+    extras = {e: [text(d) for d in deps] for e, deps in manifest.extras.items()}
+    if None in main or any(None in items for items in extras.values()):
+        return None
+    return ([t for t in main if t],
+            {e: [t for t in items if t] for e, items in extras.items()})
+
+
 def _local_target(root: Path, base: str, path: str, display: str, what: str) -> Optional[str]:
     """A path dependency as a directory inside the project, or None when it is an archive."""
     target = root / base / path

@@ -255,6 +255,8 @@ MUTATIONS: List[Tuple[str, str, Edit]] = [
     ("poetry2", "tool.poetry dependency bumped", sub('alpha = ">=1"', 'alpha = ">=2"')),
     ("poetry2", "tool.poetry extra dropped", sub('fast = ["gamma"]\n', "")),
     ("poetry2", "group gains a dependency", sub('dev = ["devtool"]', 'dev = ["devtool", "zeta"]')),
+    ("poetry2", "tool.poetry dependency new to the lock", sub(
+        'alpha = ">=1"\n', 'alpha = ">=1"\nzeta = "*"\n')),
     ("poetry2", "[project] gains dependencies", sub('requires-python = ">=3.9"\n',
                                                     'requires-python = ">=3.9"\n'
                                                     'dependencies = ["alpha>=1"]\n')),
@@ -370,15 +372,16 @@ EXPECTED: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("settings", "conflicts dropped"): ("stale", "warns"),  # a uv setting chef does not model
     ("settings", "group requires-python changed"): ("stale", "warns"),  # a uv setting chef does not model
     ("settings", "group gains a dependency"): ("stale", "refuses"),
-    ("poetry2", "nothing"): ("fresh", "warns"),  # warns on every prepare: not compared
-    ("poetry2", "tool.poetry dependency added"): ("stale", "warns"),  # metadata poetry-core builds
-    ("poetry2", "tool.poetry dependency bumped"): ("stale", "warns"),  # metadata poetry-core builds
-    ("poetry2", "tool.poetry extra dropped"): ("stale", "warns"),  # metadata poetry-core builds
+    ("poetry2", "nothing"): ("fresh", "fresh"),  # read as poetry-core fills it
+    ("poetry2", "tool.poetry dependency added"): ("stale", "warns"),  # beta is locked already; built
+    ("poetry2", "tool.poetry dependency bumped"): ("stale", "warns"),  # read as poetry-core fills it
+    ("poetry2", "tool.poetry extra dropped"): ("stale", "warns"),  # read as poetry-core fills it
     ("poetry2", "group gains a dependency"): ("stale", "refuses"),
+    ("poetry2", "tool.poetry dependency new to the lock"): ("stale", "refuses"),
     ("poetry2", "[project] gains dependencies"): ("stale", "refuses"),
-    ("poetry1-path", "nothing"): ("fresh", "warns"),  # warns on every prepare: not compared
-    ("poetry1-path", "poetry 1 path dependency gains a dependency"): ("stale", "warns"),  # a built path dependency
-    ("poetry1-path", "poetry 2 path dependency bumps one"): ("stale", "warns"),  # a built path dependency
+    ("poetry1-path", "nothing"): ("fresh", "fresh"),  # read as poetry-core fills it
+    ("poetry1-path", "poetry 1 path dependency gains a dependency"): ("stale", "warns"),  # a path dependency: warnings only
+    ("poetry1-path", "poetry 2 path dependency bumps one"): ("stale", "warns"),  # a path dependency: warnings only
     ("setuptools-file", "nothing"): ("fresh", "fresh"),
     ("setuptools-file", "requirements file gains a dependency"): ("stale", "warns"),  # zeta is locked already; a file setuptools reads
     ("setuptools-file", "requirements file drops one"): ("stale", "warns"),  # read from a file a build reads
