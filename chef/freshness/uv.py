@@ -975,15 +975,14 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
         verdict.unchecked.append(f"{name}: the lock records no requirements to compare")
         return
     # A [project] without dependencies beside [tool.poetry]: uv builds the metadata, which chef
-    # reads as poetry-core fills it (project_requirements); not sure of it, so only a name the
-    # lock does not hold at all is refused, as for other build-filled metadata.
+    # reads as poetry-core fills it (project_requirements; another backend must report none);
+    # not sure of it, so only a name the lock does not hold at all is refused, as for other
+    # build-filled metadata.
     poetry = _poetry_syntax(data)
     try:
         found = project_requirements(ws.root, rel, data, display)
     except DynamicMetadataError:
         found = None
-    if found is not None and poetry and found.origin.get("dependencies") == "[project]":
-        found = None  # another backend fills them: chef cannot tell what it reports
     lowering = _Lowering(ws, rel, display, name, found.templated if found else ())
     if found is None and poetry:
         verdict.unchecked.append(f"{name}: its metadata is built ({display}: {poetry})")
@@ -1085,10 +1084,7 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
             try:
                 found = project_requirements(ws.root, rel, data, display)
             except DynamicMetadataError:
-                built = "dynamic dependencies chef cannot read"
-            if found is not None and _poetry_syntax(data) and \
-                    found.origin.get("dependencies") == "[project]":
-                found, built = None, _poetry_syntax(data)
+                built = _poetry_syntax(data) or "dynamic dependencies chef cannot read"
         if found is None:
             verdict.unchecked.append(f"{name}: its metadata is built ({display}: {built})")
             verdict.warnings.append(

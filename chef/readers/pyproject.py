@@ -192,7 +192,7 @@ def project_requirements(
             origin["optional-dependencies"], raw = found
             for extra, items in expect(raw, dict, display, "optional-dependencies").items():
                 optional[extra] = _untemplate(items, display, templated)
-    elif poetry is not None and "optional-dependencies" not in project:
+    elif poetry is not None:
         optional = dict(poetry[1])
         origin["optional-dependencies"] = "[tool.poetry] (poetry-core)"
     else:
@@ -207,11 +207,15 @@ def project_requirements(
 def _poetry_core_fills(
     project: Mapping[str, Any], data: Mapping[str, Any], display: str
 ) -> Optional[Tuple[List[str], Dict[str, List[str]]]]:
-    """A `[project]` without `dependencies` beside `[tool.poetry]`, built by poetry-core: the
-    backend fills the dependencies (and, without `optional-dependencies`, the extras) from
-    `[tool.poetry]`, as chef's poetry reader reads them (None: not this shape). Raises
+    """A `[project]` without `dependencies` and `optional-dependencies` beside `[tool.poetry]`,
+    built by poetry-core: the backend fills the dependencies and extras from `[tool.poetry]`,
+    as chef's poetry reader reads them (None: not this shape). Raises
     DynamicMetadataError when they cannot be written as PEP 508 requirements."""
     if "dependencies" in project or "poetry" not in table(data, "tool", display):
+        return None
+    if project.get("optional-dependencies"):
+        # poetry-core then takes the main group from [project] (no dependencies) and uses
+        # [tool.poetry.dependencies] only to enrich it: the static reading is right.
         return None
     from chef.readers.poetry import POETRY_BACKENDS, built_requirements
 

@@ -257,6 +257,9 @@ MUTATIONS: List[Tuple[str, str, Edit]] = [
     ("poetry2", "group gains a dependency", sub('dev = ["devtool"]', 'dev = ["devtool", "zeta"]')),
     ("poetry2", "tool.poetry dependency new to the lock", sub(
         'alpha = ">=1"\n', 'alpha = ">=1"\nzeta = "*"\n')),
+    ("poetry2", "[project] gains optional-dependencies (poetry-core reads [project] alone)", sub(
+        'requires-python = ">=3.9"\n',
+        'requires-python = ">=3.9"\n\n[project.optional-dependencies]\nfast = ["gamma"]\n')),
     ("poetry2", "[project] gains dependencies", sub('requires-python = ">=3.9"\n',
                                                     'requires-python = ">=3.9"\n'
                                                     'dependencies = ["alpha>=1"]\n')),
@@ -378,6 +381,8 @@ EXPECTED: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("poetry2", "tool.poetry extra dropped"): ("stale", "warns"),  # read as poetry-core fills it
     ("poetry2", "group gains a dependency"): ("stale", "refuses"),
     ("poetry2", "tool.poetry dependency new to the lock"): ("stale", "refuses"),
+    ("poetry2", "[project] gains optional-dependencies (poetry-core reads [project] alone)"): (
+        "stale", "refuses"),
     ("poetry2", "[project] gains dependencies"): ("stale", "refuses"),
     ("poetry1-path", "nothing"): ("fresh", "fresh"),  # read as poetry-core fills it
     ("poetry1-path", "poetry 1 path dependency gains a dependency"): ("stale", "warns"),  # a path dependency: warnings only
