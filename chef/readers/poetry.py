@@ -392,7 +392,41 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
     for group_name, items in dependency_groups(data, display).items():
         group = manifest.groups.setdefault(group_name, [])
         group.extend(_from_pep508(t, display, f"dependency-groups.{group_name}") for t in items)
+    _include_groups(manifest, tool, display)
     return manifest
+
+
+def _include_groups(manifest: Manifest, tool: Mapping[str, Any], display: str) -> None:
+    """`[tool.poetry.group.<g>] include-groups = [...]` (Poetry 2.2): a group installs the
+    groups it includes too, transitively (poetry-core's Factory; an unknown or cyclic include is
+    an error there as here). Lock 2.1 already lists such packages under the including group."""
+    includes: Dict[str, List[str]] = {}
+    for group_name, table in tool.get("group", {}).items():
+        if isinstance(table, dict) and "include-groups" in table:
+            key = f"tool.poetry.group.{group_name}.include-groups"
+            includes[canonical(group_name)] = [
+                canonical(g) for g in str_list(table["include-groups"], display, key)]
+    if not includes:
+        return
+    own = {name: list(deps) for name, deps in manifest.groups.items()}
+    done: Dict[str, List[PoetryDep]] = {}
+
+    def expand(name: str, stack: Tuple[str, ...]) -> List[PoetryDep]:
+        if name in stack:
+            raise InputError(
+                "tool.poetry.group include cycle: " + " -> ".join(stack + (name,)), path=display)
+        if name not in own:
+            raise InputError(f"group {stack[-1]!r} includes group {name!r}, which is not defined",
+                             path=display)
+        if name not in done:
+            deps = list(own[name])
+            for included in includes.get(name, []):
+                deps.extend(d for d in expand(included, stack + (name,)) if d not in deps)
+            done[name] = deps
+        return done[name]
+
+    for name in includes:
+        manifest.groups[name] = expand(name, ())
 
 
 POETRY_BACKENDS = ("poetry.core.masonry.api", "poetry.masonry.api")

@@ -149,3 +149,56 @@ def test_unknown_extra_and_group_are_refused_by_both(locked: Path) -> None:
     for selection in (Selection(extras=("nosuch",)), Selection(groups=("nosuch",))):
         with pytest.raises(InputError, match="nosuch"):
             prepare(locked, manager="poetry", selection=selection)
+
+
+INCLUDES = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["alpha>=1"]
+
+[tool.poetry]
+package-mode = false
+
+[tool.poetry.group.lint.dependencies]
+devtool = "*"
+
+[tool.poetry.group.dev]
+include-groups = ["lint"]
+
+[tool.poetry.group.dev.dependencies]
+gamma = "*"
+
+[[tool.poetry.source]]
+name = "local"
+url = "{index}"
+priority = "primary"
+"""
+
+
+def test_include_groups_as_poetry_installs_them(tmp_path: Path, index) -> None:  # type: ignore[no-untyped-def]
+    """Poetry 2.2's `include-groups`: `--with dev` installs lint's packages too. Lock 2.1 lists
+    them under dev already; without a lock chef read dev alone (a recipe missing devtool)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(INCLUDES.format(index=index.url), encoding="utf-8")
+    home = tmp_path / "home"
+    run_exporter([_poetry(), "lock", "--no-interaction"], project, home)
+    theirs = _export(project, home, "--with", "dev")
+    assert set(theirs) == {"alpha", "beta", "devtool", "gamma"}
+    env, _ = environment_for(">=3.9")
+    locked_project, _ = read_project(project, manager="poetry")
+    mine = chef_packages(locked_project, Selection(groups=("dev",)), env)
+    assert {n: pin for n, (pin, _) in mine.items()} == theirs
+    (project / "poetry.lock").unlink()
+    result = prepare(project, manager="poetry-manifest", selection=Selection(groups=("dev",)))
+    assert {d.name for d in result.recipe.roots} == {"alpha", "devtool", "gamma"}
+    # an include of an undefined group: poetry and chef both refuse
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        text.replace('include-groups = ["lint"]', 'include-groups = ["lint", "nosuch"]'))
+    with pytest.raises(ExporterFailed, match="nosuch"):
+        run_exporter([_poetry(), "lock", "--no-interaction"], project, home)
+    with pytest.raises(InputError, match="nosuch"):
+        prepare(project, manager="poetry-manifest")
