@@ -1057,8 +1057,6 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
     compares the requirements uv.lock records for them too (built when their metadata is not
     static). chef only warns here, never refuses: such a package is a workspace of its own to
     uv, whose lowering rules chef does not reproduce exactly."""
-    from chef.readers.pyproject import DynamicMetadataError, Requirements, project_requirements
-
     for entry in packages:
         if not isinstance(entry, dict):
             continue
@@ -1074,38 +1072,49 @@ def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
         display = f"{rel}/pyproject.toml"
         if not files.exists(display):
             continue
-        data = files.toml(display)
-        found: Optional[Requirements] = None
-        built = ""
-        if "project" not in data:
-            found = _poetry1_requirements(data, display)
-            built = "" if found else "no [project] table"
-        else:
-            try:
-                found = project_requirements(ws.root, rel, data, display)
-            except DynamicMetadataError:
-                built = _poetry_syntax(data) or "dynamic dependencies chef cannot read"
-        if found is None:
-            verdict.unchecked.append(f"{name}: its metadata is built ({display}: {built})")
+        try:
+            verdict.warnings.extend(_path_package_warnings(verdict, files, ws, name, rel,
+                                                           display, metadata))
+        except InputError as exc:  # uv's check fails on it too; this check never refuses
             verdict.warnings.append(
-                f"{name} (a path dependency, {display}) has metadata a build fills ({built}): "
+                f"{name} (a path dependency, {display}) cannot be read: {exc} (not compared "
+                "with uv.lock; chef goes on with the lock)")
+
+
+def _path_package_warnings(verdict: Verdict, files: Files, ws: _Workspace, name: str,
+                           rel: str, display: str, metadata: Mapping[str, Any]) -> List[str]:
+    """The warnings for one path dependency's recorded requirements (see above)."""
+    from chef.readers.pyproject import DynamicMetadataError, Requirements, project_requirements
+
+    data = files.toml(display)
+    found: Optional[Requirements] = None
+    built = ""
+    if "project" not in data:
+        found = _poetry1_requirements(data, display)
+        built = "" if found else "no [project] table"
+    else:
+        try:
+            found = project_requirements(ws.root, rel, data, display)
+        except DynamicMetadataError:
+            built = _poetry_syntax(data) or "dynamic dependencies chef cannot read"
+    if found is None:
+        verdict.unchecked.append(f"{name}: its metadata is built ({display}: {built})")
+        return [f"{name} (a path dependency, {display}) has metadata a build fills ({built}): "
                 "not compared with uv.lock (`uv lock --check` builds it to compare; chef goes "
-                "on with the lock)")
-            continue
-        own = _Workspace(ws.root, {}, {rel: data}, {}, {}, ws.requires_python, {})
-        lowering = _Lowering(own, rel, display, name, found.templated)
-        expected = lowering.lower_all(found.dependencies, "project.dependencies")
-        for extra, items in found.optional.items():
-            expected += lowering.lower_all(items, f"project.optional-dependencies.{extra}",
-                                           extra=canon(extra))
-        actual = [_lock_req(e, f"package {name} metadata.requires-dist")
-                  for e in as_list(metadata.get("requires-dist"))]
-        for d in _diff(expected, actual, ws.requires_python):
-            verdict.warnings.append(
-                f"{display} declares {short([r.show(True) for r in d.want]) or 'nothing'} for "
-                f"{d.name} in {name}'s dependencies but uv.lock records "
-                f"{short([r.show(True) for r in d.have]) or 'nothing'} (a path dependency: "
-                "`uv lock --check` may fail on this, chef goes on with the lock)")
+                "on with the lock)"]
+    own = _Workspace(ws.root, {}, {rel: data}, {}, {}, ws.requires_python, {})
+    lowering = _Lowering(own, rel, display, name, found.templated)
+    expected = lowering.lower_all(found.dependencies, "project.dependencies")
+    for extra, items in found.optional.items():
+        expected += lowering.lower_all(items, f"project.optional-dependencies.{extra}",
+                                       extra=canon(extra))
+    actual = [_lock_req(e, f"package {name} metadata.requires-dist")
+              for e in as_list(metadata.get("requires-dist"))]
+    return [f"{display} declares {short([r.show(True) for r in d.want]) or 'nothing'} for "
+            f"{d.name} in {name}'s dependencies but uv.lock records "
+            f"{short([r.show(True) for r in d.have]) or 'nothing'} (a path dependency: "
+            "`uv lock --check` may fail on this, chef goes on with the lock)"
+            for d in _diff(expected, actual, ws.requires_python)]
 
 
 def _poetry1_requirements(data: Mapping[str, Any], display: str) -> Any:

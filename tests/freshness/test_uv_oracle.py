@@ -236,6 +236,8 @@ MUTATIONS: List[Tuple[str, str, Edit]] = [
     ("sources", "dependency spelled differently", sub('"sib",', '"Sib",')),
     ("sources", "path dependency gains a dependency", sub('"zeta"', '"zeta", "delta"',
                                                           "libs/sib/pyproject.toml")),
+    ("sources", "path dependency's requirement unreadable", sub('"zeta"', '"zeta >>> 1"',
+                                                                "libs/sib/pyproject.toml")),
     # --- settings uv records
     ("settings", "nothing", nothing),
     ("settings", "environments changed", sub(
@@ -369,6 +371,7 @@ EXPECTED: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("sources", "extra-only source made global"): ("fresh", "fresh"),
     ("sources", "dependency spelled differently"): ("fresh", "fresh"),
     ("sources", "path dependency gains a dependency"): ("stale", "warns"),  # a path dependency
+    ("sources", "path dependency's requirement unreadable"): ("stale", "warns"),  # path dependency
     ("settings", "nothing"): ("fresh", "fresh"),
     ("settings", "environments changed"): ("stale", "warns"),  # a uv setting chef does not model
     ("settings", "environments respelled"): ("fresh", "fresh"),
