@@ -333,10 +333,12 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
         ],
     )
     dynamic = set(str_list(project.get("dynamic", []), display, "project.dynamic"))
-    if "dependencies" in project and "dependencies" not in dynamic:
-        # Poetry 2: [project] decides; [tool.poetry.dependencies] only adds detail (source,
-        # develop, path) to the same names.
-        for text in str_list(project["dependencies"], display, "project.dependencies"):
+    pep621 = "dependencies" in project or bool(project.get("optional-dependencies"))
+    if pep621 and "dependencies" not in dynamic:
+        # Poetry 2: [project] decides (its optional-dependencies alone are enough: poetry-core's
+        # Factory then takes no main dependency from [tool.poetry]); [tool.poetry.dependencies]
+        # only adds detail (source, develop, path) to the same names.
+        for text in str_list(project.get("dependencies", []), display, "project.dependencies"):
             dep = _from_pep508(text, display, "project.dependencies")
             detail = tool_deps.get(dep.name)
             if detail and dep.kind == "registry" and detail[0].kind != "registry":
@@ -359,7 +361,10 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
             _from_pep508(t, display, where, optional=True) for t in str_list(items, display, where)
         ]
     by_name = {d.name: d for d in manifest.main}
-    for extra, names in expect(tool.get("extras", {}), dict, display, "tool.poetry.extras").items():
+    tool_extras = expect(tool.get("extras", {}), dict, display, "tool.poetry.extras")
+    if project.get("dependencies") or optional:
+        tool_extras = {}  # poetry-core ignores [tool.poetry.extras] then
+    for extra, names in tool_extras.items():
         chosen = manifest.extras.setdefault(canonical(extra), [])
         for dep_name in str_list(names, display, f"tool.poetry.extras.{extra}"):
             chosen.extend(d for d in manifest.main if d.name == canonical(dep_name))

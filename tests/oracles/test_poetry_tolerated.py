@@ -202,3 +202,52 @@ def test_include_groups_as_poetry_installs_them(tmp_path: Path, index) -> None: 
         run_exporter([_poetry(), "lock", "--no-interaction"], project, home)
     with pytest.raises(InputError, match="nosuch"):
         prepare(project, manager="poetry-manifest")
+
+
+OPTIONAL_ONLY = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[project.optional-dependencies]
+fast = ["gamma"]
+
+[tool.poetry]
+package-mode = false
+
+[tool.poetry.dependencies]
+alpha = ">=1"
+
+[tool.poetry.extras]
+more = ["alpha"]
+
+[[tool.poetry.source]]
+name = "local"
+url = "{index}"
+priority = "primary"
+"""
+
+
+def test_project_optional_dependencies_alone_decide(tmp_path: Path, index) -> None:  # type: ignore[no-untyped-def]
+    """A [project] with optional-dependencies and no dependencies: poetry-core takes no main
+    dependency from [tool.poetry.dependencies] and ignores [tool.poetry.extras]; poetry locks
+    gamma only. chef read alpha as a main dependency without the lock."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(OPTIONAL_ONLY.format(index=index.url),
+                                            encoding="utf-8")
+    home = tmp_path / "home"
+    run_exporter([_poetry(), "lock", "--no-interaction"], project, home)
+    assert _export(project, home, "-E", "fast") == {"gamma": "1.0"}
+    with pytest.raises(ExporterFailed, match="more"):
+        _export(project, home, "-E", "more")
+    env, _ = environment_for(">=3.9")
+    locked_project, _ = read_project(project, manager="poetry")
+    mine = chef_packages(locked_project, Selection(extras=("fast",)), env)
+    assert {n: pin for n, (pin, _) in mine.items()} == {"gamma": "1.0"}
+    (project / "poetry.lock").unlink()
+    result = prepare(project, manager="poetry-manifest", selection=Selection(extras=("fast",)))
+    assert [d.name for d in result.recipe.roots] == ["gamma"]
+    with pytest.raises(InputError, match="more"):
+        prepare(project, manager="poetry-manifest", selection=Selection(extras=("more",)))
