@@ -272,6 +272,9 @@ class Project:
     # --build-constraint): they constrain the build environment, never the app's venv.
     build_constraints: List[Dep] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # for --explain: what was read/dropped and why
+    # Always shown on stderr: input the manager accepts and ignores, which chef ignores too
+    # (e.g. a poetry extra naming no dependency: only `poetry check` reports it).
+    warnings: List[str] = field(default_factory=list)
     # Sets of (package, "extra" | "group", name) the lock says are never installed together
     # (uv's `conflicts`); a selection holding two of one set is refused, as uv refuses it.
     conflicts: List[Tuple[Tuple[str, str, str], ...]] = field(default_factory=list)

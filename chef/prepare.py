@@ -93,12 +93,13 @@ def prepare(
     project, chosen = detected.project, detected.chosen
     _complete_build(project, root, build_constraints)
     notes = list(project.notes)
-    warnings: List[str] = list(detected.warnings)
+    warnings: List[str] = list(detected.warnings) + list(project.warnings)
     if frozen:
         notes.append("lock freshness not checked (--frozen)")
     elif verdict is not None:
         notes.extend(verdict.notes())
         warnings.extend(verdict.warning_lines())
+    selection = _tolerated(project, selection, warnings)
     recipe = from_project(project, selection, project.inputs[0] if project.inputs else str(root))
     if not recipe.roots and not recipe.locked:
         warnings.extend(_installs_nothing(project, recipe, chosen, root, subdir))
@@ -108,6 +109,42 @@ def prepare(
         result.dropped = dropped(project, recipe)
         result.notes.extend(cross_notes(recipe))
     return result
+
+
+# Managers that install with an extra or group name the project does not have, ignoring it;
+# uv and poetry refuse one (`Extra ... is not defined`, `Group(s) not found`), and so does chef
+# for them (chef/select.py root_edges).
+_IGNORES_UNKNOWN = {"pdm": "`pdm install -G {name}` and `pdm export -G {name}` ignore it "
+                           "(\"Ignoring non-existing groups\")"}
+
+
+def _tolerated(project: Project, selection: Selection, warnings: List[str]) -> Selection:
+    """The selection without the extra and group names the manager ignores, each with a
+    warning (a name the project knows as the other kind is left for root_edges' refusal,
+    which names the right option)."""
+    how = _IGNORES_UNKNOWN.get(project.manager)
+    if how is None or not (selection.extras or selection.groups):
+        return selection
+    from dataclasses import replace
+
+    from chef.model import canonical
+
+    if selection.packages:
+        names = [canonical(p) for p in selection.packages]
+    else:
+        names = [d.name for d in project.roots if d.name in project.local_packages and not d.url]
+    tops = [project.local_packages[n] for n in names if n in project.local_packages]
+    known = {e for p in tops for e, _ in p.extras} | {g for p in tops for g, _ in p.groups}
+    unknown = sorted({canonical(n) for n in selection.extras + selection.groups} - known)
+    for name in unknown:
+        where = project.inputs[0] if project.inputs else "the project"
+        warnings.append(f"{where}: no extra or group named {name} in the selected packages: "
+                        f"ignored, as {how.format(name=name)}")
+    return replace(
+        selection,
+        extras=tuple(e for e in selection.extras if canonical(e) not in unknown),
+        groups=tuple(g for g in selection.groups if canonical(g) not in unknown),
+    )
 
 
 def cross_notes(recipe: Recipe) -> List[str]:

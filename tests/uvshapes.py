@@ -10,7 +10,7 @@ VERSION file, dependencies from `[tool.setuptools.dynamic] dependencies = {file 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, Tuple
 
 from conftest import write
 from tinybuild import BACKEND_SOURCE
@@ -221,6 +221,154 @@ modern = { requires-python = ">=3.10" }
 ''')
 
 
+# Build-filled metadata (issue 18.2): real backends repacked from the test venv and served by the
+# module's own index (tests/backendwheels.py); hatch-requirements-txt by a stand-in (below).
+POETRY_CORE = ('[build-system]\nrequires = ["poetry-core>=2.0"]\n'
+               'build-backend = "poetry.core.masonry.api"\n')
+POETRY_CORE_1 = ('[build-system]\nrequires = ["poetry-core>=1.0"]\n'
+                 'build-backend = "poetry.core.masonry.api"\n')
+SETUPTOOLS = '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+
+# hatchling with hatch-requirements-txt is not installed here and the tests have no network: a
+# stand-in backend that reports what the hook reports (`files` of
+# [tool.hatch.metadata.hooks.requirements_txt], lines starting with an option skipped, options
+# after a requirement dropped, `optional-dependencies` tables of files).
+HATCHREQ_SOURCE = BACKEND_SOURCE.replace(
+    '''    if tomllib is None:
+        return _mini_toml(data.decode())["project"]
+    return tomllib.loads(data.decode())["project"]''',
+    '''    config = tomllib.loads(data.decode())
+    project = dict(config["project"])
+    hook = config["tool"]["hatch"]["metadata"]["hooks"]["requirements_txt"]
+
+    def read(names):
+        out = []
+        for name in names:
+            for line in open(name):
+                line = line.split("#")[0].strip()
+                if not line or line.startswith("-"):
+                    continue
+                words = line.split()
+                cut = next((i for i, w in enumerate(words) if i and w.startswith("-")), len(words))
+                out.append(" ".join(words[:cut]))
+        return out
+
+    if "dependencies" in project.get("dynamic", []):
+        project["dependencies"] = read(hook.get("files", ["requirements.txt"]))
+    if "optional-dependencies" in project.get("dynamic", []):
+        project["optional-dependencies"] = {
+            extra: read(names) for extra, names in hook.get("optional-dependencies", {}).items()}
+    return project''',
+)
+assert HATCHREQ_SOURCE != BACKEND_SOURCE
+HATCHREQ = '[build-system]\nrequires = []\nbuild-backend = "hatchreq"\nbackend-path = ["_build"]\n'
+
+
+def poetry2(root: Path, _git: str) -> None:
+    """The issue's shape (Poetry 2 layout): `[project]` without `dependencies` beside
+    `[tool.poetry.dependencies]`, built by poetry-core; uv reads the metadata from the build. Its
+    `[dependency-groups]` uv still reads from pyproject.toml."""
+    write(root / "pyproject.toml", '''[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[tool.poetry.dependencies]
+alpha = ">=1"
+gamma = { version = "*", optional = true }
+
+[tool.poetry.extras]
+fast = ["gamma"]
+
+[dependency-groups]
+dev = ["devtool"]
+
+''' + POETRY_CORE)
+    write(root / "demo" / "__init__.py", "")
+
+
+def poetry1_path(root: Path, _git: str) -> None:
+    """A Poetry 1 layout (`[tool.poetry]` only, no `[project]`: uv cannot lock it as a project
+    of its own, so it is a path dependency of one), and a Poetry 2 layout beside it."""
+    project(root, ".", '''[project]
+name = "uses-poetry"
+version = "1.0"
+requires-python = ">=3.9"
+dependencies = ["legacy", "modern"]
+
+[tool.uv.sources]
+legacy = { path = "libs/legacy" }
+modern = { path = "libs/modern" }
+''')
+    write(root / "libs/legacy/pyproject.toml", '''[tool.poetry]
+name = "legacy"
+version = "0.1.0"
+description = ""
+authors = []
+
+[tool.poetry.dependencies]
+python = ">=3.9"
+alpha = "^1.0"
+
+''' + POETRY_CORE_1)
+    write(root / "libs/legacy/legacy/__init__.py", "")
+    write(root / "libs/modern/pyproject.toml", '''[project]
+name = "modern"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[tool.poetry.dependencies]
+gamma = "*"
+
+''' + POETRY_CORE)
+    write(root / "libs/modern/modern/__init__.py", "")
+
+
+def setuptools_file(root: Path, _git: str) -> None:
+    """`dynamic = ["dependencies", "optional-dependencies"]` filled by the real setuptools from
+    `[tool.setuptools.dynamic]` files."""
+    write(root / "pyproject.toml", '''[project]
+name = "st-app"
+version = "1.0"
+requires-python = ">=3.9"
+dynamic = ["dependencies", "optional-dependencies"]
+
+[tool.setuptools]
+packages = ["st_app"]
+
+[tool.setuptools.dynamic]
+dependencies = {file = ["requirements.txt"]}
+optional-dependencies.docs = {file = ["docs.txt"]}
+
+''' + SETUPTOOLS)
+    write(root / "st_app" / "__init__.py", "")
+    write(root / "requirements.txt", "alpha>=1\nepsilon\n")
+    write(root / "docs.txt", "docsgen\n")
+
+
+def hatch_requirements(root: Path, _git: str) -> None:
+    """`dynamic = ["dependencies", "optional-dependencies"]` filled by hatch-requirements-txt
+    (the stand-in above)."""
+    write(root / "pyproject.toml", '''[project]
+name = "hr-app"
+version = "1.0"
+requires-python = ">=3.9"
+dynamic = ["dependencies", "optional-dependencies"]
+
+[tool.hatch.metadata.hooks.requirements_txt]
+files = ["requirements.txt"]
+
+[tool.hatch.metadata.hooks.requirements_txt.optional-dependencies]
+fast = ["fast.txt"]
+
+''' + HATCHREQ)
+    write(root / "src" / "hr_app" / "__init__.py", "")
+    write(root / "_build" / "hatchreq.py", HATCHREQ_SOURCE)
+    write(root / "requirements.txt", "alpha>=1\n--index-url http://index.invalid/simple\n"
+                                      "beta --hash=sha256:00\n")
+    write(root / "fast.txt", "gamma[fast]\n")
+
+
 SHAPES: Dict[str, Callable[[Path, str], None]] = {
     "app": app,
     "ws-root-sources": ws_root,
@@ -228,4 +376,15 @@ SHAPES: Dict[str, Callable[[Path, str], None]] = {
     "ws-dynamic-root": ws_dynamic,
     "sources": sources,
     "settings": settings,
+    "poetry2": poetry2,
+    "poetry1-path": poetry1_path,
+    "setuptools-file": setuptools_file,
+    "hatch-requirements": hatch_requirements,
+}
+
+# Shapes whose build backend the oracle's index must serve (repacked from the test venv).
+BACKENDS: Dict[str, Tuple[str, ...]] = {
+    "poetry2": ("poetry-core",),
+    "poetry1-path": ("poetry-core",),
+    "setuptools-file": ("setuptools",),
 }

@@ -780,6 +780,7 @@ def check(files: Files) -> Verdict:
             continue
         _check_member(verdict, ws, name, rel, display, entries[0], revision, lock_names,
                       name in required)
+    _check_path_packages(verdict, files, ws, packages)
     verdict.fresh = not verdict.reasons
     return verdict
 
@@ -973,12 +974,24 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
     if not isinstance(metadata, dict):
         verdict.unchecked.append(f"{name}: the lock records no requirements to compare")
         return
+    # A [project] without dependencies beside [tool.poetry]: uv builds the metadata, which chef
+    # reads as poetry-core fills it (project_requirements; another backend must report none);
+    # not sure of it, so only a name the lock does not hold at all is refused, as for other
+    # build-filled metadata.
+    poetry = _poetry_syntax(data)
     try:
         found = project_requirements(ws.root, rel, data, display)
     except DynamicMetadataError:
         found = None
     lowering = _Lowering(ws, rel, display, name, found.templated if found else ())
-    if found is None:
+    if found is None and poetry:
+        verdict.unchecked.append(f"{name}: its metadata is built ({display}: {poetry})")
+        verdict.warnings.append(
+            f"{name}'s [project] in {display} has no dependencies but a [tool.poetry] table, "
+            "so uv reads its dependencies and extras from a build that chef cannot reproduce: "
+            "not compared with uv.lock (`uv lock --check` builds the metadata to compare; "
+            "chef goes on with the lock)")
+    elif found is None:
         verdict.unchecked.append(f"{name}: its dependencies are dynamic ({display})")
         verdict.warnings.append(
             f"{name}'s dependencies are dynamic in {display} and chef cannot read them without "
@@ -1036,6 +1049,100 @@ def _check_member(verdict: Verdict, ws: _Workspace, name: str, rel: str, display
                 f"{name}'s group requires-python is {want_rp or 'none'} per "
                 f"[tool.uv.dependency-groups] in {display} but uv.lock records "
                 f"{have_rp or 'none'} (`uv lock --check` fails on this; chef goes on)")
+
+
+def _check_path_packages(verdict: Verdict, files: Files, ws: _Workspace,
+                         packages: List[Any]) -> None:
+    """Path dependencies inside the project that are not workspace members: `uv lock --check`
+    compares the requirements uv.lock records for them too (built when their metadata is not
+    static). chef only warns here, never refuses: such a package is a workspace of its own to
+    uv, whose lowering rules chef does not reproduce exactly."""
+    for entry in packages:
+        if not isinstance(entry, dict):
+            continue
+        name = canon(str(entry.get("name", "")))
+        source = table(entry.get("source"))
+        path = source.get("directory", source.get("editable"))
+        metadata = entry.get("metadata")
+        if name in ws.members or not isinstance(path, str) or not isinstance(metadata, dict):
+            continue
+        rel = _posix(path)
+        if rel in (".", "") or rel.startswith("../") or Path(rel).is_absolute():
+            continue
+        display = f"{rel}/pyproject.toml"
+        if not files.exists(display):
+            continue
+        try:
+            verdict.warnings.extend(_path_package_warnings(verdict, files, ws, name, rel,
+                                                           display, metadata))
+        except InputError as exc:  # uv's check fails on it too; this check never refuses
+            verdict.warnings.append(
+                f"{name} (a path dependency, {display}) cannot be read: {exc} (not compared "
+                "with uv.lock; chef goes on with the lock)")
+
+
+def _path_package_warnings(verdict: Verdict, files: Files, ws: _Workspace, name: str,
+                           rel: str, display: str, metadata: Mapping[str, Any]) -> List[str]:
+    """The warnings for one path dependency's recorded requirements (see above)."""
+    from chef.readers.pyproject import DynamicMetadataError, Requirements, project_requirements
+
+    data = files.toml(display)
+    found: Optional[Requirements] = None
+    built = ""
+    if "project" not in data:
+        found = _poetry1_requirements(data, display)
+        built = "" if found else "no [project] table"
+    else:
+        try:
+            found = project_requirements(ws.root, rel, data, display)
+        except DynamicMetadataError:
+            built = _poetry_syntax(data) or "dynamic dependencies chef cannot read"
+    if found is None:
+        verdict.unchecked.append(f"{name}: its metadata is built ({display}: {built})")
+        return [f"{name} (a path dependency, {display}) has metadata a build fills ({built}): "
+                "not compared with uv.lock (`uv lock --check` builds it to compare; chef goes "
+                "on with the lock)"]
+    own = _Workspace(ws.root, {}, {rel: data}, {}, {}, ws.requires_python, {})
+    lowering = _Lowering(own, rel, display, name, found.templated)
+    expected = lowering.lower_all(found.dependencies, "project.dependencies")
+    for extra, items in found.optional.items():
+        expected += lowering.lower_all(items, f"project.optional-dependencies.{extra}",
+                                       extra=canon(extra))
+    actual = [_lock_req(e, f"package {name} metadata.requires-dist")
+              for e in as_list(metadata.get("requires-dist"))]
+    return [f"{display} declares {short([r.show(True) for r in d.want]) or 'nothing'} for "
+            f"{d.name} in {name}'s dependencies but uv.lock records "
+            f"{short([r.show(True) for r in d.have]) or 'nothing'} (a path dependency: "
+            "`uv lock --check` may fail on this, chef goes on with the lock)"
+            for d in _diff(expected, actual, ws.requires_python)]
+
+
+def _poetry1_requirements(data: Mapping[str, Any], display: str) -> Any:
+    """A Poetry 1 layout ([tool.poetry] only) built by poetry-core: its requirements as
+    poetry-core writes them (chef's poetry reader), or None."""
+    from chef.readers.poetry import POETRY_BACKENDS, built_requirements
+    from chef.readers.pyproject import Requirements
+
+    backend = table(data.get("build-system")).get("build-backend")
+    if "poetry" not in table(data.get("tool")) or backend not in POETRY_BACKENDS:
+        return None
+    found = built_requirements(data, display)
+    if found is None:
+        return None
+    origin = "[tool.poetry] (poetry-core)"
+    return Requirements(found[0], found[1], {"dependencies": origin,
+                                             "optional-dependencies": origin})
+
+
+def _poetry_syntax(data: Mapping[str, Any]) -> str:
+    """Why uv takes none of a member's metadata from its pyproject.toml although `dynamic` does
+    not say so, or "": a `[project]` without `dependencies` beside any `[tool.poetry]` table is
+    Poetry's syntax to uv, whose metadata the build backend fills (uv-pypi-types'
+    `MetadataError::PoetrySyntax`: the project is built, as for dynamic dependencies)."""
+    project = table(data.get("project"))
+    if "dependencies" in project or "poetry" not in table(data.get("tool")):
+        return ""
+    return "[project] without dependencies beside [tool.poetry]"
 
 
 def _group_python(data: Mapping[str, Any], group: str, display: str) -> str:

@@ -292,6 +292,7 @@ class Manifest:
     extras: Dict[str, List[PoetryDep]] = field(default_factory=dict)
     groups: Dict[str, List[PoetryDep]] = field(default_factory=dict)
     sources: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
 
 def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
@@ -333,10 +334,12 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
         ],
     )
     dynamic = set(str_list(project.get("dynamic", []), display, "project.dynamic"))
-    if "dependencies" in project and "dependencies" not in dynamic:
-        # Poetry 2: [project] decides; [tool.poetry.dependencies] only adds detail (source,
-        # develop, path) to the same names.
-        for text in str_list(project["dependencies"], display, "project.dependencies"):
+    pep621 = "dependencies" in project or bool(project.get("optional-dependencies"))
+    if pep621 and "dependencies" not in dynamic:
+        # Poetry 2: [project] decides (its optional-dependencies alone are enough: poetry-core's
+        # Factory then takes no main dependency from [tool.poetry]); [tool.poetry.dependencies]
+        # only adds detail (source, develop, path) to the same names.
+        for text in str_list(project.get("dependencies", []), display, "project.dependencies"):
             dep = _from_pep508(text, display, "project.dependencies")
             detail = tool_deps.get(dep.name)
             if detail and dep.kind == "registry" and detail[0].kind != "registry":
@@ -359,13 +362,21 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
             _from_pep508(t, display, where, optional=True) for t in str_list(items, display, where)
         ]
     by_name = {d.name: d for d in manifest.main}
-    for extra, names in expect(tool.get("extras", {}), dict, display, "tool.poetry.extras").items():
+    tool_extras = expect(tool.get("extras", {}), dict, display, "tool.poetry.extras")
+    if project.get("dependencies") or optional:
+        tool_extras = {}  # poetry-core ignores [tool.poetry.extras] then
+    for extra, names in tool_extras.items():
         chosen = manifest.extras.setdefault(canonical(extra), [])
         for dep_name in str_list(names, display, f"tool.poetry.extras.{extra}"):
             chosen.extend(d for d in manifest.main if d.name == canonical(dep_name))
             if canonical(dep_name) not in by_name:
-                raise InputError(
-                    f"extra {extra!r} names {dep_name!r}, which is not a dependency", path=display
+                # Poetry's lock, install and export skip such a name (the extra installs
+                # nothing for it; `poetry lock` writes `test = []`); only `poetry check`
+                # reports it. chef does the same, with a warning.
+                manifest.warnings.append(
+                    f"{display}: extra {extra!r} names {dep_name!r}, which is not a dependency "
+                    "of [tool.poetry.dependencies]: ignored, as poetry ignores it (`poetry check` "
+                    "reports it)"
                 )
     manifest.main = [d for d in manifest.main if not d.optional]
 
@@ -387,7 +398,74 @@ def read_manifest(data: Mapping[str, Any], display: str) -> Manifest:
     for group_name, items in dependency_groups(data, display).items():
         group = manifest.groups.setdefault(group_name, [])
         group.extend(_from_pep508(t, display, f"dependency-groups.{group_name}") for t in items)
+    _include_groups(manifest, tool, display)
     return manifest
+
+
+def _include_groups(manifest: Manifest, tool: Mapping[str, Any], display: str) -> None:
+    """`[tool.poetry.group.<g>] include-groups = [...]` (Poetry 2.2): a group installs the
+    groups it includes too, transitively (poetry-core's Factory; an unknown or cyclic include is
+    an error there as here). Lock 2.1 already lists such packages under the including group."""
+    includes: Dict[str, List[str]] = {}
+    for group_name, table in tool.get("group", {}).items():
+        if isinstance(table, dict) and "include-groups" in table:
+            key = f"tool.poetry.group.{group_name}.include-groups"
+            includes[canonical(group_name)] = [
+                canonical(g) for g in str_list(table["include-groups"], display, key)]
+    if not includes:
+        return
+    own = {name: list(deps) for name, deps in manifest.groups.items()}
+    done: Dict[str, List[PoetryDep]] = {}
+
+    def expand(name: str, stack: Tuple[str, ...]) -> List[PoetryDep]:
+        if name in stack:
+            raise InputError(
+                "tool.poetry.group include cycle: " + " -> ".join(stack + (name,)), path=display)
+        if name not in own:
+            raise InputError(f"group {stack[-1]!r} includes group {name!r}, which is not defined",
+                             path=display)
+        if name not in done:
+            deps = list(own[name])
+            for included in includes.get(name, []):
+                deps.extend(d for d in expand(included, stack + (name,)) if d not in deps)
+            done[name] = deps
+        return done[name]
+
+    for name in includes:
+        manifest.groups[name] = expand(name, ())
+
+
+POETRY_BACKENDS = ("poetry.core.masonry.api", "poetry.masonry.api")
+
+
+def built_requirements(
+    data: Mapping[str, Any], display: str
+) -> Optional[Tuple[List[str], Dict[str, List[str]]]]:
+    """The Requires-Dist poetry-core writes for a pyproject.toml whose `[project]` has no
+    `dependencies` (it fills them from `[tool.poetry.dependencies]` and `[tool.poetry.extras]`):
+    (dependencies, extra -> requirements) as PEP 508 strings; None when one of them cannot be
+    written as one (a path dependency, a `||` union)."""
+    try:
+        manifest = read_manifest(data, display)
+    except InputError:
+        return None
+
+    def text(dep: PoetryDep) -> Optional[str]:
+        if dep.kind == "path":
+            return None
+        try:
+            specifier = "" if dep.url else single_specifier(dep.constraint, display, dep.name)
+        except InputError:
+            return None
+        return Dep(name=dep.name, specifier=specifier, extras=dep.extras, marker=dep.marker,
+                   url=dep.url).requirement_string()
+
+    main = [text(d) for d in manifest.main]
+    extras = {e: [text(d) for d in deps] for e, deps in manifest.extras.items()}
+    if None in main or any(None in items for items in extras.values()):
+        return None
+    return ([t for t in main if t],
+            {e: [t for t in items if t] for e, items in extras.items()})
 
 
 def _local_target(root: Path, base: str, path: str, display: str, what: str) -> Optional[str]:
@@ -410,6 +488,7 @@ def _manifest_local(
     display = rel_display(root, root / rel / "pyproject.toml")
     data = load_toml(root / rel / "pyproject.toml", display)
     manifest = read_manifest(data, display)
+    project.warnings.extend(w for w in manifest.warnings if w not in project.warnings)
 
     def edge(dep: PoetryDep) -> Dep:
         if dep.kind == "path" and dep.path is not None:
@@ -912,6 +991,7 @@ def read(root: Path, subdir: str = ".") -> Project:
     project.roots = [Dep(name=root_package.name)]
     project.requires_python = manifest.requires_python
     project.index = IndexConfig()
+    project.warnings.extend(manifest.warnings)
     project.notes.extend(reader.notes)
     project.notes.append(
         f"{display} {reader.lock_version}: "

@@ -169,12 +169,16 @@ def project_requirements(
     origin: Dict[str, str] = {}
     templated: Set[str] = set()
 
+    poetry = _poetry_core_fills(project, data, display)
     if "dependencies" in dynamic:
         found = _dynamic_field(root, rel, data, display, "dependencies")
         if found is None:
             raise _dynamic_error(display, "dependencies")
         origin["dependencies"], raw = found
         dependencies = _untemplate(expect(raw, list, display, "dependencies"), display, templated)
+    elif poetry is not None:
+        dependencies = poetry[0]
+        origin["dependencies"] = "[tool.poetry] (poetry-core)"
     else:
         dependencies = str_list(project.get("dependencies", []), display, "project.dependencies")
         origin["dependencies"] = "[project]"
@@ -188,6 +192,9 @@ def project_requirements(
             origin["optional-dependencies"], raw = found
             for extra, items in expect(raw, dict, display, "optional-dependencies").items():
                 optional[extra] = _untemplate(items, display, templated)
+    elif poetry is not None:
+        optional = dict(poetry[1])
+        origin["optional-dependencies"] = "[tool.poetry] (poetry-core)"
     else:
         opt = expect(project.get("optional-dependencies", {}), dict, display,
                      "optional-dependencies")
@@ -195,6 +202,37 @@ def project_requirements(
             optional[extra] = str_list(items, display, f"project.optional-dependencies.{extra}")
         origin["optional-dependencies"] = "[project]"
     return Requirements(dependencies, optional, origin, tuple(sorted(templated)))
+
+
+def _poetry_core_fills(
+    project: Mapping[str, Any], data: Mapping[str, Any], display: str
+) -> Optional[Tuple[List[str], Dict[str, List[str]]]]:
+    """A `[project]` without `dependencies` and `optional-dependencies` beside `[tool.poetry]`,
+    built by poetry-core: the backend fills the dependencies and extras from `[tool.poetry]`,
+    as chef's poetry reader reads them (None: not this shape). Raises
+    DynamicMetadataError when they cannot be written as PEP 508 requirements."""
+    if "dependencies" in project or "poetry" not in table(data, "tool", display):
+        return None
+    if project.get("optional-dependencies"):
+        # poetry-core then takes the main group from [project] (no dependencies) and uses
+        # [tool.poetry.dependencies] only to enrich it: the static reading is right.
+        return None
+    from chef.readers.poetry import POETRY_BACKENDS, built_requirements
+
+    backend = table(data, "build-system", display).get("build-backend")
+    if backend not in POETRY_BACKENDS:
+        return None  # another backend: no dependencies, as [project] says
+    found = built_requirements(data, display)
+    if found is None:
+        raise DynamicMetadataError(
+            "project.dependencies is absent, so poetry-core fills them from "
+            "[tool.poetry.dependencies], which chef cannot write as PEP 508 requirements "
+            "(a path dependency or a '||' union)",
+            path=display,
+            hint="list them in [project] dependencies, or point chef at the lock "
+            "(--manager poetry) or a requirements file (--requirements)",
+        )
+    return found
 
 
 def _dynamic_error(display: str, field: str) -> DynamicMetadataError:
