@@ -232,5 +232,5 @@ def dropped(project: Project, recipe: Recipe) -> List[str]:
 
 def prepare_to_file(project_dir: Path, recipe_path: Path, **kwargs: object) -> Prepared:
     result = prepare(project_dir, **kwargs)  # type: ignore[arg-type]
-    write_atomic(recipe_path, result.text)
+    write_atomic(recipe_path, result.text, project=Path(project_dir))
     return result
