@@ -11,6 +11,7 @@ from typing import Any, Callable, List, Optional, Sequence, TypeVar, cast
 from chef.detect import detect_project, manifest_names, third_party_edges
 from chef.errors import InputError
 from chef.model import Project
+from chef.readers.boundary import project_boundary
 from chef.recipe import Recipe, dumps, from_project, write_atomic
 from chef.select import Selection
 
@@ -68,6 +69,21 @@ def prepare(
     environment, as pip's `--build-constraint` pins its isolated builds.
     """
     root = Path(project_dir)
+    with project_boundary(root):
+        return _prepare(root, requirements, manager, selection, frozen, explain, subdir,
+                        build_constraints)
+
+
+def _prepare(
+    root: Path,
+    requirements: Sequence[str],
+    manager: Optional[str],
+    selection: Selection,
+    frozen: bool,
+    explain: bool,
+    subdir: str,
+    build_constraints: Sequence[str],
+) -> Prepared:
     detected = detect_project(root, manager, requirements, subdir=subdir)
     project, chosen = detected.project, detected.chosen
     _complete_build(project, root, build_constraints)
