@@ -17,7 +17,6 @@ project files themselves: a pyproject.toml or lock that is a symlink out of the 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import fnmatch
 import os
 import posixpath
@@ -27,9 +26,8 @@ from typing import Iterator, List, Optional, Set
 from chef.errors import InputError
 from chef.limits import MAX_GLOB_DIRECTORIES, count
 
-_ROOT: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
-    "chef_project_root", default=None
-)
+# The real path of the project while prepare runs (one prepare at a time per process).
+_ROOT: List[Optional[str]] = [None]
 
 
 def inside(root: Path, target: Path, display: Optional[str] = None) -> Optional[str]:
@@ -77,17 +75,18 @@ def project_file(
 @contextlib.contextmanager
 def project_boundary(root: Path) -> Iterator[None]:
     """While it is open, `check_read` refuses files outside `root` (see chef.toml.read_text)."""
-    token = _ROOT.set(os.path.realpath(root))
+    previous = _ROOT[0]
+    _ROOT[0] = os.path.realpath(root)
     try:
         yield
     finally:
-        _ROOT.reset(token)
+        _ROOT[0] = previous
 
 
 def check_read(path: Path, display: str) -> None:
     """Called before any project file is read: outside the project boundary (when one is set),
     the file is refused unopened."""
-    root = _ROOT.get()
+    root = _ROOT[0]
     if root is None:
         return
     try:

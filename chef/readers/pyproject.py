@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef import pep508
 from chef.errors import InputError
+from chef.limits import count
 from chef.model import Dep, IndexConfig, LocalPackage, canonical, norm_marker, parse_requirement
 
 # re-exported: readers import the boundary's check and error from here, as they always did
@@ -110,26 +111,33 @@ def dependency_groups(data: Mapping[str, Any], display: str) -> Dict[str, List[s
     out: Dict[str, List[str]] = {}
 
     def expand(name: str, stack: Tuple[str, ...]) -> List[str]:
+        # Each group is expanded once, its requirements without repeats (parse_deps makes a
+        # set of them anyway): include diamonds doubled the work per level.
+        if name in out:
+            return out[name]
         if name in stack:
             chain = " -> ".join(stack + (name,))
             raise InputError(f"dependency group include cycle: {chain}", path=display)
         if name not in groups:
             raise InputError(f"dependency group {name!r} is included but not defined", path=display)
-        result: List[str] = []
+        count("group_expansions")
+        result: Dict[str, None] = {}
         for item in groups[name]:
             if isinstance(item, str):
-                result.append(item)
+                result[item] = None
             elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-                result.extend(expand(canonical(item["include-group"]), stack + (name,)))
+                result.update(dict.fromkeys(expand(canonical(item["include-group"]),
+                                                   stack + (name,))))
             else:
                 raise InputError(
                     f"dependency-groups.{name} has an invalid entry {item!r}", path=display
                 )
-        return result
+        out[name] = list(result)
+        return out[name]
 
     for name in groups:
-        out[name] = expand(name, ())
-    return out
+        expand(name, ())
+    return {name: out[name] for name in groups}
 
 
 def build_requires(data: Mapping[str, Any], display: str) -> Tuple[str, ...]:
