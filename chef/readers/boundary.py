@@ -17,6 +17,7 @@ project files themselves: a pyproject.toml or lock that is a symlink out of the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import os
 import posixpath
@@ -69,6 +70,12 @@ def project_file(
         raise InputError(f"invalid file name {what!r}", path=display, line=line)
     if inside(root, target, display) is None:
         raise outside_error(display, what, line=line, noun="")
+    try:
+        os.stat(target)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise InputError(f"file name too long ({len(str(target))} characters)",
+                             path=display, line=line) from None
     return target
 
 

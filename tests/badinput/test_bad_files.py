@@ -474,3 +474,13 @@ def test_recipe_path_linked_out_of_the_project_is_not_written_through(project: P
     assert done.returncode == errors.EXIT_RECIPE, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "outside the project" in done.stderr
     assert sorted(p.name for p in victim.parent.iterdir()) == ["important.conf"]
+
+
+def test_include_paths_over_the_name_limit(project: Path) -> None:
+    """`-r <5000 characters>` was exit 70 (os.stat's ENAMETOOLONG)."""
+    for value in ("a" * 5000, "/".join(["b" * 200] * 30)):
+        write(project / "requirements.txt", f"alpha\n-r {value}\n")
+        message = fails(project)
+        assert message.startswith("requirements.txt:2: ") and "too long" in message
+    message = fails(project, requirements=["c" * 5000])
+    assert "too long" in message

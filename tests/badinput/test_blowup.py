@@ -113,8 +113,7 @@ SHAPES: Dict[str, Tuple[Callable[[Path, int], Dict[str, Any]], str, Callable[[in
     "chain": (chain, "flatten_states", lambda n: 16 * (n + 2) + 128, lambda n: 4 * n + 64),
     "groups": (groups, "group_expansions", lambda n: 2 * n + 2, lambda n: 2 * n + 2),
     "includes": (includes, "requirements_files", lambda n: 2 * n + 3, lambda n: 2 * n + 2),
-    # (pep621 expands the member patterns once more for each member's sources)
-    "globs": (globs, "glob_directories", lambda n: 4 * n + 4, lambda n: 1),
+    "globs": (globs, "glob_directories", lambda n: 2 * n + 2, lambda n: 1),
 }
 
 
