@@ -262,7 +262,7 @@ def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
-        write_atomic(recipe_path, result.text)
+        write_atomic(recipe_path, result.text, project=Path(options["project_dir"]))
     if explain:
         echo_err(f"chef: input: {result.chosen}")
         for line in result.considered:

@@ -112,6 +112,9 @@ def readers() -> Dict[str, Reader]:
 
 def _has_table(path: Path, table: str) -> bool:
     # Cheap text probe before a full parse; the chosen reader validates properly.
+    from chef.readers.boundary import check_read
+
+    check_read(path, path.name)  # a project file linked out of the project is never read
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:

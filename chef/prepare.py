@@ -12,6 +12,7 @@ from typing import Any, Callable, List, Optional, Sequence, TypeVar, cast
 from chef.detect import detect_project, fresh_lock, manifest_names, third_party_edges
 from chef.errors import InputError
 from chef.model import Project
+from chef.readers.boundary import project_boundary
 from chef.recipe import Recipe, dumps, from_project, write_atomic
 from chef.select import Selection
 
@@ -81,6 +82,21 @@ def prepare(
     environment, as pip's `--build-constraint` pins its isolated builds.
     """
     root = Path(project_dir)
+    with project_boundary(root):
+        return _prepare(root, requirements, manager, selection, frozen, explain, subdir,
+                        build_constraints)
+
+
+def _prepare(
+    root: Path,
+    requirements: Sequence[str],
+    manager: Optional[str],
+    selection: Selection,
+    frozen: bool,
+    explain: bool,
+    subdir: str,
+    build_constraints: Sequence[str],
+) -> Prepared:
     detected = detect_project(root, manager, requirements, subdir=subdir)
     verdict = None
     if not frozen and not requirements:
@@ -286,5 +302,5 @@ def dropped(project: Project, recipe: Recipe) -> List[str]:
 
 def prepare_to_file(project_dir: Path, recipe_path: Path, **kwargs: object) -> Prepared:
     result = prepare(project_dir, **kwargs)  # type: ignore[arg-type]
-    write_atomic(recipe_path, result.text)
+    write_atomic(recipe_path, result.text, project=Path(project_dir))
     return result

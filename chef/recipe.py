@@ -286,7 +286,7 @@ def canonical_json(data: Any) -> str:
     return canonical_dumps(data) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, project: Optional[Path] = None) -> None:
     """Write via a temporary file in the same directory and rename: never half-written.
 
     The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a
@@ -296,14 +296,22 @@ def write_atomic(path: Path, text: str) -> None:
     A symlink is followed: its target is replaced atomically, the link stays. A path that is
     neither a file nor a directory (/dev/null, /dev/stdout, a FIFO) is written into: renaming
     over it would replace the device node with a file (as root, /dev/null itself).
+
+    `project` (prepare's project directory): a recipe path inside it that is a symlink pointing
+    outside it came with the repository (`COPY . .` then `--recipe-path recipe.json`), so the link
+    itself is replaced by a regular file and nothing outside the project is written; a recipe
+    path inside it reached through a linked directory that leads outside is refused.
     """
+    follow = True
+    if project is not None:
+        follow = _may_follow(path, project)
     try:
-        mode = os.stat(path).st_mode  # through a symlink
-        if stat.S_ISREG(mode) and os.path.islink(path):
+        mode = os.stat(path).st_mode if follow else os.lstat(path).st_mode
+        if follow and stat.S_ISREG(mode) and os.path.islink(path):
             path = Path(os.path.realpath(path))
     except (OSError, ValueError):
         mode = 0
-    if mode and not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
+    if mode and not stat.S_ISDIR(mode) and not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
         try:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
@@ -333,6 +341,34 @@ def write_atomic(path: Path, text: str) -> None:
                 f"cannot write the recipe: {exc.strerror or exc}", path=path
             ) from None
         raise
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _may_follow(path: Path, project: Path) -> bool:
+    """May the recipe path be followed (False: a link out of the project, replace the link)?
+
+    Paths outside the project (/dev/null, /tmp/recipe.json, a FIFO) are followed as always. A
+    path inside it, named so or once its directories are resolved, must not lead outside it: a
+    final symlink that does is not followed; a linked directory that does is refused."""
+    try:
+        real_project = os.path.realpath(project)
+        named = os.path.abspath(path)
+        parent = os.path.realpath(os.path.dirname(named))
+    except (OSError, ValueError):
+        return True  # the write itself reports a bad path
+    if not (_under(named, os.path.abspath(project)) or _under(parent, real_project)):
+        return True
+    if not _under(parent, real_project):
+        raise RecipeError(
+            "the recipe path's directory is a symlink that leads outside the project directory",
+            path=path, hint="write the recipe to a path inside the project, or outside it",
+        )
+    if not os.path.islink(named):
+        return True
+    return _under(os.path.realpath(named), real_project)
 
 
 # ---------------------------------------------------------------- JSON in, validated

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Deque, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from chef.errors import InputError
+from chef.limits import MAX_FLATTEN_STATES, count
 from chef.model import Dep, LocalPackage, LockedPackage
 from chef.pep508 import normalize_marker
 
@@ -45,17 +46,54 @@ def _joined(conjuncts: FrozenSet[str]) -> Optional[str]:
     return normalize_marker(" and ".join(f"({c})" for c in sorted(conjuncts)))
 
 
+class _OverBudget(Exception):
+    pass
+
+
 def flatten(roots: List[Dep], local_packages: Mapping[str, LocalPackage]) -> Flat:
     """Third-party edges reachable from `roots` through local packages.
 
     A path marker is a set of conjuncts, so cycles between local packages saturate instead of
     growing. Groups apply only at the roots (PEP 735 groups are not transitive).
+
+    Each (local package, extra or group, path marker) state is expanded once. Two edges from one
+    list to the same local package under different markers double the path markers below them
+    (a chain of 18 such packages, or extras that require their own package, made 2^18 states
+    and as many requirements): when the states pass a small budget (a few per node; nothing
+    changes below it), such edges are expanded once under their markers joined with `or`
+    (the same meaning, one path), and past MAX_FLATTEN_STATES the selection is refused.
     """
+    nodes = sum(1 + len(p.extras) + len(p.groups) for p in local_packages.values())
+    try:
+        return _flatten(roots, local_packages, False, _EXACT_PER_NODE * nodes + _EXACT_BASE)
+    except _OverBudget:
+        pass
+    try:
+        return _flatten(roots, local_packages, True, MAX_FLATTEN_STATES)
+    except _OverBudget:
+        raise InputError(
+            f"the local packages reach each other through more than {MAX_FLATTEN_STATES} "
+            "combinations of markers (chef's cap MAX_FLATTEN_STATES)",
+            path="the selected local packages",
+            hint="select fewer extras or groups, or simplify the markers on the edges between "
+            "the project's own packages",
+        ) from None
+
+
+# Exact expansion while the states stay below this many per (package, extra/group) node.
+_EXACT_PER_NODE = 8
+_EXACT_BASE = 64
+
+
+def _flatten(
+    roots: List[Dep], local_packages: Mapping[str, LocalPackage], merge: bool, budget: int
+) -> Flat:
     flat = Flat()
     queue: Deque[Tuple[Dep, FrozenSet[str], bool, Optional[str]]] = deque(
         (d, frozenset(), True, None) for d in roots
     )
     seen: Set[Tuple[str, str, FrozenSet[str]]] = set()
+    merged: Dict[Tuple[str, str], Tuple[Dep, ...]] = {}
     while queue:
         edge, path, is_root, parent = queue.popleft()
         local = local_packages.get(edge.name)
@@ -78,9 +116,42 @@ def flatten(roots: List[Dep], local_packages: Mapping[str, LocalPackage]) -> Fla
             if (local.name, tag, here) in seen:
                 continue
             seen.add((local.name, tag, here))
+            count("flatten_states")
+            if len(seen) > budget:
+                raise _OverBudget
+            if merge:
+                key = (local.name, tag)
+                if key not in merged:
+                    merged[key] = _merge_local_edges(deps, local_packages)
+                deps = merged[key]
             for dep in deps:
                 queue.append((dep, here, False, local.name))
     return flat
+
+
+def _merge_local_edges(
+    deps: Tuple[Dep, ...], local_packages: Mapping[str, LocalPackage]
+) -> Tuple[Dep, ...]:
+    """Edges of one list to the same local package (same extras and groups) under different
+    markers, as one edge whose marker is theirs joined with `or` (no marker when one has none)."""
+    by_target: Dict[Tuple[object, ...], List[Dep]] = {}
+    out: List[Dep] = []
+    for dep in deps:
+        if dep.name in local_packages and not dep.url and dep.key in (None, dep.name):
+            by_target.setdefault((dep.name, dep.extras, dep.groups, dep.marker_extra),
+                                 []).append(dep)
+        else:
+            out.append(dep)
+    for same in by_target.values():
+        markers = sorted({d.marker for d in same if d.marker is not None})
+        if len(same) == 1 or any(d.marker is None for d in same):
+            marker = same[0].marker if len(same) == 1 else None
+        elif len(markers) == 1:
+            marker = markers[0]
+        else:
+            marker = normalize_marker(" or ".join(f"({m})" for m in markers))
+        out.append(replace(same[0], marker=marker))
+    return tuple(out)
 
 
 def _in_extra(deps: Tuple[Dep, ...], extra: str) -> Tuple[Dep, ...]:

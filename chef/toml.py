@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from chef.errors import EnvironmentError_, InputError
+from chef.readers.boundary import check_read
 
 Loads = Callable[[str], Dict[str, Any]]
 Reader = Tuple[str, Loads, Type[Exception]]
@@ -146,9 +147,11 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 text file, turning OS and decoding errors into one-line InputErrors."""
+    """Read a UTF-8 text file, turning OS and decoding errors into one-line InputErrors. While
+    prepare runs, a file outside the project is refused unopened (chef.readers.boundary)."""
     import stat
 
+    check_read(path, display)
     try:
         # O_NONBLOCK: a FIFO in place of a file must not hang the build waiting for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -134,20 +134,22 @@ def _pdm_workspace_hash(
     files: Files, pyproject: Mapping[str, Any], root_hash: str, algo: str, variant: str
 ) -> str:
     """pdm's `Workspace.content_hash`: the root's hash, then each member's path and hash."""
-    import glob
     import hashlib
     import os
+
+    from chef.readers.boundary import inside, member_glob, outside_error
 
     settings = table(table(pyproject.get("tool")).get("pdm"))
     patterns = [str(p) for p in as_list(table(settings.get("workspace")).get("members"))]
     root = os.path.realpath(files.root)
     members: Set[str] = set()
     for pattern in patterns:
-        hits = glob.glob(os.path.join(files.root, pattern)) if any(
-            c in pattern for c in "*?[") else [os.path.join(files.root, pattern)]
-        for hit in hits:
+        for hit in member_glob(Path(files.root), pattern, "pyproject.toml",
+                               "tool.pdm.workspace.members"):
             real = os.path.realpath(hit)
             if os.path.isdir(real) and os.path.isfile(os.path.join(real, "pyproject.toml")):
+                if inside(Path(root), Path(real)) is None:
+                    raise outside_error("pyproject.toml", pattern)
                 members.add(Path(os.path.relpath(real, root)).as_posix())
     hasher = hashlib.new(algo)
     hasher.update(root_hash.encode("utf-8"))

@@ -49,6 +49,7 @@ from chef.freshness.markers import (
     never,
     python_versions,
 )
+from chef.limits import MAX_FLATTEN_STATES
 from chef.pep508 import normalize_marker, normalize_specifier
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -465,6 +466,8 @@ def _flatten(reqs: List[_Req], project: str, keep_self: bool) -> List[_Req]:
         if (extra, marker) in seen:
             continue
         seen.add((extra, marker))
+        if len(seen) > MAX_FLATTEN_STATES:  # markers doubling per level: not flattened (stale)
+            break
         for req in by_extra.get(extra, []):
             mark = _norm_marker(marker_and(marker, req.base), "uv.lock")
             flat = _Req(req.name, req.extras, req.specifier, req.source, req.kind, mark,
@@ -608,18 +611,27 @@ def _flat_groups(
         return _python_marker(_requires_python(settings.get(group, {}).get("requires-python"),
                                                display))
 
+    done: Dict[str, List[Tuple[Any, Optional[str], bool]]] = {}
+
     def expand(group: str, seen: Tuple[str, ...]) -> List[Tuple[Any, Optional[str], bool]]:
+        # Once per group (the includes were checked for cycles above), without repeats: include
+        # diamonds doubled the work per level.
+        if group in done:
+            return done[group]
         mark = own_python(group)
-        out: List[Tuple[Any, Optional[str], bool]] = []
+        out: Dict[str, Tuple[Any, Optional[str], bool]] = {}
         for item in groups.get(group, []):
             if isinstance(item, dict) and isinstance(item.get("include-group"), str):
                 target = canon(item["include-group"])
                 if target not in seen:
-                    out.extend((i, marker_and(m, mark), d or mark is not None)
-                               for i, m, d in expand(target, seen + (target,)))
+                    for i, m, d in expand(target, seen + (target,)):
+                        entry = (i, marker_and(m, mark), d or mark is not None)
+                        out.setdefault(repr(entry), entry)
             else:
-                out.append((item, mark, mark is not None))
-        return out
+                entry = (item, mark, mark is not None)
+                out.setdefault(repr(entry), entry)
+        done[group] = list(out.values())
+        return done[group]
 
     return {group: expand(group, (group,)) for group in groups}
 

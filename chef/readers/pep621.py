@@ -4,7 +4,7 @@ nothing locked, so that the installer resolves."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
@@ -44,6 +44,7 @@ def read(root: Path) -> Project:
         )
     pending = list(rels)
     seen: Set[str] = set()
+    by_name = _member_names(root, members)
     while pending:
         rel = pending.pop(0)
         if rel in seen:
@@ -54,7 +55,7 @@ def read(root: Path) -> Project:
         if rel != ".":
             project.inputs.append(pdisplay)
         local = local_from_pyproject(root, rel, pdata, pdisplay, root_data=data)
-        local, found = _resolve_local_edges(root, rel, pdata, pdisplay, local, data)
+        local, found = _resolve_local_edges(root, rel, pdata, pdisplay, local, data, by_name)
         project.local_packages[local.name] = local
         pending.extend(found)
     for rel in rels:
@@ -82,6 +83,17 @@ def _remote(dep: Dep, src: Mapping[str, Any]) -> Dep:
     return Dep(name=dep.name, extras=dep.extras, marker=dep.marker, url=url)
 
 
+def _member_names(root: Path, members: List[str]) -> Dict[str, str]:
+    """Workspace members by canonical name -> directory (found once per prepare, not once per
+    member: the member patterns are globs)."""
+    out: Dict[str, str] = {}
+    for m in members:
+        member_display = f"{m}/pyproject.toml"
+        name = table(load_pyproject(root, m), "project", member_display).get("name", "")
+        out[canonical(expect(name, str, member_display, "project.name"))] = m
+    return out
+
+
 def _resolve_local_edges(
     root: Path,
     rel: str,
@@ -89,17 +101,13 @@ def _resolve_local_edges(
     display: str,
     local: LocalPackage,
     root_data: Mapping[str, Any],
+    members: Mapping[str, str],
 ) -> Tuple[LocalPackage, List[str]]:
     """Turn edges that point at local directories (file: URLs, `[tool.uv.sources]` paths and
     workspace members) into plain edges to local packages; return the directories found."""
     sources = dict(table(tool_table(root_data, "uv", "pyproject.toml"), "sources",
                          "pyproject.toml", "[tool.uv.sources]"))
     sources.update(table(tool_table(data, "uv", display), "sources", display, "[tool.uv.sources]"))
-    members = {}
-    for m in workspace_members(root, root_data, "pyproject.toml"):
-        member_display = f"{m}/pyproject.toml"
-        name = table(load_pyproject(root, m), "project", member_display).get("name", "")
-        members[canonical(expect(name, str, member_display, "project.name"))] = m
     found: List[str] = []
 
     def fix(dep: Dep) -> Dep:

