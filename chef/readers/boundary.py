@@ -74,8 +74,9 @@ def project_file(
         os.stat(target)
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise InputError(f"file name too long ({len(str(target))} characters)",
-                             path=display, line=line) from None
+            raise InputError(f"a path of {len(str(target))} characters is longer than this "
+                             "system allows", path=display, line=line,
+                             hint="fix the path in the project's files or options") from None
     return target
 
 

@@ -484,9 +484,9 @@ def test_include_paths_over_the_name_limit(project: Path) -> None:
     for value in ("a" * 5000, "/".join(["b" * 200] * 30)):
         write(project / "requirements.txt", f"alpha\n-r {value}\n")
         message = fails(project)
-        assert message.startswith("requirements.txt:2: ") and "too long" in message
+        assert message.startswith("requirements.txt:2: ") and "longer than this system allows" in message
     message = fails(project, requirements=["c" * 5000])
-    assert "too long" in message
+    assert "longer than this system allows" in message
 
 
 def test_a_token_file_never_reaches_the_recipe_or_an_index_url(project: Path) -> None:
