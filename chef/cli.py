@@ -286,6 +286,18 @@ def _target_options(func: F) -> F:
     return func
 
 
+def _layer_dir_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--layer-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="DIR",
+        help=f"Also write the files {what} adds to (or changes in) the venv into DIR, at their "
+        "absolute paths (DIR/app/.venv/...), for a runtime stage's `COPY --from=<stage> DIR/ /`. "
+        "DIR must not exist or be empty; a deletion in the venv is refused.",
+    )
+
+
 def _exclusive(venv: Optional[Path], python: Optional[str]) -> None:
     """Checked before anything is read or created: a usage error exits 2, like click's own."""
     if venv is not None and python is not None:
@@ -418,6 +430,7 @@ def cook(
     help="The platform the venv was cooked for (default: what `chef cook --platform` recorded "
     "in the build environment). Pure-Python packages are built here; a compiled one is refused.",
 )
+@_layer_dir_option("install-project")
 @handle_errors
 def install_project(
     recipe_path: Path,
@@ -430,6 +443,7 @@ def install_project(
     packages: Tuple[str, ...],
     quiet: bool,
     platform: Optional[str],
+    layer_dir: Optional[Path],
 ) -> None:
     """Build and install the project's own packages with --no-deps, offline."""
     _exclusive(venv, python)
@@ -447,6 +461,7 @@ def install_project(
         quiet=quiet,
         echo=echo_err,
         platform=platform,
+        layer_dir=layer_dir,
     )
     if names and not quiet:
         echo_err(f"chef: installed {', '.join(names)}")

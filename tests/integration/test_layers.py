@@ -1,0 +1,157 @@
+"""`--layer-dir`: install-project and cook export exactly the files they add to an existing venv
+(chef.cook.layer), and cooks of layer recipes stack on one venv without touching what an earlier
+layer wrote."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+from conftest import installed
+from projects import make_app
+
+from chef import errors
+from chef.cook import layer
+from chef.cook.plan import Overrides
+from chef.cook.run import TargetSpec, cook
+from chef.prepare import prepare_to_file
+
+pytestmark = pytest.mark.slow
+
+PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def listing(layer_dir: Path) -> List[str]:
+    """Every file and symlink below DIR, relative to it (directories left out)."""
+    return sorted(
+        p.relative_to(layer_dir).as_posix()
+        for p in layer_dir.rglob("*")
+        if p.is_symlink() or not p.is_dir()
+    )
+
+
+def exported(venv: Path) -> str:
+    """The venv's path below a layer directory (its absolute path, without the leading /)."""
+    return Path(os.path.abspath(venv)).relative_to("/").as_posix()
+
+
+def state(venv: Path) -> Dict[str, Tuple[int, int, int, int, bytes]]:
+    """Every file of a venv with (size, mtime_ns, inode, mode, content)."""
+    out = {}
+    for path in sorted(venv.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        info = path.lstat()
+        content = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        out[path.relative_to(venv).as_posix()] = (
+            info.st_size, info.st_mtime_ns, info.st_ino, info.st_mode, content)
+    return out
+
+
+def cooked_app(tmp_path: Path, index_url: str) -> Tuple[Path, Path, Path]:
+    """The app, its recipe in /chef-like directory, and a venv cooked from it."""
+    project = make_app(tmp_path / "app")
+    recipe = tmp_path / "recipe-dir" / "recipe.json"
+    recipe.parent.mkdir()
+    prepare_to_file(project, recipe)
+    venv = tmp_path / "venv"
+    cook(recipe, TargetSpec(venv=venv), installer="uv",
+         overrides=Overrides(index_url=index_url), quiet=True, echo=lambda s: None)
+    return project, recipe, venv
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_install_project_exports_exactly_the_project(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, installer: str
+) -> None:
+    project, recipe, venv = cooked_app(tmp_path, index.url)
+    before = state(venv)
+    out = tmp_path / "out" / "project"
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--installer", installer, "--layer-dir", str(out), cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "app" in installed(venv / "bin" / "python")
+    after = state(venv)
+    assert {p: before[p] for p in before} == {p: after[p] for p in before}  # nothing rewritten
+    new = sorted(set(after) - set(before))
+    base = exported(venv)
+    assert listing(out) == sorted(f"{base}/{p}" for p in new)
+    site = f"lib/{PY}/site-packages"
+    names = {p for p in new if "__pycache__" not in p}
+    info = f"{site}/app-0.1.0.dist-info"
+    expected = {f"{site}/app/__init__.py", f"{info}/INSTALLER", f"{info}/METADATA",
+                f"{info}/RECORD", f"{info}/REQUESTED", f"{info}/WHEEL", f"{info}/direct_url.json"}
+    if installer == "uv":
+        expected.add(f"{info}/uv_cache.json")
+    assert names == expected
+    assert all(p.startswith(f"{site}/app/__pycache__/") for p in set(new) - names)
+    for relative in new:  # same bytes and mode
+        copy = out / base / relative
+        assert copy.read_bytes() == (venv / relative).read_bytes()
+        assert copy.stat().st_mode == (venv / relative).stat().st_mode
+    assert "exported" in done.stderr
+
+
+def test_install_project_refuses_a_deletion(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
+    project, recipe, venv = cooked_app(tmp_path, index.url)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--installer", "uv", cwd=project)
+    assert done.returncode == 0, done.stderr
+    # a new version: the installer removes the old dist-info, which a COPY cannot remove
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('version = "0.1.0"', 'version = "0.2.0"'))
+    out = tmp_path / "out"
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--installer", "uv", "--layer-dir", str(out), cwd=project)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    assert "Traceback" not in done.stderr
+    line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
+    assert len(line) == 1 and "app-0.1.0.dist-info" in line[0] and "cannot export" in line[0]
+
+
+def test_layer_dir_must_be_new_or_empty(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
+    project, recipe, venv = cooked_app(tmp_path, index.url)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale").write_text("x")
+    before = state(venv)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--layer-dir", str(out), cwd=project)
+    assert done.returncode == errors.EXIT_USAGE, done.stderr
+    assert "is not an empty directory" in done.stderr
+    assert state(venv) == before  # refused before anything was installed
+
+
+def test_changes_is_pure_and_exact() -> None:
+    before: layer.Snapshot = {"a": (1, 1, 1, 0o100644), "d": (0, 1, 2, 0o40755),
+                              "d/b": (2, 1, 3, 0o100644), "gone": (1, 1, 4, 0o100644)}
+    after: layer.Snapshot = {"a": (1, 1, 1, 0o100644), "d": (0, 2, 2, 0o40755),
+                             "d/b": (2, 2, 3, 0o100644), "d/new": (1, 1, 5, 0o100644),
+                             "e": (0, 1, 6, 0o40755)}
+    found = layer.changes(before, after)
+    assert found.written == ("d/b", "d/new")
+    assert found.changed == ("d/b",)
+    assert found.new_dirs == ("e",)
+    assert found.deleted == ("gone",)
+    assert layer.changes(after, after) == layer.Changes((), (), (), ())
+
+
+def test_snapshot_sees_a_replaced_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("one")
+    first = layer.snapshot(tmp_path)
+    (tmp_path / "g").write_text("one")
+    os.replace(tmp_path / "g", tmp_path / "f")  # same size, maybe the same mtime: a new inode
+    assert layer.changes(first, layer.snapshot(tmp_path)).written == ("f",)
+    shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
+    assert layer.snapshot(tmp_path / "nothing") == {}
