@@ -135,7 +135,7 @@ def ci_app(request: pytest.FixtureRequest, fleet: Fleet,
     project = Project.copy(example, tmp_path_factory.mktemp(f"ci-{example.name}"))
     app = CiApp(fleet, project)
     cold = app.produce()
-    assert not cold.cached(COOK), app.why(cold)
+    assert cold.none_cached(COOK), app.why(cold)
     app.a_installed = app.installed(app.a)
     app.a_venv = app.venv_stamp(app.a)
     return app
@@ -144,9 +144,9 @@ def ci_app(request: pytest.FixtureRequest, fleet: Fleet,
 def assert_cook_came_from_the_registry(app: CiApp, build: Build) -> None:
     """Runner B was empty: a CACHED `chef cook` step can only come from the registry."""
     assert f"importing cache manifest from {app.cache}" in build.log, app.why(build)
-    cook = build.step(COOK)
-    assert cook.cached, "runner B rebuilt the dependency layer: " + app.why(build)
-    assert cook.output == [], f"the installer ran on runner B: {cook.output}"
+    for cook in build.matching(COOK):  # every dependency layer
+        assert cook.cached, "runner B rebuilt a dependency layer: " + app.why(build)
+        assert cook.output == [], f"the installer ran on runner B: {cook.output}"
     assert app.venv_stamp(app.b) == app.a_venv, "B's venv is not the one runner A made"
 
 
@@ -171,9 +171,8 @@ class TestFreshRunner:
         requirement, module, version = NEW_DEPENDENCY
         ci_app.project.add_dependency(requirement)
         build = ci_app.on_fresh_runner()
-        cook = build.step(COOK)
-        assert not cook.cached and cook.output, "a new dependency must rerun chef cook: " \
-            + ci_app.why(build)
+        ran = [cook for cook in build.matching(COOK) if not cook.cached and cook.output]
+        assert ran, "a new dependency must rerun chef cook: " + ci_app.why(build)
         assert ci_app.venv_stamp(ci_app.b) != ci_app.a_venv
         tag = ci_app.b.tag(f"ci-{ci_app.example.name}")
         code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
