@@ -353,6 +353,7 @@ def _abs_link(link: str) -> str:
     help="A netrc file with index credentials (e.g. a BuildKit secret); passed to the installer "
     "through its environment, never its command line. Env: CHEF_CREDENTIALS_FILE.",
 )
+@_layer_dir_option("this cook")
 @handle_errors
 def cook(
     recipe_path: Path,
@@ -371,8 +372,12 @@ def cook(
     libc: str,
     python_version: Optional[str],
     credentials_file: Optional[Path],
+    layer_dir: Optional[Path],
 ) -> None:
-    """Install exactly the recipe's dependencies (and the build environment)."""
+    """Install exactly the recipe's dependencies (and the build environment).
+
+    Into an existing venv (a later layer recipe of `chef prepare --layer-recipes`), only the
+    recipe's packages are installed and no earlier file is touched."""
     _exclusive(venv, python)
     from chef.cook.plan import Overrides
     from chef.cook.run import Cross, TargetSpec
@@ -405,6 +410,7 @@ def cook(
         echo=click.echo if dry_run else echo_err,
         credentials_file=credentials_file,
         cross=cross,
+        layer_dir=layer_dir,
     )
     if not dry_run and not quiet:
         count = sum(len(b.lines) for b in result.batches)

@@ -455,14 +455,19 @@ def install_project(
             names.append(build.package.name)
         if target_platform is not None:
             _check_portable(builds, wheels, target_platform)
-        installers.run(
-            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet
-        )
-    if before is not None and layer_dir is not None and spec.venv is not None:
-        from chef.cook import layer
+        env: Optional[Dict[str, str]] = None
+        compile_new = False
+        if before is not None and backend.name == "uv":
+            from chef.cook.run import without_uv_compile
 
-        found = layer.changes(before, layer.snapshot(spec.venv))
-        size = layer.export(spec.venv, found, layer_dir, "install-project")
-        if not quiet:
-            echo(layer.summary(found, size, layer_dir))
+            env, compile_new = without_uv_compile(None)
+        installers.run(
+            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet,
+            env=env,
+        )
+    if before is not None and spec.venv is not None:
+        from chef.cook.run import finish_layer
+
+        finish_layer(spec.venv, before, target.python, compile_new, layer_dir, quiet, echo,
+                     what="install-project")
     return names

@@ -155,3 +155,69 @@ def test_snapshot_sees_a_replaced_file(tmp_path: Path) -> None:
     assert layer.changes(first, layer.snapshot(tmp_path)).written == ("f",)
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     assert layer.snapshot(tmp_path / "nothing") == {}
+
+
+# ------------------------------------------------------------------ cook stacks layer recipes
+
+
+def split_recipe(recipe: Path, first: Tuple[str, ...], out: Path) -> Tuple[Path, Path]:
+    """Two recipes of one locked recipe, in the shape `prepare --layer-recipes` writes: each
+    layer's packages as roots (with the marker that reaches them), no edges between them."""
+    from dataclasses import replace
+
+    from chef.model import Dep
+    from chef.recipe import dumps, load
+
+    full = load(recipe)
+    assert full.locked is not None
+    paths = []
+    for n, keys in enumerate((set(first), set(full.locked) - set(first)), 1):
+        roots = [Dep(name=full.locked[k].name, key=k,
+                     marker="sys_platform == 'win32'" if k == "zeta" else None) for k in keys]
+        locked = {k: replace(full.locked[k], dependencies=(), extras=()) for k in keys}
+        part = replace(full, roots=roots, locked=locked,
+                       local_packages=full.local_packages if n == 2 else {})
+        path = out / f"layer-{n}.json"
+        path.write_text(dumps(part))
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def locked_app(tmp_path: Path, index_url: str) -> Path:
+    from projects import make_locked_app
+
+    project = make_locked_app(tmp_path / "app", index_url)
+    recipe = tmp_path / "recipe.json"
+    prepare_to_file(project, recipe)
+    return recipe
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_cook_stacks_a_layer_without_touching_the_first(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch, installer: str
+) -> None:
+    recipe = locked_app(tmp_path, index.url)
+    one, two = split_recipe(recipe, ("alpha", "beta"), tmp_path)
+    venv = tmp_path / "venv"
+    # the Docker stage's ENV: uv would otherwise compile (rewrite) every earlier layer's files
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    base = ("cook", "--venv", str(venv), "--installer", installer, "--index-url", index.url)
+    done = chef(*base, "--recipe-path", str(one), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert set(installed(venv / "bin" / "python")) == {"alpha", "beta"}
+    first = state(venv)
+    out = tmp_path / "out" / "2"
+    done = chef(*base, "--recipe-path", str(two), "--layer-dir", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+    assert installed(venv / "bin" / "python") == {
+        "alpha": "2.0", "beta": "2.0", "gamma": "1.0", "delta": "1.0", "epsilon": "1.0"}
+    second = state(venv)
+    assert {p: second[p] for p in first} == first  # size, mtime_ns, inode, mode, content
+    new = sorted(set(second) - set(first))
+    assert listing(out) == sorted(f"{exported(venv)}/{p}" for p in new)
+    site = f"lib/{PY}/site-packages"
+    for name in ("gamma", "delta", "epsilon"):
+        assert f"{site}/{name}/__init__.py" in new
+        assert any(p.startswith(f"{site}/{name}/__pycache__/__init__.") for p in new), new
+    assert not any(p.startswith((f"{site}/alpha", f"{site}/beta")) for p in new)
