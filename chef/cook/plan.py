@@ -97,6 +97,9 @@ class InstallPlan:
     no_wheel: List[str] = field(default_factory=list)
     target_wheels: List[str] = field(default_factory=list)
     unknown_files: bool = False  # a cross-cook of a recipe that lists no wheel files
+    # A layer recipe: (name, version) of the packages an earlier layer installed, which this
+    # target needs (cook checks the venv holds them).
+    earlier: List[Tuple[str, str]] = field(default_factory=list)
 
 
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
@@ -214,6 +217,9 @@ def plan(
         local: Dict[str, List[Line]] = {}  # find-links directory -> lines
         for key in sorted(reached.locked):
             package = recipe.locked[key]
+            if key in recipe.earlier:
+                result.earlier.append((package.name, package.version))
+                continue
             line = _locked_line(package)
             why = no_wheel_reason(package, platform) if platform is not None else None
             if why is not None:

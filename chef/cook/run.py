@@ -138,6 +138,9 @@ def describe(
         files.requirements = Path("<requirements.txt>")
         files.constraints = Path("<constraints.txt>") if batch.constraints else None
         out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False)))
+    if install_plan.earlier:
+        out.append("from an earlier layer (must be in the venv already): "
+                   + ", ".join(f"{n}=={v}" for n, v in install_plan.earlier))
     if install_plan.skipped:
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
     if install_plan.build_off:
@@ -267,6 +270,8 @@ def cook(
         for line in creds.describe():
             echo(line)
         return install_plan
+    if install_plan.earlier:
+        _check_earlier(install_plan.earlier, python, recipe_path)
     created = None
     if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
         echo(f"chef: creating virtual environment {spec.venv}")
@@ -300,6 +305,39 @@ def cook(
             echo(f"chef: removed {created}, which this cook created")
         raise
     return install_plan
+
+
+def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Path) -> None:
+    """A later layer recipe stacks on the venv its earlier layers made: each package they
+    installed for this target must be there, at the locked version (else this is not their
+    venv, or not cooked for this target or Python)."""
+    import glob
+
+    from chef.model import canonical
+
+    prefix = Path(python).parent.parent
+    found: Dict[str, str] = {}
+    for info in glob.glob(str(prefix / "lib" / "python*" / "site-packages" / "*.dist-info")):
+        name, _, version = Path(info).name[: -len(".dist-info")].partition("-")
+        found[canonical(name)] = version
+    from packaging.version import InvalidVersion, Version
+
+    def same(a: str, b: str) -> bool:
+        try:
+            return Version(a) == Version(b)
+        except InvalidVersion:
+            return a == b
+
+    missing = [f"{n}=={v}" for n, v in earlier if n not in found or not same(found[n], v)]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise EnvironmentError_(
+            f"this layer recipe stacks on a venv that holds {', '.join(missing[:3])}{more} "
+            f"from an earlier layer, and {prefix} does not",
+            path=str(recipe_path),
+            hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef prepare` "
+            "into this venv first, for the same platform and Python",
+        )
 
 
 _TRUE = ("1", "true", "yes", "on", "y", "t")
