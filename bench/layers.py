@@ -8,7 +8,9 @@ Layouts (columns):
 - 1 layer:  Dockerfile.example with `--build-arg CHEF_LAYERS=1`: one dependency layer, the
             project's own installed files in a layer of their own;
 - layered:  Dockerfile.example's defaults: the heavy packages' layer, the others' layer, then the
-            project's layer.
+            project's layer;
+- uv:       uv's own Docker pattern (bench/docker_rebuild.py's "manager" variant: one stage,
+            bind-mounted lock, `uv sync --no-install-project`, `COPY . .`, `uv sync`).
 
 Part (a), real builds: a uv project with numpy, scipy, pandas, pyarrow and a few small packages,
 locked against the default index, installed for real. Starting from one cold build, the changes
@@ -57,7 +59,7 @@ from dockerlib import Docker, run  # noqa: E402
 # The last commit whose Dockerfile.example copied the whole venv into the runtime image.
 OLD_REV = "e5fc2ca"
 MB = 1_000_000
-LAYOUTS = ("today", "1-layer", "layered")
+LAYOUTS = ("today", "1-layer", "layered", "uv")
 CORPUS_LOCK = Path("/work/shared/corpus/microsoft__autogen/python")
 
 PYPROJECT = """\
@@ -175,7 +177,13 @@ def measure_layout(docker: Docker, base: str, layout: str, states: Sequence[Stat
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     args = {"PYTHON_IMAGE": base}
-    if layout == "today":
+    if layout == "uv":
+        from docker_rebuild import DOCKERFILES
+
+        dockerfile = work / "Dockerfile.uv"
+        dockerfile.write_text(DOCKERFILES[("uv", "manager")])
+        place: Optional[bool] = False
+    elif layout == "today":
         dockerfile = work / "Dockerfile.today"
         dockerfile.write_text(subprocess.run(
             ["git", "show", f"{OLD_REV}:Dockerfile.example"], cwd=ROOT, capture_output=True,
@@ -194,7 +202,7 @@ def measure_layout(docker: Docker, base: str, layout: str, states: Sequence[Stat
     for state in states:
         apply(state, root)
         build = docker.build(root, tag, dockerfile=dockerfile, build_args=args, place_chef=place)
-        out = docker.run(tag, "python", "-m", "ds_app")
+        out = docker.run(tag, "/app/.venv/bin/python", "-m", "ds_app")
         assert state.files["src/ds_app/__init__.py"].split('GREETING = "')[1].split('"')[0] in out
         ids = layerlib.image_diff_ids(docker, tag)
         layers = layerlib.image_layers(docker, tag, gzip_for=set(ids) - set(known) - base_ids)
@@ -243,6 +251,160 @@ def _label(created_by: str) -> str:
     return "`" + (text[:60] + "..." if len(text) > 60 else text) + "`"
 
 
+# --- part (b): a real lock with torch, replayed -------------------------------------------------
+
+# The image's interpreter and platform for the wheel sizes: CPython 3.12, glibc Linux x86_64.
+CORPUS_PYTHON = (3, 12)
+CORPUS_ARGS = ["--package", "autogen-ext", "--extra", "video-surfer", "--frozen"]
+SMALL_BUMP = "typing-extensions"  # a small package of that selection (one pure-Python wheel)
+HEAVY_BUMP = "torch"
+FAKE_HASH = "sha256:" + "0" * 64
+
+
+def _tags() -> List[object]:
+    from packaging import tags
+
+    platforms = [f"manylinux_2_{minor}_x86_64" for minor in range(39, 4, -1)]
+    platforms += ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
+                  "linux_x86_64"]
+    return [*tags.cpython_tags(CORPUS_PYTHON, platforms=platforms),
+            *tags.compatible_tags(CORPUS_PYTHON, platforms=platforms)]
+
+
+def wheel_sizes(lock: Path) -> Dict[Tuple[str, str], int]:
+    """(name, version) -> the recorded size of the wheel an installer picks for the image."""
+    from packaging.utils import parse_wheel_filename
+
+    from chef.toml import load_toml
+
+    order = {tag: i for i, tag in enumerate(_tags())}
+    out: Dict[Tuple[str, str], int] = {}
+    for package in load_toml(lock, str(lock))["package"]:
+        best: Optional[Tuple[int, int]] = None
+        for wheel in package.get("wheels", []):
+            filename = wheel["url"].rsplit("/", 1)[-1]
+            ranks = [order[t] for t in parse_wheel_filename(filename)[3] if t in order]
+            if ranks and "size" in wheel and (best is None or min(ranks) < best[0]):
+                best = (min(ranks), int(wheel["size"]))
+        if best is not None:
+            out[(package["name"], package.get("version", ""))] = best[1]
+    return out
+
+
+def _edit_lock(root: Path, kind: str) -> str:
+    """Apply one kind of lock change to the copy at `root`; returns what it did."""
+    import tomlkit
+
+    path = root / "uv.lock"
+    doc = tomlkit.parse(path.read_text())
+    packages = doc["package"]
+    by_name = {str(p["name"]): p for p in packages}
+    if kind == "small dependency add":
+        registry = by_name[SMALL_BUMP]["source"]["registry"]
+        entry = tomlkit.table()
+        entry["name"] = "chef-bench-small"
+        entry["version"] = "1.0.0"
+        entry["source"] = tomlkit.inline_table()
+        entry["source"]["registry"] = registry
+        wheel = tomlkit.inline_table()
+        url = registry.replace("/simple", "/files/chef_bench_small-1.0.0-py3-none-any.whl")
+        wheel.update({"url": url, "hash": FAKE_HASH, "size": 50_000})
+        entry["wheels"] = tomlkit.array()
+        entry["wheels"].append(wheel)
+        packages.append(entry)
+        dep = tomlkit.inline_table()
+        dep["name"] = "chef-bench-small"
+        by_name["autogen-ext"]["dependencies"].append(dep)
+        what = "chef-bench-small 1.0.0 (a 50 kB wheel) added to autogen-ext's dependencies"
+    else:
+        name = SMALL_BUMP if kind == "small dependency bump" else HEAVY_BUMP
+        package = by_name[name]
+        old = str(package["version"])
+        parts = old.split(".")
+        parts[-1] = str(int(parts[-1]) + 1)
+        new = ".".join(parts)
+        package["version"] = new
+        for wheel in package.get("wheels", []):
+            wheel["url"] = str(wheel["url"]).replace(old, new)
+            wheel["hash"] = FAKE_HASH
+        if "sdist" in package:
+            package["sdist"]["url"] = str(package["sdist"]["url"]).replace(old, new)
+            package["sdist"]["hash"] = FAKE_HASH
+        for other in packages:  # a dependency pinned to the version (`version = ...`)
+            for dep in other.get("dependencies", []):
+                if str(dep["name"]) == name and "version" in dep:
+                    dep["version"] = new
+        what = f"{name} {old} -> {new} (same wheel sizes)"
+    path.write_text(tomlkit.dumps(doc))
+    return what
+
+
+def _layer_split(root: Path, out: Path) -> Dict[str, Tuple[bytes, List[Tuple[str, str]]]]:
+    """Run chef prepare --layer-recipes on the project at `root`: layer file name -> (its bytes,
+    its packages)."""
+    shutil.rmtree(out, ignore_errors=True)
+    run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(root), "--recipe-path",
+         str(out / "recipe.json"), "--layer-recipes", str(out / "layers"), *CORPUS_ARGS])
+    split = {}
+    for name in ("layer-1.json", "layer-2.json"):
+        data = (out / "layers" / name).read_bytes()
+        recipe = json.loads(data)
+        # layer-2.json is the whole recipe, the packages of layer 1 named in earlier_layers.
+        earlier = set(recipe.get("earlier_layers") or [])
+        split[name] = (data, [(p["name"], p["version"]) for p in recipe.get("locked", [])
+                              if p.get("key", p["name"]) not in earlier])
+    return split
+
+
+def part_b(work: Path) -> str:
+    base_root = work / "corpus" / "base"
+    shutil.copytree(CORPUS_LOCK, base_root)
+    base = _layer_split(base_root, work / "corpus" / "base-out")
+    sizes = wheel_sizes(base_root / "uv.lock")
+    heavy = sum(sizes.get(p, 0) for p in base["layer-1.json"][1])
+    light = sum(sizes.get(p, 0) for p in base["layer-2.json"][1])
+    missing = [p for name in base for p in base[name][1] if p not in sizes]
+    lines = [
+        "| change | what changed | layer-1.json | layer-2.json | today | 1 layer | layered |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| source edit | the project's files | same | same | {_mb(heavy + light)} | "
+        f"project only | project only |",
+    ]
+    for kind in ("small dependency add", "small dependency bump", "heavy dependency bump"):
+        root = work / "corpus" / kind.replace(" ", "-")
+        shutil.copytree(CORPUS_LOCK, root)
+        what = _edit_lock(root, kind)
+        split = _layer_split(root, work / "corpus" / (kind.replace(" ", "-") + "-out"))
+        new_sizes = wheel_sizes(root / "uv.lock")
+        same1 = split["layer-1.json"][0] == base["layer-1.json"][0]
+        same2 = split["layer-2.json"][0] == base["layer-2.json"][0]
+        heavy_now = sum(new_sizes.get(p, 0) for p in split["layer-1.json"][1])
+        light_now = sum(new_sizes.get(p, 0) for p in split["layer-2.json"][1])
+        # A rebuilt layer rebuilds every layer above it (cook-2 is FROM cook-1).
+        layered = 0 if same1 and same2 else (light_now if same1 else heavy_now + light_now)
+        lines.append(f"| {kind} | {what} | {'same' if same1 else '**new**'} | "
+                     f"{'same' if same2 else '**new**'} | {_mb(heavy_now + light_now)} | "
+                     f"{_mb(heavy_now + light_now)} | {_mb(layered)} + project |")
+    heavy_names = ", ".join(sorted(n for n, _ in base["layer-1.json"][1]))
+    caption = (
+        f"microsoft/autogen's python/uv.lock (the corpus snapshot), `chef prepare "
+        f"{' '.join(CORPUS_ARGS)}`: {len(base['layer-1.json'][1]) + len(base['layer-2.json'][1])} "
+        f"packages; layer 1 (heavy, {_mb(heavy)}): {heavy_names}; layer 2: "
+        f"{len(base['layer-2.json'][1])} packages, {_mb(light)}. The corpus holds one snapshot, "
+        "so each kind of lock change is simulated on a copy of it (the lock edited, prepare run "
+        "again); bytes are the lock's recorded sizes of the wheels installed on CPython 3.12, "
+        "Linux x86_64 (compressed bytes, about what a push sends), summed over the layers that "
+        "change. A rebuilt layer rebuilds the layers above it. Rows are independent changes "
+        "from the same snapshot.")
+    if missing:
+        caption += f" No recorded size for {len(missing)} packages (counted as 0): {missing[:5]}."
+    return caption + "\n\n" + "\n".join(lines)
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:.1f} MB"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=os.environ.get("CHEF_TEST_BASE_IMAGE",
@@ -269,8 +431,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def part_b(work: Path) -> str:
-    raise NotImplementedError
 
 
 if __name__ == "__main__":
