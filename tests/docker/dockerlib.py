@@ -109,9 +109,6 @@ class Build:
         """Every step matching `needle` was CACHED (e.g. every dependency layer reused)."""
         return all(s.cached for s in self.matching(needle))
 
-    def none_cached(self, needle: str) -> bool:
-        return not any(s.cached for s in self.matching(needle))
-
 
 _HEADER = re.compile(r"^#(\d+) (\[.*)$")
 _STATUS = re.compile(r"^#(\d+) (CACHED|DONE [0-9.]+s|ERROR.*)$")

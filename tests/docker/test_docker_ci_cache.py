@@ -135,7 +135,7 @@ def ci_app(request: pytest.FixtureRequest, fleet: Fleet,
     project = Project.copy(example, tmp_path_factory.mktemp(f"ci-{example.name}"))
     app = CiApp(fleet, project)
     cold = app.produce()
-    assert cold.none_cached(COOK), app.why(cold)
+    assert not cold.all_cached(COOK), app.why(cold)
     app.a_installed = app.installed(app.a)
     app.a_venv = app.venv_stamp(app.a)
     return app
