@@ -221,3 +221,109 @@ def test_cook_stacks_a_layer_without_touching_the_first(  # type: ignore[no-unty
         assert f"{site}/{name}/__init__.py" in new
         assert any(p.startswith(f"{site}/{name}/__pycache__/__init__.") for p in new), new
     assert not any(p.startswith((f"{site}/alpha", f"{site}/beta")) for p in new)
+
+
+# ------------------------------------------------------------------ one cook == stacked layers
+
+
+def contents(root: Path) -> Dict[str, Tuple[int, bytes]]:
+    """Every file and symlink: mode and bytes (a .pyc without its 16-byte header, which holds
+    the source's mtime; by name only, the project's direct_url.json, which names the wheel's
+    temporary path, and uv's uv_cache.json, a cache timestamp, also left out of RECORD)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            data = b"-> " + os.readlink(path).encode()
+        elif path.name in ("uv_cache.json", "direct_url.json"):
+            data = b""
+        elif path.name == "RECORD":
+            data = b"".join(line for line in path.read_bytes().splitlines(True)
+                            if b"/uv_cache.json," not in line and b"/direct_url.json," not in line)
+        else:
+            data = path.read_bytes()
+            if path.suffix == ".pyc":
+                data = data[16:]
+        out[relative] = (path.lstat().st_mode, data)
+    return out
+
+
+def overlay(export: Path, venv: Path, onto: Path) -> None:
+    """`COPY --from=<stage> DIR/ /` of a layer export, onto a copy of the earlier layers."""
+    source = export / exported(venv)
+    for path in sorted(source.rglob("*")):
+        target = onto / path.relative_to(source)
+        if path.is_dir() and not path.is_symlink():
+            target.mkdir(exist_ok=True)
+        elif path.is_symlink():
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            os.symlink(os.readlink(path), target)
+        else:
+            shutil.copy2(path, target)
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_layers_make_the_venv_one_cook_makes(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch, installer: str
+) -> None:
+    from projects import make_locked_app
+
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    project = make_locked_app(tmp_path / "app", index.url)
+    chef_dir = tmp_path / "chef"
+    done = chef("prepare", "--recipe-path", str(chef_dir / "recipe.json"), "--layer-recipes",
+                str(chef_dir / "layers"), "--heavy", "alpha", "--heavy", "delta", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    target = ("--venv", str(venv), "--installer", installer)
+    common = (*target, "--index-url", index.url)
+
+    def step(*args: str) -> None:
+        finished = chef(*args, cwd=project)
+        assert finished.returncode == 0, finished.stderr
+        assert "warning" not in finished.stderr, finished.stderr
+
+    # one dependency layer, as today
+    step("cook", "--recipe-path", str(chef_dir / "recipe.json"), *common)
+    step("install-project", "--recipe-path", str(chef_dir / "recipe.json"), *target)
+    one = contents(venv)
+    versions = installed(venv / "bin" / "python")
+    shutil.rmtree(venv)
+    shutil.rmtree(tmp_path / "venv.chef-build")
+    # layered: heavy, light (exported), the project (exported)
+    layers_dir = chef_dir / "layers"
+    step("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common)
+    assert set(installed(venv / "bin" / "python")) == {"alpha", "delta"}
+    runtime = tmp_path / "runtime"
+    shutil.copytree(venv, runtime, symlinks=True)  # COPY --from=cook-1 /app/.venv /app/.venv
+    step("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common,
+         "--layer-dir", str(tmp_path / "out" / "2"))
+    step("install-project", "--recipe-path", str(chef_dir / "recipe.json"), *target,
+         "--layer-dir", str(tmp_path / "out" / "project"))
+    assert installed(venv / "bin" / "python") == versions
+    layered = contents(venv)
+    assert sorted(k for k in set(one) | set(layered) if one.get(k) != layered.get(k)) == []
+    assert layered == one
+    overlay(tmp_path / "out" / "2", venv, runtime)
+    overlay(tmp_path / "out" / "project", venv, runtime)
+    assert contents(runtime) == one
+
+
+def test_a_later_layer_refuses_a_venv_without_the_earlier(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    from projects import make_locked_app
+
+    project = make_locked_app(tmp_path / "app", index.url)
+    done = chef("prepare", "--layer-recipes", str(tmp_path / "layers"), "--heavy", "alpha",
+                cwd=project)
+    assert done.returncode == 0, done.stderr
+    done = chef("cook", "--recipe-path", str(tmp_path / "layers" / "layer-2.json"), "--venv",
+                str(tmp_path / "venv"), "--installer", "uv", "--index-url", index.url,
+                cwd=tmp_path)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
+    assert len(line) == 1 and "holds alpha==2.0 from an earlier layer" in line[0], done.stderr
