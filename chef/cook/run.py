@@ -311,15 +311,21 @@ def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Pat
     """A later layer recipe stacks on the venv its earlier layers made: each package they
     installed for this target must be there, at the locked version (else this is not their
     venv, or not cooked for this target or Python)."""
-    import glob
-
+    from chef.cook.relocate import venv_paths
     from chef.model import canonical
 
-    prefix = Path(python).parent.parent
+    paths = venv_paths(python)
+    prefix = paths.get("data", python)
     found: Dict[str, str] = {}
-    for info in glob.glob(str(prefix / "lib" / "python*" / "site-packages" / "*.dist-info")):
-        name, _, version = Path(info).name[: -len(".dist-info")].partition("-")
-        found[canonical(name)] = version
+    for directory in {paths["purelib"], paths["platlib"]}:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[: -len(".dist-info")].partition("-")
+                found[canonical(name)] = version
     from packaging.version import InvalidVersion, Version
 
     def same(a: str, b: str) -> bool:
