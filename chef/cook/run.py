@@ -371,17 +371,19 @@ def finish_layer(
     wrote into the venv to `layer_dir`."""
     from chef.cook import layer
 
-    found = layer.changes(before, layer.snapshot(venv))
+    after = layer.snapshot(venv)
+    found = layer.changes(before, after)
     if compile_new:
         sources = layer.site_sources(venv, found.written)
         if sources:
             compile_files(python, sources)
-            found = layer.changes(before, layer.snapshot(venv))
+            after = layer.snapshot(venv)
+            found = layer.changes(before, after)
     note = layer.rewritten_note(found)
     if note:
         echo(f"chef: warning: {what} {note}")
     if layer_dir is not None:
-        size = layer.export(venv, found, layer_dir, what)
+        size = layer.export(venv, found, layer_dir, what, after)
         if not quiet:
             echo(layer.summary(found, size, layer_dir))
     elif found.deleted:

@@ -59,9 +59,34 @@ def state(venv: Path) -> Dict[str, Tuple[int, int, int, int, bytes]]:
     return out
 
 
+# tinybuild writes no entry points: this in-tree backend adds the app's console script.
+SCRIPTS = """\
+import tinybuild
+from tinybuild import *  # noqa
+
+_write = tinybuild._write
+
+
+def _with_script(wheel_directory, files):
+    files = dict(files)
+    info = "app-%s.dist-info" % tinybuild._meta()["version"]
+    files[info + "/entry_points.txt"] = b"[console_scripts]\\napp = app:main\\n"
+    return _write(wheel_directory, files)
+
+
+tinybuild._write = _with_script
+"""
+
+
 def cooked_app(tmp_path: Path, index_url: str) -> Tuple[Path, Path, Path]:
-    """The app, its recipe in /chef-like directory, and a venv cooked from it."""
+    """The app (with a console script), its recipe in a /chef-like directory, and a venv
+    cooked from it."""
     project = make_app(tmp_path / "app")
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace(
+        'build-backend = "tinybuild"', 'build-backend = "scripts"\nbackend-path = ["_build"]'))
+    (project / "_build").mkdir()
+    (project / "_build" / "scripts.py").write_text(SCRIPTS)
     recipe = tmp_path / "recipe-dir" / "recipe.json"
     recipe.parent.mkdir()
     prepare_to_file(project, recipe)
@@ -91,7 +116,8 @@ def test_install_project_exports_exactly_the_project(  # type: ignore[no-untyped
     names = {p for p in new if "__pycache__" not in p}
     info = f"{site}/app-0.1.0.dist-info"
     expected = {f"{site}/app/__init__.py", f"{info}/INSTALLER", f"{info}/METADATA",
-                f"{info}/RECORD", f"{info}/REQUESTED", f"{info}/WHEEL", f"{info}/direct_url.json"}
+                f"{info}/RECORD", f"{info}/REQUESTED", f"{info}/WHEEL", f"{info}/direct_url.json",
+                f"{info}/entry_points.txt", "bin/app"}
     if installer == "uv":
         expected.add(f"{info}/uv_cache.json")
     assert names == expected
