@@ -184,13 +184,15 @@ def test_lock_sizes_from_uv_lock_and_pylock(tmp_path: Path) -> None:
 def corpus_recipes() -> List[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p.parent for p in CORPUS.glob("*/uv.lock"))[:6]
+    uv = sorted(p.parent for p in CORPUS.glob("*/uv.lock"))[:6]
+    return uv + sorted(p.parent for p in CORPUS.glob("*/poetry.lock"))[:3]
 
 
 @pytest.mark.parametrize("root", corpus_recipes(), ids=lambda p: p.name)
 def test_real_locks_split_without_changing_what_installs(root: Path) -> None:
     """Every package of a real lock put in layer 1 in turn would be too slow: the heavy ones by
-    size, and every third package by name, must give the same installs on every target."""
+    size (uv.lock), and every third package by name (uv.lock, poetry.lock), must give the same
+    installs on every target."""
     from chef.errors import ChefError
 
     try:
