@@ -209,3 +209,11 @@ def test_real_locks_split_without_changing_what_installs(root: Path) -> None:
     assert_equal_plans(recipe, split)
     assert dumps(split.recipes["layer-1.json"]) == dumps(
         layers.split(recipe, named, layers.DEFAULT_HEAVY_SIZE, sizes).recipes["layer-1.json"])
+
+
+def test_diff_names_the_earlier_layers(project: Path, tmp_path: Path) -> None:
+    layered(project, tmp_path, "--heavy", "alpha")
+    done = chef("diff", str(tmp_path / "recipe.json"), str(tmp_path / "layers" / "layer-2.json"),
+                cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1:] == ["layers:", "  +from an earlier layer: alpha"]
