@@ -353,3 +353,36 @@ def test_a_later_layer_refuses_a_venv_without_the_earlier(  # type: ignore[no-un
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
     assert len(line) == 1 and "holds alpha==2.0 from an earlier layer" in line[0], done.stderr
+
+
+def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projects import make_locked_app
+
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    project = make_locked_app(tmp_path / "app", index.url)
+    layers_dir = tmp_path / "layers"
+    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha",
+                "--test-group", "dev", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
+    for name in ("layer-1.json", "layer-2.json"):
+        done = chef("cook", "--recipe-path", str(layers_dir / name), *common, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    production = state(venv)
+    out = tmp_path / "out" / "test"
+    done = chef("cook", "--recipe-path", str(layers_dir / "test.json"), *common,
+                "--layer-dir", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert installed(venv / "bin" / "python") == {
+        "alpha": "2.0", "beta": "2.0", "gamma": "1.0", "delta": "1.0", "epsilon": "1.0",
+        "devtool": "1.0"}
+    after = state(venv)
+    assert {p: after[p] for p in production} == production
+    new = sorted(set(after) - set(production))
+    site = f"lib/{PY}/site-packages"
+    assert new and all(p.startswith((f"{site}/devtool/", f"{site}/devtool-1.0.dist-info/"))
+                       for p in new), new
+    assert listing(out) == sorted(f"{exported(venv)}/{p}" for p in new)
