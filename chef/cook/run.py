@@ -271,7 +271,12 @@ def cook(
             echo(line)
         return install_plan
     if install_plan.earlier:
-        _check_earlier(install_plan.earlier, python, recipe_path)
+        machine = target.env.get("platform_machine", "")
+        accepts: Callable[[str], bool] = lambda tag: tag.endswith("-any") or machine in tag  # noqa: E731
+        what = f"this machine ({machine})"
+        if platform is not None:
+            accepts, what = platform.accepts, platform.describe()
+        _check_earlier(install_plan.earlier, python, recipe_path, accepts, what)
     created = None
     if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
         echo(f"chef: creating virtual environment {spec.venv}")
@@ -307,16 +312,21 @@ def cook(
     return install_plan
 
 
-def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Path) -> None:
+def _check_earlier(
+    earlier: List[Tuple[str, str]], python: str, recipe_path: Path,
+    accepts: Callable[[str], bool], target: str,
+) -> None:
     """A later layer recipe stacks on the venv its earlier layers made: each package they
     installed for this target must be there, at the locked version (else this is not their
-    venv, or not cooked for this target or Python)."""
+    venv), from a wheel for this cook's platform (its WHEEL's tags; else the earlier layer was
+    cooked for another platform)."""
     from chef.cook.relocate import venv_paths
     from chef.model import canonical
 
     paths = venv_paths(python)
     prefix = paths.get("data", python)
     found: Dict[str, str] = {}
+    infos: Dict[str, str] = {}
     for directory in {paths["purelib"], paths["platlib"]}:
         try:
             entries = os.listdir(directory)
@@ -326,6 +336,7 @@ def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Pat
             if entry.endswith(".dist-info"):
                 name, _, version = entry[: -len(".dist-info")].partition("-")
                 found[canonical(name)] = version
+                infos[canonical(name)] = os.path.join(directory, entry)
     from packaging.version import InvalidVersion, Version
 
     def same(a: str, b: str) -> bool:
@@ -344,6 +355,20 @@ def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Pat
             hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef prepare` "
             "into this venv first, for the same platform and Python",
         )
+    for name, version in earlier:
+        try:
+            with open(os.path.join(infos[name], "WHEEL"), encoding="utf-8") as handle:
+                tags = [line.partition(":")[2].strip() for line in handle
+                        if line.startswith("Tag:")]
+        except OSError:
+            continue
+        if tags and not any(accepts(tag) for tag in tags):
+            raise EnvironmentError_(
+                f"this layer recipe is cooked for {target}, and the venv's {name} {version} "
+                f"from an earlier layer is a wheel for {tags[0]}",
+                path=str(recipe_path),
+                hint="cook every layer for the same platform (the same --platform, or none)",
+            )
 
 
 _TRUE = ("1", "true", "yes", "on", "y", "t")

@@ -386,3 +386,28 @@ def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-de
     assert new and all(p.startswith((f"{site}/devtool/", f"{site}/devtool-1.0.dist-info/"))
                        for p in new), new
     assert listing(out) == sorted(f"{exported(venv)}/{p}" for p in new)
+
+
+def test_a_later_layer_refuses_an_earlier_one_of_another_platform(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    from projects import make_locked_app
+
+    project = make_locked_app(tmp_path / "app", index.url)
+    layers_dir = tmp_path / "layers"
+    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # as if layer 1 had been cooked with --platform for another machine
+    (wheel,) = venv.glob("lib/python*/site-packages/alpha-2.0.dist-info/WHEEL")
+    wheel.write_text(wheel.read_text().replace("Tag: py3-none-any",
+                                               "Tag: cp311-cp311-manylinux_2_17_s390x"))
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common, cwd=tmp_path)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
+    assert len(line) == 1 and "alpha 2.0 from an earlier layer is a wheel for " \
+        "cp311-cp311-manylinux_2_17_s390x" in line[0], done.stderr
+    assert set(installed(venv / "bin" / "python")) == {"alpha"}  # nothing installed
