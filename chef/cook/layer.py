@@ -94,8 +94,14 @@ def changes(before: Snapshot, after: Snapshot) -> Changes:
                    tuple(sorted(changed)))
 
 
-def check_layer_dir(layer_dir: Path) -> None:
-    """Before anything is installed: DIR must not exist, or be an empty directory."""
+def check_layer_dir(layer_dir: Path, venv: Optional[Path] = None) -> None:
+    """Before anything is installed: DIR must not exist, or be an empty directory, and not be
+    inside the venv (the export would be part of what the next layer sees)."""
+    if venv is not None:
+        inside = Path(os.path.abspath(layer_dir))
+        if Path(os.path.abspath(venv)) in (inside, *inside.parents):
+            raise UsageError(f"--layer-dir {layer_dir} is inside the venv {venv}",
+                             hint="give a directory outside it, e.g. /chef/out/NAME")
     if not os.path.lexists(layer_dir):
         return
     if not layer_dir.is_dir() or any(os.scandir(layer_dir)):

@@ -211,8 +211,12 @@ def cook(
     for link in missing:
         echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
     spec = spec.with_default()
-    if layer_dir is not None and spec.venv is None:
-        raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+    if layer_dir is not None:
+        if spec.venv is None:
+            raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+        from chef.cook.layer import check_layer_dir
+
+        check_layer_dir(layer_dir, spec.venv)
     existed = spec.venv is not None and venv_python(spec.venv).exists()
     before = None
     if layer_dir is not None and spec.venv is not None and not dry_run:

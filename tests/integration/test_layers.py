@@ -411,3 +411,9 @@ def test_a_later_layer_refuses_an_earlier_one_of_another_platform(  # type: igno
     assert len(line) == 1 and "alpha 2.0 from an earlier layer is a wheel for " \
         "cp311-cp311-manylinux_2_17_s390x" in line[0], done.stderr
     assert set(installed(venv / "bin" / "python")) == {"alpha"}  # nothing installed
+
+
+def test_layer_dir_inside_the_venv_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(errors.UsageError, match="is inside the venv"):
+        layer.check_layer_dir(tmp_path / "venv" / "out", tmp_path / "venv")
+    layer.check_layer_dir(tmp_path / "venv-out", tmp_path / "venv")
