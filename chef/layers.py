@@ -268,16 +268,15 @@ def test_layer(production: Recipe, test: Recipe) -> Recipe:
     (they are the same locked packages: the same key, the same version)."""
     assert production.locked is not None
     locked = test.locked or {}
-    versions = {p.name: p.version for p in locked.values()}
     for key, package in sorted(production.locked.items()):
-        if key not in locked or versions.get(package.name) != package.version:
-            other = versions.get(package.name)
+        other = locked.get(key)
+        if other is None or other.version != package.version:
+            # One lock, two selections: keys are the lock's, so this means a different lock.
             raise InputError(
-                f"the test groups install {package.name} {other or '(not at all)'} where the "
-                f"production selection installs {package.version}",
+                f"the test selection's recipe has no {package.name} {package.version} "
+                f"({key}), which the production selection installs",
                 hint="a test layer adds packages on top of the production ones and cannot "
-                "replace one; align the versions in the lock, or build the test image without "
-                "the production layers",
+                "replace one; prepare both from the same lock",
             )
     return replace(test, local_packages=_no_build(test.local_packages), build_constraints=[],
                    earlier=tuple(sorted(production.locked)))

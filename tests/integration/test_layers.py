@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from conftest import installed
+from conftest import installed, run, uv_bin
 from projects import make_app
 
 from chef import errors
@@ -338,21 +338,37 @@ def test_layers_make_the_venv_one_cook_makes(  # type: ignore[no-untyped-def]
     assert contents(runtime) == one
 
 
-def test_a_later_layer_refuses_a_venv_without_the_earlier(  # type: ignore[no-untyped-def]
+def test_a_later_layer_on_another_venv(  # type: ignore[no-untyped-def]
     tmp_path: Path, index, isolated_env
 ) -> None:
+    """Without the earlier layer, layer 2 installs its packages too (a correct venv, not a
+    layered one); with another version of them, it refuses (the installer would replace them)."""
     from projects import make_locked_app
 
     project = make_locked_app(tmp_path / "app", index.url)
     done = chef("prepare", "--layer-recipes", str(tmp_path / "layers"), "--heavy", "alpha",
                 cwd=project)
     assert done.returncode == 0, done.stderr
-    done = chef("cook", "--recipe-path", str(tmp_path / "layers" / "layer-2.json"), "--venv",
-                str(tmp_path / "venv"), "--installer", "uv", "--index-url", index.url,
-                cwd=tmp_path)
+    venv = tmp_path / "venv"
+    common = ("--recipe-path", str(tmp_path / "layers" / "layer-2.json"), "--venv", str(venv),
+              "--installer", "uv", "--index-url", index.url)
+    done = chef("cook", *common, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "chef: note: alpha==2.0 is not in the venv" in done.stderr
+    assert installed(venv / "bin" / "python")["alpha"] == "2.0"
+    other = tmp_path / "other"
+    done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
+                index.url, "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run([uv_bin(), "venv", "-q", "--python", sys.executable, str(other)])
+    run([uv_bin(), "pip", "install", "-q", "--python", str(other / "bin" / "python"),
+         "--index-url", index.url, "alpha==1.0", "--no-deps"])
+    done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
+                index.url, cwd=tmp_path)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
-    assert len(line) == 1 and "holds alpha==2.0 from an earlier layer" in line[0], done.stderr
+    assert len(line) == 1 and "holds alpha 1.0, and the earlier layers" in line[0], done.stderr
+    assert installed(other / "bin" / "python") == {"alpha": "1.0"}  # nothing installed
 
 
 def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-def]
@@ -361,7 +377,11 @@ def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-de
     from projects import make_locked_app
 
     monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
-    project = make_locked_app(tmp_path / "app", index.url)
+    from projects import APP_PYPROJECT
+
+    # the dev group needs zeta everywhere; production needs it on win32 only (through epsilon)
+    project = make_locked_app(tmp_path / "app", index.url, APP_PYPROJECT.replace(
+        'dev = ["devtool==1.0"]', 'dev = ["devtool==1.0", "zeta"]'))
     layers_dir = tmp_path / "layers"
     done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha",
                 "--test-group", "dev", cwd=project)
@@ -378,13 +398,14 @@ def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-de
     assert done.returncode == 0, done.stderr
     assert installed(venv / "bin" / "python") == {
         "alpha": "2.0", "beta": "2.0", "gamma": "1.0", "delta": "1.0", "epsilon": "1.0",
-        "devtool": "1.0"}
+        "devtool": "1.0", "zeta": "1.0"}
+    assert "zeta==1.0 is not in the venv" in done.stderr
     after = state(venv)
     assert {p: after[p] for p in production} == production
     new = sorted(set(after) - set(production))
     site = f"lib/{PY}/site-packages"
-    assert new and all(p.startswith((f"{site}/devtool/", f"{site}/devtool-1.0.dist-info/"))
-                       for p in new), new
+    assert new and all(p.startswith(tuple(f"{site}/{n}" for n in (
+        "devtool/", "devtool-1.0.dist-info/", "zeta/", "zeta-1.0.dist-info/"))) for p in new), new
     assert listing(out) == sorted(f"{exported(venv)}/{p}" for p in new)
 
 
