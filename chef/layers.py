@@ -169,8 +169,6 @@ def reach_paths(recipe: Recipe) -> Tuple[Dict[str, List[Path_]], Set[str]]:
 def _root(package: LockedPackage, path: Path_) -> Optional[Dep]:
     """A root edge to `package` that holds exactly when `path` does (None: no single marker,
     when conjuncts are evaluated with different extras)."""
-    from chef.pep508 import normalize_marker
-
     contexts = {context for _, context in path if context}
     if len(contexts) > 1:
         return None
@@ -179,7 +177,7 @@ def _root(package: LockedPackage, path: Path_) -> Optional[Dep]:
     if len(markers) == 1:
         marker = markers[0]
     elif markers:
-        marker = normalize_marker(" and ".join(f"({m})" for m in markers))
+        marker = " and ".join(f"({m})" for m in markers)  # each normalized already; sorted
     return Dep(name=package.name, key=package.key, marker=marker,
                marker_extra=next(iter(contexts)) if contexts else None)
 
@@ -223,8 +221,11 @@ def split(
         notes.append(f"layers: {recipe.manager} locks record no wheel sizes: layer-1.json holds "
                      "the packages named with --heavy")
     chosen: Dict[str, str] = {}  # key -> why
+    exact = {p for p in heavy if not any(c in p for c in "*?[")}
+    globs = [p for p in heavy if p not in exact]
     for key, package in sorted(recipe.locked.items()):
-        named = next((p for p in heavy if fnmatch.fnmatchcase(package.name, p)), None)
+        named = package.name if package.name in exact else next(
+            (p for p in globs if fnmatch.fnmatchcase(package.name, p)), None)
         if named is not None:
             chosen[key] = f"named by --heavy {named}"
             continue
@@ -267,16 +268,15 @@ def test_layer(production: Recipe, test: Recipe) -> Recipe:
     (they are the same locked packages: the same key, the same version)."""
     assert production.locked is not None
     locked = test.locked or {}
-    versions = {p.name: p.version for p in locked.values()}
     for key, package in sorted(production.locked.items()):
-        if key not in locked or versions.get(package.name) != package.version:
-            other = versions.get(package.name)
+        other = locked.get(key)
+        if other is None or other.version != package.version:
+            # One lock, two selections: keys are the lock's, so this means a different lock.
             raise InputError(
-                f"the test groups install {package.name} {other or '(not at all)'} where the "
-                f"production selection installs {package.version}",
+                f"the test selection's recipe has no {package.name} {package.version} "
+                f"({key}), which the production selection installs",
                 hint="a test layer adds packages on top of the production ones and cannot "
-                "replace one; align the versions in the lock, or build the test image without "
-                "the production layers",
+                "replace one; prepare both from the same lock",
             )
     return replace(test, local_packages=_no_build(test.local_packages), build_constraints=[],
                    earlier=tuple(sorted(production.locked)))

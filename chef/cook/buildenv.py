@@ -384,9 +384,9 @@ def install_project(
     if layer_dir is not None:
         from chef.cook.layer import check_layer_dir
 
-        check_layer_dir(layer_dir)
         if spec.venv is None:
             raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+        check_layer_dir(layer_dir, spec.venv)
     local = {n: p for n, p in recipe.local_packages.items() if p.installable}
     if packages:
         wanted = {canonical(p) for p in packages}

@@ -94,8 +94,14 @@ def changes(before: Snapshot, after: Snapshot) -> Changes:
                    tuple(sorted(changed)))
 
 
-def check_layer_dir(layer_dir: Path) -> None:
-    """Before anything is installed: DIR must not exist, or be an empty directory."""
+def check_layer_dir(layer_dir: Path, venv: Optional[Path] = None) -> None:
+    """Before anything is installed: DIR must not exist, or be an empty directory, and not be
+    inside the venv (the export would be part of what the next layer sees)."""
+    if venv is not None:
+        inside = Path(os.path.abspath(layer_dir))
+        if Path(os.path.abspath(venv)) in (inside, *inside.parents):
+            raise UsageError(f"--layer-dir {layer_dir} is inside the venv {venv}",
+                             hint="give a directory outside it, e.g. /chef/out/NAME")
     if not os.path.lexists(layer_dir):
         return
     if not layer_dir.is_dir() or any(os.scandir(layer_dir)):
@@ -110,9 +116,12 @@ def exported_root(root: Path, layer_dir: Path) -> Path:
     return layer_dir / absolute.relative_to(absolute.anchor)
 
 
-def export(root: Path, found: Changes, layer_dir: Path, what: str) -> int:
+def export(
+    root: Path, found: Changes, layer_dir: Path, what: str, after: Optional[Snapshot] = None
+) -> int:
     """Copy (hard-link) what `found` says was written under `root` into `layer_dir`, at its
-    absolute path; return the number of bytes exported. A deletion is refused (one line)."""
+    absolute path; return the number of bytes exported. A deletion is refused (one line).
+    `after`: the snapshot `found` was computed from (saves an lstat per path)."""
     if found.deleted:
         shown = ", ".join(found.deleted[:3])
         more = f" and {len(found.deleted) - 3} more" if len(found.deleted) > 3 else ""
@@ -138,7 +147,9 @@ def export(root: Path, found: Changes, layer_dir: Path, what: str) -> int:
             destination = target / here if here else target
             destination.mkdir(parents=True, exist_ok=True)
             if here:
-                os.chmod(destination, stat.S_IMODE(os.lstat(source / here).st_mode))
+                known = after.get(here) if after is not None else None
+                mode = known[3] if known is not None else os.lstat(source / here).st_mode
+                os.chmod(destination, stat.S_IMODE(mode))
 
     size = 0
     for relative in found.new_dirs:
@@ -148,16 +159,22 @@ def export(root: Path, found: Changes, layer_dir: Path, what: str) -> int:
         parent(head)
         src = source / relative
         dst = target / relative
-        info = os.lstat(src)
-        if stat.S_ISLNK(info.st_mode):
+        known = after.get(relative) if after is not None else None
+        mode, length = (known[3], known[0]) if known is not None else _mode_size(src)
+        if stat.S_ISLNK(mode):
             os.symlink(os.readlink(src), dst)
             continue
         try:
             os.link(src, dst)
         except OSError:
             shutil.copy2(src, dst, follow_symlinks=False)
-        size += info.st_size
+        size += length
     return size
+
+
+def _mode_size(path: Path) -> Tuple[int, int]:
+    info = os.lstat(path)
+    return info.st_mode, info.st_size
 
 
 def site_sources(root: Path, written: Sequence[str]) -> List[str]:

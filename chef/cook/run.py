@@ -139,7 +139,8 @@ def describe(
         files.constraints = Path("<constraints.txt>") if batch.constraints else None
         out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False)))
     if install_plan.earlier:
-        out.append("from an earlier layer (must be in the venv already): "
+        out.append("from an earlier layer (left out when the venv holds them, at these versions; "
+                   "installed here when it does not): "
                    + ", ".join(f"{n}=={v}" for n, v in install_plan.earlier))
     if install_plan.skipped:
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
@@ -211,8 +212,12 @@ def cook(
     for link in missing:
         echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
     spec = spec.with_default()
-    if layer_dir is not None and spec.venv is None:
-        raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+    if layer_dir is not None:
+        if spec.venv is None:
+            raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+        from chef.cook.layer import check_layer_dir
+
+        check_layer_dir(layer_dir, spec.venv)
     existed = spec.venv is not None and venv_python(spec.venv).exists()
     before = None
     if layer_dir is not None and spec.venv is not None and not dry_run:
@@ -236,10 +241,12 @@ def cook(
         # Nothing is created before the plan is known to be installable.
         target = native
         python = str(venv_python(spec.venv)) if spec.venv is not None else native.python
+        present = _present(python, recipe, dry_run)
         install_plan = plan(
             recipe, platform.marker_env(native.env), overrides, build_deps=build_deps,
             environ=os.environ, platform=platform, build_markers=native.env,
             find_wheel=_wheel_finder(recipe, overrides, recipe_path, platform),
+            present=None if present is None else {n: v for n, (v, _) in present.items()},
         )
         if install_plan.no_wheel and not dry_run:
             raise EnvironmentError_(
@@ -255,8 +262,11 @@ def cook(
         python = target.python
         if dry_run and spec.venv is not None:
             python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
+        present = _present(python, recipe, dry_run)
         install_plan = plan(recipe, target.env, overrides, build_deps=build_deps,
-                            environ=os.environ)
+                            environ=os.environ,
+                            present=None if present is None else {
+                                n: v for n, (v, _) in present.items()})
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
@@ -271,7 +281,16 @@ def cook(
             echo(line)
         return install_plan
     if install_plan.earlier:
-        _check_earlier(install_plan.earlier, python, recipe_path)
+        _check_no_replacement(install_plan, recipe_path)
+        machine = target.env.get("platform_machine", "")
+        accepts: Callable[[str], bool] = lambda tag: tag.endswith("-any") or machine in tag  # noqa: E731
+        what = f"this machine ({machine})"
+        if platform is not None:
+            accepts, what = platform.accepts, platform.describe()
+        _check_earlier(install_plan.earlier, present or {}, python, recipe_path, accepts, what)
+    for label in install_plan.earlier_missing:
+        echo(f"chef: note: {label} is not in the venv (the earlier layers did not install it "
+             "for this target): installing it in this layer")
     created = None
     if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
         echo(f"chef: creating virtual environment {spec.venv}")
@@ -307,19 +326,56 @@ def cook(
     return install_plan
 
 
-def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Path) -> None:
-    """A later layer recipe stacks on the venv its earlier layers made: each package they
-    installed for this target must be there, at the locked version (else this is not their
-    venv, or not cooked for this target or Python)."""
-    import glob
+def _check_no_replacement(install_plan: InstallPlan, recipe_path: Path) -> None:
+    """A layer installs no other version of a package an earlier layer installed on this
+    target (the installer would replace the earlier layer's files)."""
+    earlier = dict(install_plan.earlier)
+    for batch in install_plan.batches:
+        for line in batch.lines:
+            name, _, version = (line.label or line.requirement).partition("==")
+            version = version.split(" ", 1)[0]
+            if name in earlier:
+                raise EnvironmentError_(
+                    f"this layer recipe installs {name} {version} where an earlier layer "
+                    f"installed {name} {earlier[name]} for this target",
+                    path=str(recipe_path),
+                    hint="a layer cannot replace an earlier layer's package: build this image "
+                    "from one recipe (the lock picks another version for this selection)",
+                )
 
+
+def _present(python: str, recipe: Recipe, dry_run: bool) -> Optional[Dict[str, Tuple[str, str]]]:
+    """For a layer recipe: name -> (version, dist-info directory) of what the target's
+    site-packages holds ({} before the venv exists); None for other recipes and dry runs."""
+    if not recipe.earlier or dry_run:
+        return None
+    if not os.path.exists(python):
+        return {}
+    from chef.cook.relocate import venv_paths
     from chef.model import canonical
 
-    prefix = Path(python).parent.parent
-    found: Dict[str, str] = {}
-    for info in glob.glob(str(prefix / "lib" / "python*" / "site-packages" / "*.dist-info")):
-        name, _, version = Path(info).name[: -len(".dist-info")].partition("-")
-        found[canonical(name)] = version
+    paths = venv_paths(python)
+    found: Dict[str, Tuple[str, str]] = {}
+    for directory in sorted({paths["purelib"], paths["platlib"]}):
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[: -len(".dist-info")].partition("-")
+                found.setdefault(canonical(name), (version, os.path.join(directory, entry)))
+    return found
+
+
+def _check_earlier(
+    earlier: List[Tuple[str, str]], present: Dict[str, Tuple[str, str]], python: str,
+    recipe_path: Path, accepts: Callable[[str], bool], target: str,
+) -> None:
+    """A later layer recipe stacks on the venv its earlier layers made: each of their packages
+    this target needs that the venv holds must be at the locked version (else the installer
+    would replace an earlier layer's files) and from a wheel for this cook's platform (its
+    WHEEL's tags; else the earlier layer was cooked for another platform)."""
     from packaging.version import InvalidVersion, Version
 
     def same(a: str, b: str) -> bool:
@@ -328,16 +384,29 @@ def _check_earlier(earlier: List[Tuple[str, str]], python: str, recipe_path: Pat
         except InvalidVersion:
             return a == b
 
-    missing = [f"{n}=={v}" for n, v in earlier if n not in found or not same(found[n], v)]
-    if missing:
-        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        raise EnvironmentError_(
-            f"this layer recipe stacks on a venv that holds {', '.join(missing[:3])}{more} "
-            f"from an earlier layer, and {prefix} does not",
-            path=str(recipe_path),
-            hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef prepare` "
-            "into this venv first, for the same platform and Python",
-        )
+    for name, version in earlier:
+        have, info = present[name]
+        if not same(have, version):
+            raise EnvironmentError_(
+                f"this layer recipe stacks on a venv that holds {name} {have}, and the earlier "
+                f"layers of its `chef prepare` install {name} {version}",
+                path=str(recipe_path),
+                hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef "
+                "prepare` into this venv first, for the same platform and Python",
+            )
+        try:
+            with open(os.path.join(info, "WHEEL"), encoding="utf-8") as handle:
+                tags = [line.partition(":")[2].strip() for line in handle
+                        if line.startswith("Tag:")]
+        except OSError:
+            continue
+        if tags and not any(accepts(tag) for tag in tags):
+            raise EnvironmentError_(
+                f"this layer recipe is cooked for {target}, and the venv's {name} {version} "
+                f"from an earlier layer is a wheel for {tags[0]}",
+                path=str(recipe_path),
+                hint="cook every layer for the same platform (the same --platform, or none)",
+            )
 
 
 _TRUE = ("1", "true", "yes", "on", "y", "t")
@@ -365,17 +434,19 @@ def finish_layer(
     wrote into the venv to `layer_dir`."""
     from chef.cook import layer
 
-    found = layer.changes(before, layer.snapshot(venv))
+    after = layer.snapshot(venv)
+    found = layer.changes(before, after)
     if compile_new:
         sources = layer.site_sources(venv, found.written)
         if sources:
             compile_files(python, sources)
-            found = layer.changes(before, layer.snapshot(venv))
+            after = layer.snapshot(venv)
+            found = layer.changes(before, after)
     note = layer.rewritten_note(found)
     if note:
         echo(f"chef: warning: {what} {note}")
     if layer_dir is not None:
-        size = layer.export(venv, found, layer_dir, what)
+        size = layer.export(venv, found, layer_dir, what, after)
         if not quiet:
             echo(layer.summary(found, size, layer_dir))
     elif found.deleted:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from conftest import installed
+from conftest import installed, run, uv_bin
 from projects import make_app
 
 from chef import errors
@@ -59,9 +59,34 @@ def state(venv: Path) -> Dict[str, Tuple[int, int, int, int, bytes]]:
     return out
 
 
+# tinybuild writes no entry points: this in-tree backend adds the app's console script.
+SCRIPTS = """\
+import tinybuild
+from tinybuild import *  # noqa
+
+_write = tinybuild._write
+
+
+def _with_script(wheel_directory, files):
+    files = dict(files)
+    info = "app-%s.dist-info" % tinybuild._meta()["version"]
+    files[info + "/entry_points.txt"] = b"[console_scripts]\\napp = app:main\\n"
+    return _write(wheel_directory, files)
+
+
+tinybuild._write = _with_script
+"""
+
+
 def cooked_app(tmp_path: Path, index_url: str) -> Tuple[Path, Path, Path]:
-    """The app, its recipe in /chef-like directory, and a venv cooked from it."""
+    """The app (with a console script), its recipe in a /chef-like directory, and a venv
+    cooked from it."""
     project = make_app(tmp_path / "app")
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace(
+        'build-backend = "tinybuild"', 'build-backend = "scripts"\nbackend-path = ["_build"]'))
+    (project / "_build").mkdir()
+    (project / "_build" / "scripts.py").write_text(SCRIPTS)
     recipe = tmp_path / "recipe-dir" / "recipe.json"
     recipe.parent.mkdir()
     prepare_to_file(project, recipe)
@@ -91,7 +116,8 @@ def test_install_project_exports_exactly_the_project(  # type: ignore[no-untyped
     names = {p for p in new if "__pycache__" not in p}
     info = f"{site}/app-0.1.0.dist-info"
     expected = {f"{site}/app/__init__.py", f"{info}/INSTALLER", f"{info}/METADATA",
-                f"{info}/RECORD", f"{info}/REQUESTED", f"{info}/WHEEL", f"{info}/direct_url.json"}
+                f"{info}/RECORD", f"{info}/REQUESTED", f"{info}/WHEEL", f"{info}/direct_url.json",
+                f"{info}/entry_points.txt", "bin/app"}
     if installer == "uv":
         expected.add(f"{info}/uv_cache.json")
     assert names == expected
@@ -221,3 +247,194 @@ def test_cook_stacks_a_layer_without_touching_the_first(  # type: ignore[no-unty
         assert f"{site}/{name}/__init__.py" in new
         assert any(p.startswith(f"{site}/{name}/__pycache__/__init__.") for p in new), new
     assert not any(p.startswith((f"{site}/alpha", f"{site}/beta")) for p in new)
+
+
+# ------------------------------------------------------------------ one cook == stacked layers
+
+
+def contents(root: Path) -> Dict[str, Tuple[int, bytes]]:
+    """Every file and symlink: mode and bytes (a .pyc without its 16-byte header, which holds
+    the source's mtime; by name only, the project's direct_url.json, which names the wheel's
+    temporary path, and uv's uv_cache.json, a cache timestamp, also left out of RECORD)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            data = b"-> " + os.readlink(path).encode()
+        elif path.name in ("uv_cache.json", "direct_url.json"):
+            data = b""
+        elif path.name == "RECORD":
+            data = b"".join(line for line in path.read_bytes().splitlines(True)
+                            if b"/uv_cache.json," not in line and b"/direct_url.json," not in line)
+        else:
+            data = path.read_bytes()
+            if path.suffix == ".pyc":
+                data = data[16:]
+        out[relative] = (path.lstat().st_mode, data)
+    return out
+
+
+def overlay(export: Path, venv: Path, onto: Path) -> None:
+    """`COPY --from=<stage> DIR/ /` of a layer export, onto a copy of the earlier layers."""
+    source = export / exported(venv)
+    for path in sorted(source.rglob("*")):
+        target = onto / path.relative_to(source)
+        if path.is_dir() and not path.is_symlink():
+            target.mkdir(exist_ok=True)
+        elif path.is_symlink():
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            os.symlink(os.readlink(path), target)
+        else:
+            shutil.copy2(path, target)
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_layers_make_the_venv_one_cook_makes(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch, installer: str
+) -> None:
+    from projects import make_locked_app
+
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    project = make_locked_app(tmp_path / "app", index.url)
+    chef_dir = tmp_path / "chef"
+    done = chef("prepare", "--recipe-path", str(chef_dir / "recipe.json"), "--layer-recipes",
+                str(chef_dir / "layers"), "--heavy", "alpha", "--heavy", "delta", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    target = ("--venv", str(venv), "--installer", installer)
+    common = (*target, "--index-url", index.url)
+
+    def step(*args: str) -> None:
+        finished = chef(*args, cwd=project)
+        assert finished.returncode == 0, finished.stderr
+        assert "warning" not in finished.stderr, finished.stderr
+
+    # one dependency layer, as today
+    step("cook", "--recipe-path", str(chef_dir / "recipe.json"), *common)
+    step("install-project", "--recipe-path", str(chef_dir / "recipe.json"), *target)
+    one = contents(venv)
+    versions = installed(venv / "bin" / "python")
+    shutil.rmtree(venv)
+    shutil.rmtree(tmp_path / "venv.chef-build")
+    # layered: heavy, light (exported), the project (exported)
+    layers_dir = chef_dir / "layers"
+    step("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common)
+    assert set(installed(venv / "bin" / "python")) == {"alpha", "delta"}
+    runtime = tmp_path / "runtime"
+    shutil.copytree(venv, runtime, symlinks=True)  # COPY --from=cook-1 /app/.venv /app/.venv
+    step("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common,
+         "--layer-dir", str(tmp_path / "out" / "2"))
+    step("install-project", "--recipe-path", str(chef_dir / "recipe.json"), *target,
+         "--layer-dir", str(tmp_path / "out" / "project"))
+    assert installed(venv / "bin" / "python") == versions
+    layered = contents(venv)
+    assert sorted(k for k in set(one) | set(layered) if one.get(k) != layered.get(k)) == []
+    assert layered == one
+    overlay(tmp_path / "out" / "2", venv, runtime)
+    overlay(tmp_path / "out" / "project", venv, runtime)
+    assert contents(runtime) == one
+
+
+def test_a_later_layer_on_another_venv(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    """Without the earlier layer, layer 2 installs its packages too (a correct venv, not a
+    layered one); with another version of them, it refuses (the installer would replace them)."""
+    from projects import make_locked_app
+
+    project = make_locked_app(tmp_path / "app", index.url)
+    done = chef("prepare", "--layer-recipes", str(tmp_path / "layers"), "--heavy", "alpha",
+                cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    common = ("--recipe-path", str(tmp_path / "layers" / "layer-2.json"), "--venv", str(venv),
+              "--installer", "uv", "--index-url", index.url)
+    done = chef("cook", *common, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "chef: note: alpha==2.0 is not in the venv" in done.stderr
+    assert installed(venv / "bin" / "python")["alpha"] == "2.0"
+    other = tmp_path / "other"
+    done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
+                index.url, "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run([uv_bin(), "venv", "-q", "--python", sys.executable, str(other)])
+    run([uv_bin(), "pip", "install", "-q", "--python", str(other / "bin" / "python"),
+         "--index-url", index.url, "alpha==1.0", "--no-deps"])
+    done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
+                index.url, cwd=tmp_path)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
+    assert len(line) == 1 and "holds alpha 1.0, and the earlier layers" in line[0], done.stderr
+    assert installed(other / "bin" / "python") == {"alpha": "1.0"}  # nothing installed
+
+
+def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projects import make_locked_app
+
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    from projects import APP_PYPROJECT
+
+    # the dev group needs zeta everywhere; production needs it on win32 only (through epsilon)
+    project = make_locked_app(tmp_path / "app", index.url, APP_PYPROJECT.replace(
+        'dev = ["devtool==1.0"]', 'dev = ["devtool==1.0", "zeta"]'))
+    layers_dir = tmp_path / "layers"
+    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha",
+                "--test-group", "dev", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
+    for name in ("layer-1.json", "layer-2.json"):
+        done = chef("cook", "--recipe-path", str(layers_dir / name), *common, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    production = state(venv)
+    out = tmp_path / "out" / "test"
+    done = chef("cook", "--recipe-path", str(layers_dir / "test.json"), *common,
+                "--layer-dir", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert installed(venv / "bin" / "python") == {
+        "alpha": "2.0", "beta": "2.0", "gamma": "1.0", "delta": "1.0", "epsilon": "1.0",
+        "devtool": "1.0", "zeta": "1.0"}
+    assert "zeta==1.0 is not in the venv" in done.stderr
+    after = state(venv)
+    assert {p: after[p] for p in production} == production
+    new = sorted(set(after) - set(production))
+    site = f"lib/{PY}/site-packages"
+    assert new and all(p.startswith(tuple(f"{site}/{n}" for n in (
+        "devtool/", "devtool-1.0.dist-info/", "zeta/", "zeta-1.0.dist-info/"))) for p in new), new
+    assert listing(out) == sorted(f"{exported(venv)}/{p}" for p in new)
+
+
+def test_a_later_layer_refuses_an_earlier_one_of_another_platform(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    from projects import make_locked_app
+
+    project = make_locked_app(tmp_path / "app", index.url)
+    layers_dir = tmp_path / "layers"
+    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha", cwd=project)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # as if layer 1 had been cooked with --platform for another machine
+    (wheel,) = venv.glob("lib/python*/site-packages/alpha-2.0.dist-info/WHEEL")
+    wheel.write_text(wheel.read_text().replace("Tag: py3-none-any",
+                                               "Tag: cp311-cp311-manylinux_2_17_s390x"))
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common, cwd=tmp_path)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
+    assert len(line) == 1 and "alpha 2.0 from an earlier layer is a wheel for " \
+        "cp311-cp311-manylinux_2_17_s390x" in line[0], done.stderr
+    assert set(installed(venv / "bin" / "python")) == {"alpha"}  # nothing installed
+
+
+def test_layer_dir_inside_the_venv_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(errors.UsageError, match="is inside the venv"):
+        layer.check_layer_dir(tmp_path / "venv" / "out", tmp_path / "venv")
+    layer.check_layer_dir(tmp_path / "venv-out", tmp_path / "venv")

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 import pytest
 from packaging.markers import default_environment
@@ -184,13 +184,15 @@ def test_lock_sizes_from_uv_lock_and_pylock(tmp_path: Path) -> None:
 def corpus_recipes() -> List[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p.parent for p in CORPUS.glob("*/uv.lock"))[:6]
+    uv = sorted(p.parent for p in CORPUS.glob("*/uv.lock"))[:6]
+    return uv + sorted(p.parent for p in CORPUS.glob("*/poetry.lock"))[:3]
 
 
 @pytest.mark.parametrize("root", corpus_recipes(), ids=lambda p: p.name)
 def test_real_locks_split_without_changing_what_installs(root: Path) -> None:
     """Every package of a real lock put in layer 1 in turn would be too slow: the heavy ones by
-    size, and every third package by name, must give the same installs on every target."""
+    size (uv.lock), and every third package by name (uv.lock, poetry.lock), must give the same
+    installs on every target."""
     from chef.errors import ChefError
 
     try:
@@ -207,3 +209,38 @@ def test_real_locks_split_without_changing_what_installs(root: Path) -> None:
     assert_equal_plans(recipe, split)
     assert dumps(split.recipes["layer-1.json"]) == dumps(
         layers.split(recipe, named, layers.DEFAULT_HEAVY_SIZE, sizes).recipes["layer-1.json"])
+
+
+def test_diff_names_the_earlier_layers(project: Path, tmp_path: Path) -> None:
+    layered(project, tmp_path, "--heavy", "alpha")
+    done = chef("diff", str(tmp_path / "recipe.json"), str(tmp_path / "layers" / "layer-2.json"),
+                cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1:] == ["layers:", "  +from an earlier layer: alpha"]
+
+
+def test_reach_conditions_through_extras_and_cycles() -> None:
+    """A heavy package reached only through an extra whose edge tests `extra`, and through a
+    cycle with markers: its layer-1 roots hold exactly where the whole walk installs it."""
+    from chef.model import Dep, LockedPackage, Source
+
+    def pkg(name: str, deps: Tuple[Dep, ...] = (), extras=()) -> LockedPackage:  # type: ignore[no-untyped-def]
+        return LockedPackage(name, "1.0", Source("registry"), ("sha256:00",), deps, extras,
+                             key=name)
+
+    linux = 'sys_platform == "linux"'
+    locked = {
+        "foo": pkg("foo", (Dep("bar", marker='python_version < "3.12"'),), (
+            ("gpu", (Dep("torch", marker=f'extra == "gpu" and {linux}'),)),)),
+        "bar": pkg("bar", (Dep("baz"),)),
+        "baz": pkg("baz", (Dep("bar"), Dep("torch", marker='platform_machine == "aarch64"'))),
+        "torch": pkg("torch"),
+        "plain": pkg("plain"),
+    }
+    recipe = Recipe(manager="uv", roots=[Dep("foo", extras=("gpu",), marker='os_name == "posix"'),
+                                         Dep("plain")], locked=locked)
+    split = layers.split(recipe, ("torch", "baz"))
+    assert_equal_plans(recipe, split)
+    roots = split.recipes["layer-1.json"].roots
+    assert {(r.name, r.marker_extra) for r in roots} >= {("torch", "gpu"), ("torch", None)}
+    assert all(r.marker for r in roots)  # nothing unconditional here
