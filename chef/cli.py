@@ -252,13 +252,65 @@ def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
     help="Say which files were read, which input was chosen and why, and what was dropped.",
 )
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the recipe instead of writing it.")
+@click.option(
+    "--layer-recipes",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also write layer recipes into DIR: layer-1.json (the heavy packages) and layer-2.json "
+    "(the others), for one cached Docker layer each; recipe.json stays as it is.",
+)
+@click.option(
+    "--heavy",
+    "heavy",
+    multiple=True,
+    metavar="NAME_OR_GLOB",
+    help="With --layer-recipes: put these packages in layer 1 (names or globs, e.g. torch, "
+    "'nvidia-*'; repeatable).",
+)
+@click.option(
+    "--heavy-size",
+    default=None,
+    metavar="SIZE",
+    help="With --layer-recipes: also a package whose largest Linux wheel is at least SIZE, where "
+    "the lock records sizes (uv.lock, pylock.toml). Default: 50MB.",
+)
+@click.option(
+    "--test-group",
+    "test_groups",
+    multiple=True,
+    metavar="NAME",
+    help="With --layer-recipes: also write test.json, the packages this dependency group adds "
+    "on top of the production selection (repeatable).",
+)
+@click.option("--test-all-groups", is_flag=True,
+              help="With --layer-recipes: test.json adds every dependency group.")
 @handle_errors
-def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -> None:
+def prepare(
+    recipe_path: Path,
+    explain: bool,
+    to_stdout: bool,
+    layer_recipes: Optional[Path],
+    heavy: Tuple[str, ...],
+    heavy_size: Optional[str],
+    test_groups: Tuple[str, ...],
+    test_all_groups: bool,
+    **options: Any,
+) -> None:
     """Write a recipe of what decides the installed dependencies."""
     from chef.recipe import write_atomic
 
+    if layer_recipes is None and (heavy or heavy_size or test_groups or test_all_groups):
+        from chef.errors import UsageError
+
+        raise UsageError("--heavy, --heavy-size, --test-group and --test-all-groups shape the "
+                         "layer recipes", hint="add --layer-recipes DIR")
     result = _prepare(options, explain)
     _warn(result.warnings)
+    layer_notes: List[str] = []
+    if layer_recipes is not None:
+        layer_notes = _write_layers(result, options, layer_recipes, heavy, heavy_size,
+                                    test_groups, test_all_groups)
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
@@ -273,6 +325,8 @@ def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -
             echo_err(f"chef: note: {note}")
         for item in result.dropped:
             echo_err(f"chef: dropped: {item}")
+        for note in layer_notes:
+            echo_err(f"chef: {note}")
     count = len(result.recipe.locked or {}) if result.recipe.is_locked else len(result.recipe.roots)
     if not to_stdout:
         kind = "locked packages" if result.recipe.is_locked else "requirements"
@@ -280,6 +334,36 @@ def prepare(recipe_path: Path, explain: bool, to_stdout: bool, **options: Any) -
             f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
             f"{len(result.recipe.local_packages)} local packages)"
         )
+
+
+def _write_layers(
+    result: Any,
+    options: Dict[str, Any],
+    directory: Path,
+    heavy: Tuple[str, ...],
+    heavy_size: Optional[str],
+    test_groups: Tuple[str, ...],
+    test_all_groups: bool,
+) -> List[str]:
+    """`prepare --layer-recipes`: the layer recipes (chef.layers), written into `directory`."""
+    from chef import layers
+    from chef.recipe import dumps, write_atomic
+
+    size = layers.parse_size(heavy_size) if heavy_size else layers.DEFAULT_HEAVY_SIZE
+    test = None
+    if test_groups or test_all_groups:
+        wanted = dict(options)
+        wanted["groups"] = tuple(options["groups"]) + tuple(test_groups)
+        wanted["all_groups"] = options["all_groups"] or test_all_groups
+        test = _prepare(wanted).recipe
+    sizes = None
+    if result.recipe.is_locked:
+        root = Path(options["project_dir"])
+        sizes = layers.lock_sizes(root, result.inputs)
+    split = layers.split(result.recipe, layers.patterns(heavy), size, sizes, test)
+    for name, recipe in split.recipes.items():
+        write_atomic(directory / name, dumps(recipe))
+    return split.notes
 
 
 @main.command()
@@ -360,6 +444,18 @@ def _target_options(func: F) -> F:
     return func
 
 
+def _layer_dir_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--layer-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="DIR",
+        help=f"Also write the files {what} adds to (or changes in) the venv into DIR, at their "
+        "absolute paths (DIR/app/.venv/...), for a runtime stage's `COPY --from=<stage> DIR/ /`. "
+        "DIR must not exist or be empty; a deletion in the venv is refused.",
+    )
+
+
 def _exclusive(venv: Optional[Path], python: Optional[str]) -> None:
     """Checked before anything is read or created: a usage error exits 2, like click's own."""
     if venv is not None and python is not None:
@@ -415,6 +511,7 @@ def _abs_link(link: str) -> str:
     help="A netrc file with index credentials (e.g. a BuildKit secret); passed to the installer "
     "through its environment, never its command line. Env: CHEF_CREDENTIALS_FILE.",
 )
+@_layer_dir_option("this cook")
 @handle_errors
 def cook(
     recipe_path: Path,
@@ -433,8 +530,12 @@ def cook(
     libc: str,
     python_version: Optional[str],
     credentials_file: Optional[Path],
+    layer_dir: Optional[Path],
 ) -> None:
-    """Install exactly the recipe's dependencies (and the build environment)."""
+    """Install exactly the recipe's dependencies (and the build environment).
+
+    Into an existing venv (a later layer recipe of `chef prepare --layer-recipes`), only the
+    recipe's packages are installed and no earlier file is touched."""
     _exclusive(venv, python)
     from chef.cook.plan import Overrides
     from chef.cook.run import Cross, TargetSpec
@@ -467,6 +568,7 @@ def cook(
         echo=click.echo if dry_run else echo_err,
         credentials_file=credentials_file,
         cross=cross,
+        layer_dir=layer_dir,
     )
     if not dry_run and not quiet:
         count = sum(len(b.lines) for b in result.batches)
@@ -492,6 +594,7 @@ def cook(
     help="The platform the venv was cooked for (default: what `chef cook --platform` recorded "
     "in the build environment). Pure-Python packages are built here; a compiled one is refused.",
 )
+@_layer_dir_option("install-project")
 @handle_errors
 def install_project(
     recipe_path: Path,
@@ -504,6 +607,7 @@ def install_project(
     packages: Tuple[str, ...],
     quiet: bool,
     platform: Optional[str],
+    layer_dir: Optional[Path],
 ) -> None:
     """Build and install the project's own packages with --no-deps, offline."""
     _exclusive(venv, python)
@@ -521,6 +625,7 @@ def install_project(
         quiet=quiet,
         echo=echo_err,
         platform=platform,
+        layer_dir=layer_dir,
     )
     if names and not quiet:
         echo_err(f"chef: installed {', '.join(names)}")

@@ -27,6 +27,7 @@ AREAS = (
     "requires-python",
     "build-requires",
     "build-constraints",
+    "layers",
     "local-packages",
     "bytes",
 )
@@ -97,6 +98,8 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any]) -> List[Change]:
     out += _locals(old.get("local_packages") or [], new.get("local_packages") or [])
     out += _edges("build-constraints", old.get("build_constraints") or [],
                   new.get("build_constraints") or [])
+    out += _set_changes("layers", "from an earlier layer:", old.get("earlier_layers") or [],
+                        new.get("earlier_layers") or [])
     return out
 
 

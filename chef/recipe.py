@@ -46,6 +46,10 @@ class Recipe:
     constraints: List[Dep] = field(default_factory=list)
     locked: Optional[Dict[str, LockedPackage]] = None
     build_constraints: List[Dep] = field(default_factory=list)
+    # A layer recipe of `prepare --layer-recipes` (chef.layers): locked keys that an earlier
+    # layer's recipe installs. Cook walks the whole graph and leaves these out (it checks that
+    # the venv holds them). Empty, and absent from the JSON, in every other recipe.
+    earlier: Tuple[str, ...] = ()
 
     @property
     def is_locked(self) -> bool:
@@ -271,6 +275,8 @@ def to_data(recipe: Recipe) -> Dict[str, Any]:
     }
     if recipe.build_constraints:  # omitted when empty, like build_requires_env
         data["build_constraints"] = _deps(recipe.build_constraints)
+    if recipe.earlier:  # layer recipes only
+        data["earlier_layers"] = sorted(recipe.earlier)
     return data
 
 
@@ -620,7 +626,7 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
             "constraints",
             "locked",
         ),
-        ("build_constraints",),
+        ("build_constraints", "earlier_layers"),
     )
     sel = r.obj(top["selection"], "selection", ("extras", "groups", "packages"))
     idx = r.obj(
@@ -741,7 +747,20 @@ def from_data(data: Any, display: str = "recipe.json") -> Recipe:
         constraints=list(r.deps(top["constraints"], "constraints")),
         locked=locked,
         build_constraints=_build_constraints(r, top),
+        earlier=_earlier(r, top, locked),
     )
+
+
+def _earlier(
+    r: _Reader, top: Dict[str, Any], locked: Optional[Dict[str, LockedPackage]]
+) -> Tuple[str, ...]:
+    if "earlier_layers" not in top:
+        return ()
+    keys = r.strings(top["earlier_layers"], "earlier_layers")
+    for key in keys:
+        if locked is None or key not in locked:
+            raise r.fail("earlier_layers", f"no locked package {key!r}")
+    return keys
 
 
 def _build_constraints(r: _Reader, top: Dict[str, Any]) -> List[Dep]:

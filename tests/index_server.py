@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 def _project_of(filename: str) -> Optional[str]:
@@ -27,9 +30,14 @@ def _project_of(filename: str) -> Optional[str]:
 
 
 class IndexServer:
-    def __init__(self, wheelhouse: Path, auth: Optional[Tuple[str, str]] = None) -> None:
+    def __init__(self, wheelhouse: Path, auth: Optional[Tuple[str, str]] = None,
+                 json_api: bool = False) -> None:
+        """json_api: also answer the PEP 691 JSON form (with PEP 700 file sizes, which uv records
+        in uv.lock) to a client that asks for it; otherwise HTML only."""
         self.wheelhouse = wheelhouse
         self.auth = auth
+        self.json_api = json_api
+        self._digests: Dict[Tuple[str, int, int], str] = {}
         self.requests: List[str] = []
         server = self
 
@@ -52,7 +60,8 @@ class IndexServer:
                         self.send_header("WWW-Authenticate", 'Basic realm="chef-test"')
                         self.end_headers()
                         return
-                status, body, ctype = server.route(self.path.split("?")[0])
+                wants_json = server.json_api and JSON_TYPE in self.headers.get("Accept", "")
+                status, body, ctype = server.route(self.path.split("?")[0], wants_json)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -75,7 +84,15 @@ class IndexServer:
                 out.setdefault(str(canonicalize_name(project)), []).append(path)
         return out
 
-    def route(self, path: str) -> Tuple[int, bytes, str]:
+    def digest(self, path: Path) -> str:
+        """sha256 of a file, computed once per (path, size, mtime): wheels of tens of MB too."""
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._digests[key]
+
+    def route(self, path: str, wants_json: bool = False) -> Tuple[int, bytes, str]:
         parts = [p for p in path.split("/") if p]
         if parts == ["simple"]:
             links = "".join(f'<a href="{n}/">{n}</a>\n' for n in self._files())
@@ -84,9 +101,16 @@ class IndexServer:
             files = self._files().get(str(canonicalize_name(parts[1])))
             if not files:
                 return 404, b"not found", "text/plain"
+            if wants_json:
+                entries = [{"filename": f.name, "url": f"/files/{f.name}",
+                            "hashes": {"sha256": self.digest(f)}, "size": f.stat().st_size}
+                           for f in files]
+                body = {"meta": {"api-version": "1.1"}, "name": parts[1], "files": entries,
+                        "versions": []}
+                return 200, json.dumps(body).encode(), JSON_TYPE
             links = ""
             for f in files:
-                digest = hashlib.sha256(f.read_bytes()).hexdigest()
+                digest = self.digest(f)
                 name = html.escape(f.name)
                 links += f'<a href="/files/{name}#sha256={digest}">{name}</a>\n'
             return 200, f"<html><body>{links}</body></html>".encode(), "text/html"

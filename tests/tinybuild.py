@@ -73,6 +73,10 @@ def _write(wheel_directory, files):
     info = "%s-%s.dist-info" % (dist, version)
     files = dict(files)
     files[info + "/METADATA"] = _metadata(project).encode()
+    scripts = project.get("scripts") or {}
+    if scripts:  # [project.scripts]: the installer writes their bin/ scripts
+        files[info + "/entry_points.txt"] = ("[console_scripts]\n" + "".join(
+            "%s = %s\n" % item for item in sorted(scripts.items()))).encode()
     files[info + "/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: tinybuild\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = "".join("%s,%s,%d\n" % (p, _hash(d), len(d)) for p, d in files.items()) + info + "/RECORD,,\n"
     name = "%s-%s-py3-none-any.whl" % (dist, version)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 from chef.cook import installers
 from chef.cook.run import TargetSpec, resolve_target
 from chef.cook.target import MARKER_ENV, Target, venv_python
-from chef.errors import EnvironmentError_, InputError, InstallError
+from chef.errors import EnvironmentError_, InputError, InstallError, UsageError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
 from chef.toml import load_toml
@@ -358,6 +358,7 @@ def install_project(
     quiet: bool = False,
     echo: Echo = print,
     platform: Optional[str] = None,
+    layer_dir: Optional[Path] = None,
 ) -> List[str]:
     """Build and install the recipe's installable local packages from `project_dir` (default:
     the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`).
@@ -366,7 +367,9 @@ def install_project(
     environment: the venv is for another platform. The packages are built here all the same (the
     build environment is this machine's), which is right for pure-Python ones (a `py3-none-any`
     wheel installs anywhere); a package whose wheel is for this machine only (compiled) is
-    refused before anything is installed: it must be built in a stage of the target platform."""
+    refused before anything is installed: it must be built in a stage of the target platform.
+
+    `layer_dir`: also write the files this installs into the venv there (chef.cook.layer)."""
     if platform is not None:
         from chef.cook.platform import parse_platform
 
@@ -378,6 +381,12 @@ def install_project(
     if spec.venv is not None and spec.python is not None:
         raise EnvironmentError_("--venv and --python exclude each other")
     spec = spec.with_default()
+    if layer_dir is not None:
+        from chef.cook.layer import check_layer_dir
+
+        if spec.venv is None:
+            raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+        check_layer_dir(layer_dir, spec.venv)
     local = {n: p for n, p in recipe.local_packages.items() if p.installable}
     if packages:
         wanted = {canonical(p) for p in packages}
@@ -390,6 +399,8 @@ def install_project(
         local = {n: p for n, p in local.items() if n in wanted}
     if not local:
         echo("chef: the recipe has no local package to install")
+        if layer_dir is not None:
+            layer_dir.mkdir(parents=True, exist_ok=True)  # an empty layer: COPY still finds it
         return []
     build_env = Path(os.path.abspath(spec.default_build_env()))
     build_python = venv_python(build_env)
@@ -419,6 +430,11 @@ def install_project(
     kind = "editable" if editable else "wheel"
     for build in builds:
         _check(recipe, str(build_python), build_env, build, kind, quiet)
+    before = None
+    if layer_dir is not None and spec.venv is not None:
+        from chef.cook.layer import snapshot
+
+        before = snapshot(spec.venv)
     target = resolve_target(spec, backend, echo, create=True)
     target_platform = _target_platform(cross, target) if cross is not None else None
     wheels: List[str] = []
@@ -439,7 +455,19 @@ def install_project(
             names.append(build.package.name)
         if target_platform is not None:
             _check_portable(builds, wheels, target_platform)
+        env: Optional[Dict[str, str]] = None
+        compile_new = False
+        if before is not None and backend.name == "uv":
+            from chef.cook.run import without_uv_compile
+
+            env, compile_new = without_uv_compile(None)
         installers.run(
-            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet
+            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet,
+            env=env,
         )
+    if before is not None and spec.venv is not None:
+        from chef.cook.run import finish_layer
+
+        finish_layer(spec.venv, before, target.python, compile_new, layer_dir, quiet, echo,
+                     what="install-project")
     return names

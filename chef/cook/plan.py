@@ -97,6 +97,10 @@ class InstallPlan:
     no_wheel: List[str] = field(default_factory=list)
     target_wheels: List[str] = field(default_factory=list)
     unknown_files: bool = False  # a cross-cook of a recipe that lists no wheel files
+    # A layer recipe: (name, version) of the packages an earlier layer installed, which this
+    # target needs (cook checks the venv holds them).
+    earlier: List[Tuple[str, str]] = field(default_factory=list)
+    earlier_missing: List[str] = field(default_factory=list)  # not in the venv: installed here
 
 
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
@@ -196,10 +200,12 @@ def plan(
     platform: Optional[TargetPlatform] = None,
     build_markers: Optional[Mapping[str, str]] = None,
     find_wheel: Optional[FindWheel] = None,
+    present: Optional[Mapping[str, str]] = None,
 ) -> InstallPlan:
     """`env`: the target's marker environment; `platform`: a cross-cook's target (wheels only,
     checked here against the recipe's `wheels`), whose build environment is the build
-    machine's (`build_markers`, its marker environment)."""
+    machine's (`build_markers`, its marker environment). `present`: name -> version of what
+    the venv holds, for a layer recipe's `earlier` packages (None: not known)."""
     check_requires_python(recipe, env)
     evaluate = evaluator(
         env, conflict_names(recipe.local_packages, recipe.extras, recipe.groups)
@@ -214,6 +220,15 @@ def plan(
         local: Dict[str, List[Line]] = {}  # find-links directory -> lines
         for key in sorted(reached.locked):
             package = recipe.locked[key]
+            if key in recipe.earlier:
+                have = None if present is None else present.get(package.name)
+                if present is None or have is not None:
+                    # In the venv (cook checks the version), or not known (a dry run).
+                    result.earlier.append((package.name, package.version))
+                    continue
+                # Not in the venv: the earlier layers did not install it for this target (a
+                # test group needs a package production needs elsewhere only): install it here.
+                result.earlier_missing.append(f"{package.name}=={package.version}")
             line = _locked_line(package)
             why = no_wheel_reason(package, platform) if platform is not None else None
             if why is not None:

@@ -145,6 +145,10 @@ def describe(
         out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False))
                    + (" (index URLs in its environment: they hold values from the environment)"
                       if files.urls_in_env else ""))
+    if install_plan.earlier:
+        out.append("from an earlier layer (left out when the venv holds them, at these versions; "
+                   "installed here when it does not): "
+                   + ", ".join(f"{n}=={v}" for n, v in install_plan.earlier))
     if install_plan.skipped:
         out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
     if install_plan.build_off:
@@ -186,7 +190,15 @@ def cook(
     echo: Echo = print,
     credentials_file: Optional[Path] = None,
     cross: Optional[Cross] = None,
+    layer_dir: Optional[Path] = None,
 ) -> InstallPlan:
+    """`layer_dir`: also export the files this cook adds to the venv there (chef.cook.layer).
+    A cook into an existing venv (a later layer recipe's) compiles the bytecode of the new
+    files only: uv's UV_COMPILE_BYTECODE would recompile (rewrite) every earlier layer's."""
+    if layer_dir is not None:
+        from chef.cook.layer import check_layer_dir
+
+        check_layer_dir(layer_dir)  # before anything is read or created
     if cross is not None:
         from chef.cook.platform import parse_libc, parse_platform
 
@@ -204,7 +216,8 @@ def cook(
         with _terminated_on_signals() if not dry_run else contextlib.nullcontext():
             return _cook(recipe, recipe_path, spec, masker, explicit, installer=installer,
                          overrides=overrides, build_deps=build_deps, dry_run=dry_run,
-                         quiet=quiet, echo=echo, credentials_file=credentials_file, cross=cross)
+                         quiet=quiet, echo=echo, credentials_file=credentials_file, cross=cross,
+                         layer_dir=layer_dir)
     except ChefError as exc:  # no value from the environment in an error either
         exc.message = masker.mask(exc.message)
         exc.hint = masker.mask(exc.hint) if exc.hint else exc.hint
@@ -227,6 +240,7 @@ def _cook(
     echo: Echo,
     credentials_file: Optional[Path],
     cross: Optional[Cross],
+    layer_dir: Optional[Path],
 ) -> InstallPlan:
     echo = _masked(echo, masker)
     missing = _missing_local_links(recipe, overrides, recipe_path)
@@ -240,6 +254,18 @@ def _cook(
     for link in missing:
         echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
     spec = spec.with_default()
+    if layer_dir is not None:
+        if spec.venv is None:
+            raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
+        from chef.cook.layer import check_layer_dir
+
+        check_layer_dir(layer_dir, spec.venv)
+    existed = spec.venv is not None and venv_python(spec.venv).exists()
+    before = None
+    if layer_dir is not None and spec.venv is not None and not dry_run:
+        from chef.cook.layer import snapshot
+
+        before = snapshot(spec.venv)
     platform: Optional[TargetPlatform] = None
     if cross is not None:
         platform, native = _cross_target(cross, spec, echo)
@@ -257,10 +283,12 @@ def _cook(
         # Nothing is created before the plan is known to be installable.
         target = native
         python = str(venv_python(spec.venv)) if spec.venv is not None else native.python
+        present = _present(python, recipe, dry_run)
         install_plan = plan(
             recipe, platform.marker_env(native.env), overrides, build_deps=build_deps,
             environ=os.environ, platform=platform, build_markers=native.env,
             find_wheel=_wheel_finder(recipe, overrides, recipe_path, platform),
+            present=None if present is None else {n: v for n, (v, _) in present.items()},
         )
         if install_plan.no_wheel and not dry_run:
             raise EnvironmentError_(
@@ -276,8 +304,11 @@ def _cook(
         python = target.python
         if dry_run and spec.venv is not None:
             python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
+        present = _present(python, recipe, dry_run)
         install_plan = plan(recipe, target.env, overrides, build_deps=build_deps,
-                            environ=os.environ)
+                            environ=os.environ,
+                            present=None if present is None else {
+                                n: v for n, (v, _) in present.items()})
     install_plan = _recipe_relative(install_plan, recipe_path)
     recipe_urls = _plan_urls(install_plan)
     creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
@@ -293,6 +324,17 @@ def _cook(
         for line in creds.describe():
             echo(line)
         return install_plan
+    if install_plan.earlier:
+        _check_no_replacement(install_plan, recipe_path)
+        machine = target.env.get("platform_machine", "")
+        accepts: Callable[[str], bool] = lambda tag: tag.endswith("-any") or machine in tag  # noqa: E731
+        what = f"this machine ({machine})"
+        if platform is not None:
+            accepts, what = platform.accepts, platform.describe()
+        _check_earlier(install_plan.earlier, present or {}, python, recipe_path, accepts, what)
+    for label in install_plan.earlier_missing:
+        echo(f"chef: note: {label} is not in the venv (the earlier layers did not install it "
+             "for this target): installing it in this layer")
     created = None
     if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
         echo(f"chef: creating virtual environment {spec.venv}")
@@ -303,8 +345,17 @@ def _cook(
         with installers.temp_dir() as private:
             base = backend.environment(os.environ)
             env = credentials.installer_env(creds, Path(private), base) or base
+            compile_new = False
+            if existed and backend.name == "uv" and spec.venv is not None:
+                env, compile_new = without_uv_compile(env)
+                if compile_new and before is None:
+                    from chef.cook.layer import snapshot
+
+                    before = snapshot(spec.venv)
             for batch in install_plan.batches:
                 run_batch(backend, python, batch, quiet, env, creds)
+            if before is not None and spec.venv is not None:
+                finish_layer(spec.venv, before, python, compile_new, layer_dir, quiet, echo)
             if install_plan.build_batch is not None:
                 build_python = ensure_build_env(build_env, target, backend, echo)
                 run_batch(backend, build_python, install_plan.build_batch, quiet, env, creds)
@@ -317,6 +368,149 @@ def _cook(
             echo(f"chef: removed {created}, which this cook created")
         raise
     return install_plan
+
+
+def _check_no_replacement(install_plan: InstallPlan, recipe_path: Path) -> None:
+    """A layer installs no other version of a package an earlier layer installed on this
+    target (the installer would replace the earlier layer's files)."""
+    earlier = dict(install_plan.earlier)
+    for batch in install_plan.batches:
+        for line in batch.lines:
+            name, _, version = (line.label or line.requirement).partition("==")
+            version = version.split(" ", 1)[0]
+            if name in earlier:
+                raise EnvironmentError_(
+                    f"this layer recipe installs {name} {version} where an earlier layer "
+                    f"installed {name} {earlier[name]} for this target",
+                    path=str(recipe_path),
+                    hint="a layer cannot replace an earlier layer's package: build this image "
+                    "from one recipe (the lock picks another version for this selection)",
+                )
+
+
+def _present(python: str, recipe: Recipe, dry_run: bool) -> Optional[Dict[str, Tuple[str, str]]]:
+    """For a layer recipe: name -> (version, dist-info directory) of what the target's
+    site-packages holds ({} before the venv exists); None for other recipes and dry runs."""
+    if not recipe.earlier or dry_run:
+        return None
+    if not os.path.exists(python):
+        return {}
+    from chef.cook.relocate import venv_paths
+    from chef.model import canonical
+
+    paths = venv_paths(python)
+    found: Dict[str, Tuple[str, str]] = {}
+    for directory in sorted({paths["purelib"], paths["platlib"]}):
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[: -len(".dist-info")].partition("-")
+                found.setdefault(canonical(name), (version, os.path.join(directory, entry)))
+    return found
+
+
+def _check_earlier(
+    earlier: List[Tuple[str, str]], present: Dict[str, Tuple[str, str]], python: str,
+    recipe_path: Path, accepts: Callable[[str], bool], target: str,
+) -> None:
+    """A later layer recipe stacks on the venv its earlier layers made: each of their packages
+    this target needs that the venv holds must be at the locked version (else the installer
+    would replace an earlier layer's files) and from a wheel for this cook's platform (its
+    WHEEL's tags; else the earlier layer was cooked for another platform)."""
+    from packaging.version import InvalidVersion, Version
+
+    def same(a: str, b: str) -> bool:
+        try:
+            return Version(a) == Version(b)
+        except InvalidVersion:
+            return a == b
+
+    for name, version in earlier:
+        have, info = present[name]
+        if not same(have, version):
+            raise EnvironmentError_(
+                f"this layer recipe stacks on a venv that holds {name} {have}, and the earlier "
+                f"layers of its `chef prepare` install {name} {version}",
+                path=str(recipe_path),
+                hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef "
+                "prepare` into this venv first, for the same platform and Python",
+            )
+        try:
+            with open(os.path.join(info, "WHEEL"), encoding="utf-8") as handle:
+                tags = [line.partition(":")[2].strip() for line in handle
+                        if line.startswith("Tag:")]
+        except OSError:
+            continue
+        if tags and not any(accepts(tag) for tag in tags):
+            raise EnvironmentError_(
+                f"this layer recipe is cooked for {target}, and the venv's {name} {version} "
+                f"from an earlier layer is a wheel for {tags[0]}",
+                path=str(recipe_path),
+                hint="cook every layer for the same platform (the same --platform, or none)",
+            )
+
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def without_uv_compile(
+    env: Optional[Dict[str, str]]
+) -> Tuple[Optional[Dict[str, str]], bool]:
+    """uv's UV_COMPILE_BYTECODE compiles every file of site-packages after an install, so a
+    cook on an existing venv would rewrite the bytecode of every earlier layer's package: taken
+    out of uv's environment, and (True) chef compiles the new files itself."""
+    source = env if env is not None else os.environ
+    value = source.get("UV_COMPILE_BYTECODE")
+    if value is None:
+        return env, False
+    out = {k: v for k, v in source.items() if k != "UV_COMPILE_BYTECODE"}
+    return out, value.strip().lower() in _TRUE
+
+
+def finish_layer(
+    venv: Path, before: Dict[str, Tuple[int, int, int, int]], python: str, compile_new: bool,
+    layer_dir: Optional[Path], quiet: bool, echo: Echo, what: str = "cook",
+) -> None:
+    """After the installer: compile the new modules (`compile_new`), then export what this cook
+    wrote into the venv to `layer_dir`."""
+    from chef.cook import layer
+
+    after = layer.snapshot(venv)
+    found = layer.changes(before, after)
+    if compile_new:
+        sources = layer.site_sources(venv, found.written)
+        if sources:
+            compile_files(python, sources)
+            after = layer.snapshot(venv)
+            found = layer.changes(before, after)
+    note = layer.rewritten_note(found)
+    if note:
+        echo(f"chef: warning: {what} {note}")
+    if layer_dir is not None:
+        size = layer.export(venv, found, layer_dir, what, after)
+        if not quiet:
+            echo(layer.summary(found, size, layer_dir))
+    elif found.deleted:
+        echo(f"chef: warning: {what} removed {len(found.deleted)} files of the venv")
+
+
+def compile_files(python: str, sources: List[str]) -> None:
+    """Bytecode for these modules by the target's interpreter, as uv's own compile makes it
+    (compileall, the interpreter's optimization level); a file that does not compile is left
+    as it is, as installers leave it."""
+    import subprocess
+
+    argv = [python, "-I", "-m", "compileall", "-q", "-q", "-i", "-"]
+    if len(sources) > 200:
+        argv[4:4] = ["-j", "0"]
+    try:
+        subprocess.run(argv, input="".join(s + "\n" for s in sources), text=True,
+                       stdout=subprocess.DEVNULL, check=False)
+    except OSError as exc:
+        raise EnvironmentError_(f"cannot compile bytecode: {exc}", path=python) from None
 
 
 def _cross_target(

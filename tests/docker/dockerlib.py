@@ -96,6 +96,19 @@ class Build:
     def cached(self, needle: str) -> bool:
         return self.step(needle).cached
 
+    def matching(self, needle: str) -> List[Step]:
+        """Every step whose name has `needle` (at least one): e.g. each dependency layer's
+        `chef cook` in Dockerfile.example."""
+        found = [s for s in self.steps.values() if needle in s.name]
+        if not found:
+            names = "\n  ".join(s.name for s in self.steps.values())
+            raise AssertionError(f"no build step matches {needle!r}; steps:\n  {names}")
+        return found
+
+    def all_cached(self, needle: str) -> bool:
+        """Every step matching `needle` was CACHED (e.g. every dependency layer reused)."""
+        return all(s.cached for s in self.matching(needle))
+
 
 _HEADER = re.compile(r"^#(\d+) (\[.*)$")
 _STATUS = re.compile(r"^#(\d+) (CACHED|DONE [0-9.]+s|ERROR.*)$")

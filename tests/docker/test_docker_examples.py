@@ -89,7 +89,7 @@ def assert_installed_set_is_the_lock(app: App) -> None:
 
 def assert_only_project_layers_rebuilt(app: App, build: Build) -> None:
     assert not build.cached(PREPARE), "the planner did not see the change: " + app.why(build)
-    assert build.cached(COOK), "the dependency layer was rebuilt: " + app.why(build)
+    assert build.all_cached(COOK), "a dependency layer was rebuilt: " + app.why(build)
     if app.example.local:
         assert not build.cached(INSTALL_PROJECT), app.why(build)
 
@@ -97,7 +97,9 @@ def assert_only_project_layers_rebuilt(app: App, build: Build) -> None:
 class TestRebuilds:
     def test_cold_build_installs_exactly_the_lock(self, app: App) -> None:
         cold = app.builds[0]
-        assert not cold.cached(COOK), app.why(cold)
+        # The layer with the example's packages ran (cook-1 may be CACHED: with no heavy package,
+        # its layer recipe holds only the shared settings, and an earlier build made that venv).
+        assert not cold.all_cached(COOK), app.why(cold)
         assert app.project.greeting() in app.run_app()
         assert_installed_set_is_the_lock(app)
         # chef (chef.pyz included: it was in the build context), uv and the build environment
@@ -147,7 +149,7 @@ class TestRebuilds:
         requirement, module, version = NEW_DEPENDENCY
         app.project.add_dependency(requirement)
         build = app.build()
-        assert not build.cached(COOK), "a new dependency must rerun chef cook: " + app.why(build)
+        assert not build.all_cached(COOK), "a new dependency must rerun chef cook: " + app.why(build)
         code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
         assert app.docker.python(app.tag, code).strip() == version
         assert "(edited)" in app.run_app()

@@ -112,7 +112,7 @@ def builder_machine(docker: Docker, project: Project, build: Build, args: Dict[s
     Architecture label: the engine labels every stage of a `--platform` build with the target.)"""
     tag = build.tag.replace("chef-test-", "chef-test-builder-", 1)
     again = docker.build(project.root, tag, build_args=args, platform=ARM64, target="builder")
-    assert again.cached(COOK), "the builder stage was built anew"
+    assert again.all_cached(COOK), "the builder stage was built anew"
     return docker.run(tag, "uname", "-m").strip()
 
 
