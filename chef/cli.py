@@ -273,7 +273,7 @@ def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
     default=None,
     metavar="SIZE",
     help="With --layer-recipes: also a package whose largest Linux wheel is at least SIZE, where "
-    "the lock records sizes (uv.lock, pylock.toml). Default: 50MB.",
+    "the lock records sizes (uv.lock, pylock.toml). Default: 10MB.",
 )
 @click.option(
     "--test-group",

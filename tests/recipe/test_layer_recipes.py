@@ -128,12 +128,12 @@ def test_every_layer_recipe_is_cookable(project: Path, tmp_path: Path) -> None:
 
 def test_split_by_size_and_by_name(project: Path) -> None:
     recipe = prepare(project).recipe
-    sizes = {("alpha", "2.0"): 60_000_000, ("gamma", "1.0"): 5_000_000, ("zeta", "1.0"): 10**9}
+    sizes = {("alpha", "2.0"): 60_000_000, ("gamma", "1.0"): 5_000_000, ("delta", "1.0"): 9_999_999, ("zeta", "1.0"): 10**9}
     split = layers.split(recipe, (), layers.DEFAULT_HEAVY_SIZE, sizes)
     one = split.recipes["layer-1.json"]
     assert one.locked is not None and sorted(one.locked) == ["alpha", "zeta"]
     assert "layers: alpha 2.0 in layer-1.json (largest Linux wheel 60.0 MB >= --heavy-size " \
-        "50.0 MB)" in split.notes
+        "10.0 MB)" in split.notes
     assert split.recipes["layer-2.json"].earlier == ("alpha", "zeta")
     assert_equal_plans(recipe, split)
     lower = layers.split(recipe, layers.patterns(["Delta"]), layers.parse_size("5MB"), sizes)
