@@ -543,13 +543,23 @@ def read_manifest_project(root: Path, subdir: str = ".") -> Project:
 
 
 def _index_config(sources: List[Dict[str, Any]]) -> IndexConfig:
-    """A source with priority "default" (or a legacy `default = true`) replaces the default index;
-    "primary"/"supplemental" sources are extra indexes; "explicit" ones serve named packages
-    only."""
+    """The indexes poetry searches (poetry's Factory.create_pool): "primary" sources (the
+    default priority) and "supplemental" ones; "explicit" ones serve named packages only. PyPI
+    is searched only when no primary source is configured or a source named PyPI is (it has no
+    url): a primary private index switches it off, so the first primary source replaces the
+    installer's default index rather than adding to it (an extra index would let a public
+    package of the same name in). Poetry 1.x's priority "default" (or `default = true`) replaces
+    it too; its "secondary" is "supplemental"."""
     default: Optional[str] = None
+    primary: List[str] = []
     extra: List[str] = []
+    named_pypi = False
     for source in sources:
         url = source.get("url")
+        name = source.get("name")
+        if url is None and isinstance(name, str) and name.lower() == "pypi":
+            named_pypi = True
+            continue
         if not isinstance(url, str):
             continue
         priority = source.get("priority") or ("default" if source.get("default") else "primary")
@@ -557,9 +567,13 @@ def _index_config(sources: List[Dict[str, Any]]) -> IndexConfig:
             priority = "supplemental"
         if priority == "default":
             default = url
-        elif priority in ("primary", "supplemental"):
+        elif priority == "primary":
+            primary.append(url)
+        elif priority == "supplemental":
             extra.append(url)
-    return index_config(default, extra)
+    if default is None and primary and not named_pypi:
+        default, primary = primary[0], primary[1:]
+    return index_config(default, primary + extra)
 
 
 # ---------------------------------------------------------------- the lock

@@ -270,3 +270,63 @@ def test_legacy_extras_match_as_the_exporter_parses_constraints(tmp_path: Path) 
     rec = recipe(tmp_path, "poetry")  # frozen: the fixture's content-hash is a placeholder
     assert rec.locked is not None
     assert sorted(rec.locked) == ["caret", "server"]
+
+
+POOL_CASES = {
+    # sources -> (index_url, extra_index_urls) the recipe must hold
+    "one primary source: PyPI off": (
+        [("private", "https://one.index.invalid/simple", "primary")],
+        ("https://one.index.invalid/simple", ()),
+    ),
+    "no priority means primary": (
+        [("private", "https://one.index.invalid/simple", None)],
+        ("https://one.index.invalid/simple", ()),
+    ),
+    "two primaries, supplemental": (
+        [("a", "https://one.index.invalid/simple", "primary"),
+         ("b", "https://two.index.invalid/simple", "primary"),
+         ("c", "https://three.index.invalid/simple", "supplemental")],
+        ("https://one.index.invalid/simple",
+         ("https://three.index.invalid/simple", "https://two.index.invalid/simple")),
+    ),
+    "PyPI named: it stays": (
+        [("PyPI", None, "primary"), ("private", "https://one.index.invalid/simple", "primary")],
+        (None, ("https://one.index.invalid/simple",)),
+    ),
+    "supplemental only: PyPI stays": (
+        [("private", "https://one.index.invalid/simple", "supplemental")],
+        (None, ("https://one.index.invalid/simple",)),
+    ),
+    "explicit only: PyPI stays": (
+        [("private", "https://one.index.invalid/simple", "explicit")],
+        (None, ()),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POOL_CASES))
+def test_manifest_sources_search_what_poetry_searches(tmp_path: Path, case: str) -> None:
+    """Without a lock, the recipe's indexes are poetry's pool: a primary private source switches
+    PyPI off (poetry's Factory.create_pool), so it must replace the installer's default index,
+    never sit beside it as an extra one (a public package of the same name could win)."""
+    sources, (index_url, extras) = POOL_CASES[case]
+    text = '[tool.poetry]\nname = "svc"\nversion = "1.0"\n[tool.poetry.dependencies]\n' \
+        'python = "^3.9"\nalpha = "^1.2"\n'
+    for name, url, priority in sources:
+        text += f'[[tool.poetry.source]]\nname = "{name}"\n'
+        text += f'url = "{url}"\n' if url else ""
+        text += f'priority = "{priority}"\n' if priority else ""
+    write(tmp_path / "pyproject.toml", text)
+    index = recipe(tmp_path, "poetry").index
+    assert (index.index_url, index.extra_index_urls) == (index_url, extras)
+    # the oracle: poetry's own pool for the same sources
+    from poetry.config.config import Config
+    from poetry.factory import Factory
+    from poetry.repositories.repository_pool import Priority
+
+    pool = Factory.create_pool(Config(), [
+        {"name": n, **({"url": u} if u else {}), **({"priority": p} if p else {})}
+        for n, u, p in sources])
+    searched = {r.name.lower() for r in pool.all_repositories
+                if pool.get_priority(r.name) is not Priority.EXPLICIT}
+    assert ("pypi" in searched) == (index_url is None)
