@@ -458,7 +458,7 @@ def install_project(
         env: Optional[Dict[str, str]] = None
         compile_new = False
         if before is not None and backend.name == "uv":
-            from chef.cook.run import without_uv_compile
+            from chef.cook.layer import without_uv_compile
 
             env, compile_new = without_uv_compile(None)
         installers.run(
@@ -466,7 +466,7 @@ def install_project(
             env=env,
         )
     if before is not None and spec.venv is not None:
-        from chef.cook.run import finish_layer
+        from chef.cook.layer import finish_layer
 
         finish_layer(spec.venv, before, target.python, compile_new, layer_dir, quiet, echo,
                      what="install-project")

@@ -1,4 +1,5 @@
-"""`--layer-dir`: export exactly the files a step added to (or changed in) an existing venv.
+"""`--layer-dir`: export exactly the files a step added to (or changed in) an existing venv, and
+the step itself on an existing venv (uv's compile switched off, the new modules compiled here).
 
 A runtime image that copies the whole venv after the project is installed ships the whole venv
 again on every source edit. Instead each step that adds files to the venv (a layer recipe's
@@ -25,7 +26,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from chef.errors import EnvironmentError_, UsageError
 
@@ -207,3 +208,61 @@ def rewritten_note(found: Changes) -> Optional[str]:
     more = f" and {len(found.changed) - 3} more" if len(found.changed) > 3 else ""
     return (f"rewrote {len(found.changed)} files that existed before ({shown}{more}): the "
             "layer holds them again")
+
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def without_uv_compile(
+    env: Optional[Dict[str, str]]
+) -> Tuple[Optional[Dict[str, str]], bool]:
+    """uv's UV_COMPILE_BYTECODE compiles every file of site-packages after an install, so a
+    cook on an existing venv would rewrite the bytecode of every earlier layer's package: taken
+    out of uv's environment, and (True) chef compiles the new files itself."""
+    source = env if env is not None else os.environ
+    value = source.get("UV_COMPILE_BYTECODE")
+    if value is None:
+        return env, False
+    out = {k: v for k, v in source.items() if k != "UV_COMPILE_BYTECODE"}
+    return out, value.strip().lower() in _TRUE
+
+
+def finish_layer(
+    venv: Path, before: Dict[str, Tuple[int, int, int, int]], python: str, compile_new: bool,
+    layer_dir: Optional[Path], quiet: bool, echo: Callable[[str], None], what: str = "cook",
+) -> None:
+    """After the installer: compile the new modules (`compile_new`), then export what this cook
+    wrote into the venv to `layer_dir`."""
+    after = snapshot(venv)
+    found = changes(before, after)
+    if compile_new:
+        sources = site_sources(venv, found.written)
+        if sources:
+            compile_files(python, sources)
+            after = snapshot(venv)
+            found = changes(before, after)
+    note = rewritten_note(found)
+    if note:
+        echo(f"chef: warning: {what} {note}")
+    if layer_dir is not None:
+        size = export(venv, found, layer_dir, what, after)
+        if not quiet:
+            echo(summary(found, size, layer_dir))
+    elif found.deleted:
+        echo(f"chef: warning: {what} removed {len(found.deleted)} files of the venv")
+
+
+def compile_files(python: str, sources: List[str]) -> None:
+    """Bytecode for these modules by the target's interpreter, as uv's own compile makes it
+    (compileall, the interpreter's optimization level); a file that does not compile is left
+    as it is, as installers leave it."""
+    import subprocess
+
+    argv = [python, "-I", "-m", "compileall", "-q", "-q", "-i", "-"]
+    if len(sources) > 200:
+        argv[4:4] = ["-j", "0"]
+    try:
+        subprocess.run(argv, input="".join(s + "\n" for s in sources), text=True,
+                       stdout=subprocess.DEVNULL, check=False)
+    except OSError as exc:
+        raise EnvironmentError_(f"cannot compile bytecode: {exc}", path=python) from None

@@ -347,15 +347,18 @@ def _cook(
             env = credentials.installer_env(creds, Path(private), base) or base
             compile_new = False
             if existed and backend.name == "uv" and spec.venv is not None:
-                env, compile_new = without_uv_compile(env)
-                if compile_new and before is None:
-                    from chef.cook.layer import snapshot
+                from chef.cook import layer  # only for a cook on an existing venv
 
-                    before = snapshot(spec.venv)
+                env, compile_new = layer.without_uv_compile(env)
+                if compile_new and before is None:
+                    before = layer.snapshot(spec.venv)
             for batch in install_plan.batches:
                 run_batch(backend, python, batch, quiet, env, creds)
             if before is not None and spec.venv is not None:
-                finish_layer(spec.venv, before, python, compile_new, layer_dir, quiet, echo)
+                from chef.cook import layer
+
+                layer.finish_layer(spec.venv, before, python, compile_new, layer_dir, quiet,
+                                   echo)
             if install_plan.build_batch is not None:
                 build_python = ensure_build_env(build_env, target, backend, echo)
                 run_batch(backend, build_python, install_plan.build_batch, quiet, env, creds)
@@ -451,66 +454,6 @@ def _check_earlier(
                 path=str(recipe_path),
                 hint="cook every layer for the same platform (the same --platform, or none)",
             )
-
-
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-
-
-def without_uv_compile(
-    env: Optional[Dict[str, str]]
-) -> Tuple[Optional[Dict[str, str]], bool]:
-    """uv's UV_COMPILE_BYTECODE compiles every file of site-packages after an install, so a
-    cook on an existing venv would rewrite the bytecode of every earlier layer's package: taken
-    out of uv's environment, and (True) chef compiles the new files itself."""
-    source = env if env is not None else os.environ
-    value = source.get("UV_COMPILE_BYTECODE")
-    if value is None:
-        return env, False
-    out = {k: v for k, v in source.items() if k != "UV_COMPILE_BYTECODE"}
-    return out, value.strip().lower() in _TRUE
-
-
-def finish_layer(
-    venv: Path, before: Dict[str, Tuple[int, int, int, int]], python: str, compile_new: bool,
-    layer_dir: Optional[Path], quiet: bool, echo: Echo, what: str = "cook",
-) -> None:
-    """After the installer: compile the new modules (`compile_new`), then export what this cook
-    wrote into the venv to `layer_dir`."""
-    from chef.cook import layer
-
-    after = layer.snapshot(venv)
-    found = layer.changes(before, after)
-    if compile_new:
-        sources = layer.site_sources(venv, found.written)
-        if sources:
-            compile_files(python, sources)
-            after = layer.snapshot(venv)
-            found = layer.changes(before, after)
-    note = layer.rewritten_note(found)
-    if note:
-        echo(f"chef: warning: {what} {note}")
-    if layer_dir is not None:
-        size = layer.export(venv, found, layer_dir, what, after)
-        if not quiet:
-            echo(layer.summary(found, size, layer_dir))
-    elif found.deleted:
-        echo(f"chef: warning: {what} removed {len(found.deleted)} files of the venv")
-
-
-def compile_files(python: str, sources: List[str]) -> None:
-    """Bytecode for these modules by the target's interpreter, as uv's own compile makes it
-    (compileall, the interpreter's optimization level); a file that does not compile is left
-    as it is, as installers leave it."""
-    import subprocess
-
-    argv = [python, "-I", "-m", "compileall", "-q", "-q", "-i", "-"]
-    if len(sources) > 200:
-        argv[4:4] = ["-j", "0"]
-    try:
-        subprocess.run(argv, input="".join(s + "\n" for s in sources), text=True,
-                       stdout=subprocess.DEVNULL, check=False)
-    except OSError as exc:
-        raise EnvironmentError_(f"cannot compile bytecode: {exc}", path=python) from None
 
 
 def _cross_target(
