@@ -8,6 +8,7 @@ its cold build); the tests of a class run in order, grouped per example.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Dict, List
 
@@ -94,6 +95,49 @@ def assert_only_project_layers_rebuilt(app: App, build: Build) -> None:
         assert not build.cached(INSTALL_PROJECT), app.why(build)
 
 
+# Run in the runtime image: import every top-level module of every distribution the venv holds,
+# and find any .pth line or direct_url.json of the venv that points at a path the image lacks (one
+# that existed only in the builder). Prints JSON: the uid, what was imported, what is wrong.
+RUNTIME_CHECK = r"""
+import glob, importlib, importlib.metadata as md, json, os, sysconfig, urllib.parse
+site = sysconfig.get_paths()["purelib"]
+imported, problems = [], []
+for dist in md.distributions():
+    name = dist.metadata["Name"]
+    tops = set((dist.read_text("top_level.txt") or "").split())
+    for f in dist.files or []:
+        parts = f.parts
+        if not parts or parts[0] == ".." or parts[0].endswith((".dist-info", ".data")):
+            continue
+        if len(parts) == 1 and parts[0].endswith(".py"):
+            tops.add(parts[0][:-3])
+        elif len(parts) == 2 and parts[1] == "__init__.py":
+            tops.add(parts[0])
+    for top in sorted(t for t in tops if t.isidentifier() and t != "__pycache__"):
+        try:
+            importlib.import_module(top)
+            imported.append(top)
+        except Exception as exc:
+            problems.append(f"import {top} ({name}): {exc!r}")
+    direct = dist.read_text("direct_url.json")
+    if direct:
+        url = json.loads(direct).get("url", "")
+        if url.startswith("file:"):
+            path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+            if not os.path.exists(path):
+                problems.append(f"{name}: direct_url.json points at {path}, not in the image")
+for pth in sorted(glob.glob(os.path.join(site, "*.pth"))):
+    for line in open(pth, encoding="utf-8"):
+        line = line.strip()
+        if not line or line.startswith(("#", "import ", "import\t")):
+            continue
+        path = os.path.join(site, line)
+        if not os.path.exists(path):
+            problems.append(f"{os.path.basename(pth)} points at {path}, not in the image")
+print(json.dumps({"uid": os.getuid(), "imported": imported, "problems": problems}))
+"""
+
+
 class TestRebuilds:
     def test_cold_build_installs_exactly_the_lock(self, app: App) -> None:
         cold = app.builds[0]
@@ -107,6 +151,29 @@ class TestRebuilds:
         assert app.docker.run(app.tag, "sh", "-c", "ls -d /opt/chef /app/.venv.chef-build "
                               "/usr/local/bin/chef /usr/local/bin/uv /app/chef.pyz "
                               "2>/dev/null || true").strip() == ""
+
+    def test_runtime_runs_as_nobody_on_a_read_only_root(self, app: App) -> None:
+        """As users run images: a non-root user, a read-only root filesystem, no network. The app
+        starts, every dependency imports, and nothing in the venv points into the builder."""
+        flags = ("run", "--rm", "--network", "none", "--user", "65534", "--read-only")
+        assert app.project.greeting() in app.docker(*flags, app.tag, "python", "-m",
+                                                    app.example.module).stdout
+        got = json.loads(app.docker(*flags, "-w", "/", app.tag, "python", "-c",
+                                    RUNTIME_CHECK).stdout)
+        assert got["uid"] == 65534
+        assert not got["problems"], f"{app.example.name}: " + "; ".join(got["problems"])
+        assert app.example.module in got["imported"], got["imported"]
+        # Writes nothing, even where it could: run as root on a writable root filesystem (a
+        # missing .pyc would be written then), and the container's diff must be empty.
+        name = f"{app.tag.replace(':', '-')}-writes"
+        app.docker("run", "--name", name, "--network", "none", "-w", "/", app.tag, "sh", "-c",
+                   f'python -m {app.example.module} >/dev/null && python -c "$0" >/dev/null',
+                   RUNTIME_CHECK)
+        try:
+            diff = app.docker("diff", name).stdout.strip()
+        finally:
+            app.docker("rm", "-f", name)
+        assert diff == "", f"{app.example.name}: running the image wrote:\n{diff}"
 
     def test_source_edit_reuses_the_dependency_layer(self, app: App) -> None:
         expected = app.project.edit_source("(edited)")
