@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, List, Literal, Mapping, Optional, Tuple
 
 from chef.errors import TargetEnvironmentError, UsageError
 
@@ -52,9 +52,12 @@ _UV_GLIBC = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 _UV_ARCHES = ("x86_64", "aarch64")
 
 
+LibcFamily = Literal["glibc", "musl"]
+
+
 @dataclass(frozen=True)
 class Libc:
-    family: str  # "glibc" or "musl"
+    family: LibcFamily
     version: Tuple[int, int]
 
     def __str__(self) -> str:
@@ -209,8 +212,11 @@ def parse_libc(text: str) -> Optional[Libc]:
         return None
     if value == "musl":
         return Libc("musl", (1, 2))
-    for prefix, family, sep in (("glibc-", "glibc", "."), ("musl-", "musl", "."),
-                                ("manylinux_", "glibc", "_"), ("musllinux_", "musl", "_")):
+    spellings: Tuple[Tuple[str, LibcFamily, str], ...] = (
+        ("glibc-", "glibc", "."), ("musl-", "musl", "."),
+        ("manylinux_", "glibc", "_"), ("musllinux_", "musl", "_"),
+    )
+    for prefix, family, sep in spellings:
         if value.startswith(prefix):
             major, _, minor = value[len(prefix):].partition(sep)
             if major.isdigit() and minor.isdigit():

@@ -12,7 +12,7 @@ The marker is parsed by `packaging`; this module only walks the tree it produced
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet, Any, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import AbstractSet, Any, FrozenSet, List, Literal, Optional, Set, Tuple, Union
 
 from packaging.markers import InvalidMarker, Marker
 
@@ -23,14 +23,16 @@ from chef.pep508 import one_line
 _SELECTION_VARS = ("extra", "extras", "dependency_groups")
 
 Residual = Union[bool, str]  # True: always, False: never, str: an environment-only marker
+# Where an edge of a flat lock's root package goes: its main dependencies, an extra, a group.
+PlacementKind = Literal["main", "extra", "group"]
 
 
 @dataclass(frozen=True)
 class Placement:
     """Where an edge goes in a root package: kind "main", "extra" or "group", and its marker."""
 
-    kind: str
-    name: str
+    kind: PlacementKind
+    name: str  # the extra's or group's; "" for "main"
     marker: Optional[str]
 
 
@@ -188,7 +190,8 @@ def placements(
     main = residual(marker, display)
     if main is not False:
         out.append(Placement("main", "", None if main is True else main))
-    for kind, names in (("extra", extras), ("group", groups)):
+    by_kind: Tuple[Tuple[PlacementKind, Set[str]], ...] = (("extra", extras), ("group", groups))
+    for kind, names in by_kind:
         for name in sorted(names):
             chosen: FrozenSet[str] = frozenset([name])
             value = residual(

@@ -13,10 +13,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from chef.errors import InputError
 from chef.model import (
+    Conflict,
     Dep,
     LocalPackage,
     LockedPackage,
     Project,
+    SelectionKind,
     Source,
     canonical,
 )
@@ -343,16 +345,16 @@ def read(root: Path) -> Project:
     return project
 
 
-def _conflicts(value: Any, display: str) -> List[Tuple[Tuple[str, str, str], ...]]:
+def _conflicts(value: Any, display: str) -> List[Conflict]:
     """uv.lock's `conflicts`: sets of a package's extras and groups never installed together."""
     out = []
     for i, items in enumerate(expect(value if value is not None else [], list, display,
                                      "conflicts")):
-        found = []
+        found: List[Tuple[str, SelectionKind, str]] = []
         for item in expect(items, list, display, f"conflicts[{i}]"):
             item = expect(item, dict, display, f"conflicts[{i}][]")
             package = expect(item.get("package"), str, display, "conflicts package")
-            kind = "extra" if "extra" in item else "group"
+            kind: SelectionKind = "extra" if "extra" in item else "group"
             name = expect(item.get(kind), str, display, f"conflicts {kind}")
             found.append((canonical(package), kind, canonical(name)))
         out.append(tuple(sorted(found)))
