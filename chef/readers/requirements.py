@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from chef.errors import InputError
 from chef.limits import count
 from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.readers import root_only
 from chef.readers.boundary import project_file
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
@@ -318,6 +319,13 @@ def _requirement(
     if dep.url:
         dep = replace(dep, url=strip_credentials(dep.url))
     return dep
+
+
+def read_project(root: Path, subdir: str = ".") -> Project:
+    """The reader's entry point (chef.readers.ProjectReader): requirements.txt at the context
+    root; other files are read with `read` (prepare's --requirements)."""
+    root_only("requirements", root, subdir)
+    return read(root, ["requirements.txt"])
 
 
 def read(root: Path, files: List[str]) -> Project:

@@ -22,6 +22,7 @@ from chef.model import (
     Source,
     canonical,
 )
+from chef.readers import root_only
 from chef.readers.build import uv_build_constraints
 from chef.readers.locks import assign_keys
 from chef.readers.pyproject import (
@@ -137,6 +138,12 @@ def _virtual_root_groups(
 
 def _third_party(deps: Tuple[Dep, ...]) -> Tuple[Dep, ...]:
     return tuple(d for d in deps if d.key is not None)
+
+
+def read_project(root: Path, subdir: str = ".") -> Project:
+    """The reader's entry point (chef.readers.ProjectReader): uv.lock at the context root."""
+    root_only("uv", root, subdir)
+    return read(root)
 
 
 def read(root: Path) -> Project:
