@@ -14,7 +14,6 @@ lock of the same manifest gives way to it, with a warning (`fresh_lock`, called 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -33,7 +32,7 @@ class Reader:
 
 
 READERS: Tuple[Reader, ...] = (
-    Reader("uv", "chef.readers.uv_lock", ("uv.lock",), "uv.lock + pyproject.toml",
+    Reader("uv", "chef.readers.uv_lock:read_project", ("uv.lock",), "uv.lock + pyproject.toml",
            "chef prepare --group dev --package api"),
     Reader(
         "poetry",
@@ -72,7 +71,7 @@ READERS: Tuple[Reader, ...] = (
     ),
     Reader(
         "pyproject",
-        "chef.readers.pep621",
+        "chef.readers.pep621:read_project",
         ("pyproject.toml",),
         "PEP 621 [project], PEP 735 [dependency-groups], uv workspace (unlocked)",
         "chef prepare --all-extras",
@@ -86,7 +85,7 @@ READERS: Tuple[Reader, ...] = (
     ),
     Reader(
         "requirements",
-        "chef.readers.requirements",
+        "chef.readers.requirements:read_project",
         ("requirements.txt",),
         "pip requirements files (-r/-c, hashes, indexes)",
         "chef prepare -r requirements/prod.txt",
@@ -210,19 +209,12 @@ class Detected:
 
 
 def _read_with(reader: Reader, root: Path, subdir: str) -> Project:
-    module_name, _, function = reader.module.partition(":")
-    module = importlib.import_module(module_name)
-    if subdir not in (".", ""):
-        if reader.name not in SUBDIR_READERS:
-            raise InputError(
-                f"the {reader.name} reader reads a project at the context root only",
-                path=str(root / subdir),
-                hint="run chef with --project-dir on that directory",
-            )
-        return getattr(module, function or "read")(root, subdir)  # type: ignore[no-any-return]
-    if reader.name == "requirements":
-        return module.read(root, ["requirements.txt"])  # type: ignore[no-any-return]
-    return getattr(module, function or "read")(root)  # type: ignore[no-any-return]
+    from chef.readers import entry_point, root_only
+
+    read = entry_point(reader.module)
+    if reader.name not in SUBDIR_READERS:
+        root_only(reader.name, root, subdir)
+    return read(root, subdir)
 
 
 def detect_project(

@@ -95,7 +95,7 @@ class RecipeError(ChefError):
     exit_code = EXIT_RECIPE
 
 
-class EnvironmentError_(ChefError):
+class TargetEnvironmentError(ChefError):
     """The target interpreter or the installer is missing or unsuitable."""
 
     exit_code = EXIT_ENVIRONMENT

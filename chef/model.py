@@ -10,13 +10,29 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Literal, Optional, Tuple
 
 from chef import pep508
 from chef.errors import InputError
 from chef.urls import strip_credentials
 
 # Normalization is packaging's, through chef.pep508 (imported on first use, cached per text).
+
+# Fields that hold one of a fixed set of strings are Literal types: mypy --strict catches a typo
+# (`Source("regsitry")`, `kind == "gti"`), and the recipe's JSON keeps the same strings.
+
+# Where a locked package comes from (the recipe's `source.kind`): an index, a VCS (any VCS: the
+# URL says which), or an archive URL. Path sources never reach the model as locked packages.
+SourceKind = Literal["registry", "git", "url"]
+# What a reader read (`Project.manager`, the recipe's `manager`): the poetry-manifest reader's
+# projects are "poetry", the PEP 621 reader's "pyproject".
+Manager = Literal[
+    "uv", "poetry", "pdm", "pipenv", "pylock", "pyproject", "setuptools", "requirements"
+]
+# An extra or a dependency group of a local package (uv's `conflicts` name one or the other).
+SelectionKind = Literal["extra", "group"]
+# One set of (package, "extra" | "group", name) that a lock says are never installed together.
+Conflict = Tuple[Tuple[str, SelectionKind, str], ...]
 
 
 def canonical(name: str) -> str:
@@ -166,10 +182,10 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
 class Source:
     """Where a locked package comes from.
 
-    kind: "registry" (index None = the installer's default index), "git", "url", "path".
+    kind: "registry" (url None = the installer's default index), "git", "url".
     """
 
-    kind: str
+    kind: SourceKind
     url: Optional[str] = None
 
     def to_json(self) -> Dict[str, object]:
@@ -260,7 +276,7 @@ class Project:
     """
 
     root: Path
-    manager: str
+    manager: Manager
     inputs: List[str] = field(default_factory=list)
     local_packages: Dict[str, LocalPackage] = field(default_factory=dict)
     roots: List[Dep] = field(default_factory=list)
@@ -277,4 +293,4 @@ class Project:
     warnings: List[str] = field(default_factory=list)
     # Sets of (package, "extra" | "group", name) the lock says are never installed together
     # (uv's `conflicts`); a selection holding two of one set is refused, as uv refuses it.
-    conflicts: List[Tuple[Tuple[str, str, str], ...]] = field(default_factory=list)
+    conflicts: List[Conflict] = field(default_factory=list)

@@ -86,16 +86,6 @@ def _packaging_version(text: str) -> bool:
 @lru_cache(maxsize=1024)
 def marker_variables(text: str) -> frozenset[str]:
     """The environment variables a (valid) marker reads, from the tree packaging parsed."""
-    from packaging.markers import Marker
+    from chef import markertree
 
-    found = set()
-
-    def visit(items: object) -> None:
-        for item in items if isinstance(items, (list, tuple)) else ():
-            if isinstance(item, (list, tuple)):
-                visit(item)
-            elif type(item).__name__ == "Variable":
-                found.add(str(item))
-
-    visit(getattr(Marker(text), "_markers", []))
-    return frozenset(found)
+    return markertree.variables(markertree.parse(text))

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from chef.errors import ChefError, InputError, RecipeError, json_error
 from chef.model import (
+    Conflict,
     Dep,
     IndexConfig,
     LocalPackage,
@@ -116,7 +117,7 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
 
 
 def _check_conflicts(
-    conflicts: List[Tuple[Tuple[str, str, str], ...]], recipe: Recipe, display: str
+    conflicts: List[Conflict], recipe: Recipe, display: str
 ) -> None:
     """A selection that holds two items of one declared conflict is refused, as `uv sync` and
     `uv export` refuse it: the lock resolved them apart, and installing both would install two

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from chef.errors import EnvironmentError_, InputError
+from chef.errors import InputError, TargetEnvironmentError
 from chef.readers.boundary import check_read
 
 Loads = Callable[[str], Dict[str, Any]]
@@ -29,14 +29,14 @@ Reader = Tuple[str, Loads, Type[Exception]]
 
 _FORCED = os.environ.get("CHEF_TOML_READER", "")
 if _FORCED not in ("", "toml_rs", "tomli", "tomllib"):
-    raise EnvironmentError_(
+    raise TargetEnvironmentError(
         f"CHEF_TOML_READER={_FORCED[:50]!r} is not a TOML reader chef knows",
         hint="use toml_rs, tomli or tomllib, or unset it",
     )
 
 
-def _missing(name: str) -> EnvironmentError_:
-    return EnvironmentError_(
+def _missing(name: str) -> TargetEnvironmentError:
+    return TargetEnvironmentError(
         f"CHEF_TOML_READER={name} but {name} cannot be imported here"
         + (" (chef.pyz bundles tomli only)" if ".pyz" in __file__ else ""),
         hint="install it next to chef, or unset CHEF_TOML_READER",
@@ -75,8 +75,8 @@ def _fallback() -> Reader:
     except ImportError:  # Python < 3.11 without tomli
         if _FORCED == "tomllib":
             raise _missing("tomllib") from None
-        raise EnvironmentError_("no TOML reader: this Python has no tomllib (3.11+)",
-                                hint="install tomli next to chef") from None
+        raise TargetEnvironmentError("no TOML reader: this Python has no tomllib (3.11+)",
+                                     hint="install tomli next to chef") from None
 
     return "tomllib", tomllib.loads, tomllib.TOMLDecodeError
 

@@ -51,14 +51,14 @@ def _probe(python: str) -> Any:
 def cook_accepts(path: Path) -> None:
     """Raise (the ChefError cook would print) unless `chef cook --dry-run` accepts the recipe."""
     from chef.cook import run
-    from chef.errors import EnvironmentError_
+    from chef.errors import TargetEnvironmentError
 
     real_probe = run.probe
     run.probe = _probe  # type: ignore[assignment]  # one interpreter probe per session
     try:
         run.cook(path, run.TargetSpec(python=sys.executable), dry_run=True,
                  echo=lambda _text: None)
-    except EnvironmentError_ as exc:
+    except TargetEnvironmentError as exc:
         if "requires-python" not in str(exc) and "requires Python" not in str(exc):
             raise
     finally:

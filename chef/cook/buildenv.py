@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 from chef.cook import installers
 from chef.cook.run import TargetSpec, resolve_target
 from chef.cook.target import MARKER_ENV, Target, venv_python
-from chef.errors import EnvironmentError_, InputError, InstallError, UsageError
+from chef.errors import InputError, InstallError, TargetEnvironmentError, UsageError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
 from chef.toml import load_toml
@@ -164,7 +164,7 @@ def _run_hook(
             check=False,
         )
     except OSError as exc:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"cannot run the build environment's interpreter: {exc.strerror or exc}",
             path=build_python,
             hint="run `chef cook` again to recreate it",
@@ -301,7 +301,7 @@ def _cooked_for(build_env: Path, platform: Optional[str]) -> Optional[Tuple[str,
             data = json.loads(record.read_text("utf-8"))
             recorded = (str(data["platform"]), str(data["libc"]))
         except (OSError, ValueError, KeyError, TypeError):
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 "unreadable record of the platform cooked for", path=str(record),
                 hint="run `chef cook` again",
             ) from None
@@ -311,7 +311,7 @@ def _cooked_for(build_env: Path, platform: Optional[str]) -> Optional[Tuple[str,
 
     wanted = parse_platform(platform)[0]
     if recorded is not None and recorded[0] != wanted:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"the venv was cooked for {recorded[0]}, not {wanted}",
             path=str(build_env),
             hint="give install-project the --platform given to `chef cook`",
@@ -337,7 +337,7 @@ def _check_portable(
         parts = name[:-4].rsplit("-", 3)
         if len(parts) == 4 and platform.accepts("-".join(parts[1:])):
             continue
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"{build.package.name} built here as {name}, a wheel for this machine, not for "
             f"{platform.docker}: a compiled local package cannot be cross-built",
             path=build.display,
@@ -379,7 +379,7 @@ def install_project(
     root = Path(os.path.abspath(project_dir if project_dir is not None else "."))
     backend = installers.choose(installer)
     if spec.venv is not None and spec.python is not None:
-        raise EnvironmentError_("--venv and --python exclude each other")
+        raise TargetEnvironmentError("--venv and --python exclude each other")
     spec = spec.with_default()
     if layer_dir is not None:
         from chef.cook.layer import check_layer_dir
@@ -405,7 +405,7 @@ def install_project(
     build_env = Path(os.path.abspath(spec.default_build_env()))
     build_python = venv_python(build_env)
     if not build_python.exists():
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"no build environment at {build_env}",
             hint="run `chef cook` first with the same --venv/--python (or --build-env)",
         )
@@ -422,7 +422,7 @@ def install_project(
         builds.append(_Build(package, source, display, name, path))
     cross = _cooked_for(build_env, platform)
     if cross is not None and editable:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"an editable install into a venv cooked for {cross[0]} points at this machine's "
             "source tree",
             hint="install-project without --editable (the runtime stage copies the venv)",

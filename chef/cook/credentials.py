@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
-from chef.errors import EnvironmentError_
+from chef.errors import TargetEnvironmentError
 from chef.urls import mask_text, strip_credentials
 
 URL_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX",
@@ -91,7 +91,7 @@ def split_url(url: str, environ: Mapping[str, str]) -> Tuple[str, Optional[Tuple
     userinfo = parts.netloc.rpartition("@")[0]
     missing = [v for v in _PLACEHOLDER.findall(userinfo) if v not in environ]
     if missing:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"the index URL {mask_text(url)} needs {', '.join(sorted(set(missing)))} "
             "from the environment",
             hint="set it for cook (e.g. as a BuildKit secret), or use --credentials-file",
@@ -135,7 +135,7 @@ def expand_parts(
         return url, []
     missing = [n for n in names if n not in environ]
     if missing and strict:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"the index URL {mask_text(url)} needs {', '.join(missing)} from the environment",
             hint="set it for cook (ENV, --build-arg, or a BuildKit secret), or pass --index-url",
         )
@@ -164,7 +164,7 @@ def expand_parts(
     from chef.recipe import allowed_url
 
     if not allowed_url(expanded) or ("${" in expanded and strict):
-        raise EnvironmentError_(  # what it expands to is not shown: it holds the values
+        raise TargetEnvironmentError(  # what it expands to is not shown: it holds the values
             f"the index URL {mask_text(url)} expands to what is not a URL chef passes to an "
             f"installer ({', '.join(names)} from the environment)",
             hint="give each variable a URL or a URL part without spaces or quotes; a value is "
@@ -222,17 +222,19 @@ def _read_netrc(path: Path) -> Dict[str, Tuple[str, str]]:
     try:
         found = path.is_file()
     except (OSError, ValueError) as exc:  # a name over the system's limit, a NUL byte
-        raise EnvironmentError_(f"credentials file cannot be read: {getattr(exc, 'strerror', exc)}",
-                                path=str(path),
-                                hint="check --credentials-file / CHEF_CREDENTIALS_FILE") from None
+        raise TargetEnvironmentError(
+            f"credentials file cannot be read: {getattr(exc, 'strerror', exc)}",
+            path=str(path),
+            hint="check --credentials-file / CHEF_CREDENTIALS_FILE",
+        ) from None
     if not found:
-        raise EnvironmentError_("credentials file not found", path=str(path),
-                                hint="mount it, e.g. RUN --mount=type=secret,id=netrc,...")
+        raise TargetEnvironmentError("credentials file not found", path=str(path),
+                                     hint="mount it, e.g. RUN --mount=type=secret,id=netrc,...")
     try:
         parsed = netrc.netrc(str(path))
     except (netrc.NetrcParseError, OSError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             "not a valid netrc file" + (f" (line {line})" if line else ""), path=str(path),
             hint="write `machine HOST login USER password TOKEN` lines",
         ) from None
@@ -246,7 +248,7 @@ def _token(value: str, host: str) -> str:
     if not value:
         return '""'
     if any(c.isspace() for c in value) or value[0] in "\"#" or "\\" in value:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"the credentials for {host} contain whitespace, a backslash or a leading quote, "
             "which a netrc file cannot carry portably",
             hint="use a token without those characters",
@@ -264,7 +266,7 @@ def netrc_text(creds: Credentials) -> str:
     if creds.user_netrc is not None:
         try:
             theirs = _read_netrc(creds.user_netrc)
-        except EnvironmentError_:
+        except TargetEnvironmentError:
             theirs = {}  # the installers would not read it either
         default = theirs.pop("default", None)
         for host in sorted(set(theirs) - set(creds.hosts)):

@@ -14,7 +14,7 @@ from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Protocol, S
 
 from chef.cook.plan import Batch, IndexOptions
 from chef.cook.platform import TargetPlatform
-from chef.errors import EnvironmentError_, InstallError
+from chef.errors import InstallError, TargetEnvironmentError
 from chef.urls import strip_credentials
 
 
@@ -266,7 +266,7 @@ def choose(installer: str, platform: Optional[TargetPlatform] = None) -> Backend
     """The installer; for a cross-cook (`platform`), `auto` takes pip where uv has no name for
     the target (linux/arm/v7, ppc64le, s390x, 386, an old glibc)."""
     if installer not in ("auto", "uv", "pip"):
-        raise EnvironmentError_(f"unknown installer {installer!r}", hint="use auto, uv or pip")
+        raise TargetEnvironmentError(f"unknown installer {installer!r}", hint="use auto, uv or pip")
     if installer in ("auto", "uv"):
         uv = find_uv()
         if uv:
@@ -274,16 +274,16 @@ def choose(installer: str, platform: Optional[TargetPlatform] = None) -> Backend
             if platform is None or backend.supports(platform):
                 return backend
             if installer == "uv":
-                raise EnvironmentError_(
+                raise TargetEnvironmentError(
                     f"uv cannot install wheels for {platform.docker} with {platform.libc}",
                     hint="use --installer pip (or auto), which can",
                 )
         elif installer == "uv":
-            raise EnvironmentError_("uv not found", hint="install uv or use --installer pip")
+            raise TargetEnvironmentError("uv not found", hint="install uv or use --installer pip")
     try:
         import pip  # noqa: F401
     except ImportError:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             "pip is not available to chef", hint="install pip or uv next to chef"
         ) from None
     return PipBackend()
@@ -341,7 +341,7 @@ def run(
             **group,
         )
     except FileNotFoundError:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"cannot run {argv[0]!r}", hint="is the installer installed?"
         ) from None
     pumps: List[threading.Thread] = []

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from chef.errors import EnvironmentError_, UsageError
+from chef.errors import TargetEnvironmentError, UsageError
 
 # (size, mtime_ns, inode, mode) of one path, from lstat.
 Entry = Tuple[int, int, int, int]
@@ -126,7 +126,7 @@ def export(
     if found.deleted:
         shown = ", ".join(found.deleted[:3])
         more = f" and {len(found.deleted) - 3} more" if len(found.deleted) > 3 else ""
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"{what} deleted {shown}{more} from {root}, which --layer-dir cannot export (a "
             "COPY of the layer adds files, it cannot remove one)",
             hint="install into a venv that does not hold these files yet (in Docker: the "
@@ -265,4 +265,4 @@ def compile_files(python: str, sources: List[str]) -> None:
         subprocess.run(argv, input="".join(s + "\n" for s in sources), text=True,
                        stdout=subprocess.DEVNULL, check=False)
     except OSError as exc:
-        raise EnvironmentError_(f"cannot compile bytecode: {exc}", path=python) from None
+        raise TargetEnvironmentError(f"cannot compile bytecode: {exc}", path=python) from None

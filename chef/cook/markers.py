@@ -8,8 +8,9 @@ prepare time; every other atom is evaluated by packaging itself.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Set, Tuple
 
+from chef import markertree
 from chef.errors import RecipeError
 
 # packaging.markers is imported when a marker is first evaluated: a recipe without markers (or
@@ -30,29 +31,29 @@ def conflict_names(
 
 
 def _atom(
-    item: Tuple[Any, Any, Any], env: Mapping[str, str], extra: str, active: FrozenSet[str]
+    item: markertree.Atom, env: Mapping[str, str], extra: str, active: FrozenSet[str]
 ) -> bool:
-    lhs, op, rhs = item
-    for var, value in ((lhs, rhs), (rhs, lhs)):
+    for var, value in ((item.lhs, item.rhs), (item.rhs, item.lhs)):
         if (
-            type(var).__name__ == "Variable"
+            var.variable
             and var.value == "extra"
-            and type(value).__name__ == "Value"
+            and not value.variable
             and value.value.startswith(_CONFLICT_PREFIXES)
         ):
-            if op.value == "==":
+            if item.op == "==":
                 return value.value in active
-            if op.value == "!=":
+            if item.op == "!=":
                 return value.value not in active
     from packaging.markers import Marker
 
-    text = f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}"
-    return Marker(text).evaluate({**env, "extra": extra})
+    return Marker(item.text()).evaluate({**env, "extra": extra})
 
 
-def _tree(items: Any, env: Mapping[str, str], extra: str, active: FrozenSet[str]) -> bool:
-    # packaging's parsed form: atoms (lhs, op, rhs), nested lists, and "and"/"or" between them;
-    # "and" binds tighter than "or".
+def _tree(
+    items: markertree.Tree, env: Mapping[str, str], extra: str, active: FrozenSet[str]
+) -> bool:
+    # packaging's parsed form (chef.markertree): atoms, parenthesized sub-trees, and "and"/"or"
+    # between them; "and" binds tighter than "or".
     alternatives = [True]
     for item in items:
         if isinstance(item, str):
@@ -61,7 +62,7 @@ def _tree(items: Any, env: Mapping[str, str], extra: str, active: FrozenSet[str]
             continue
         value = (
             _tree(item, env, extra, active)
-            if isinstance(item, list)
+            if isinstance(item, tuple)
             else _atom(item, env, extra, active)
         )
         alternatives[-1] = alternatives[-1] and value
@@ -84,9 +85,11 @@ def evaluator(
             try:
                 parsed = Marker(marker)
                 if any(p in marker for p in _CONFLICT_PREFIXES):
-                    cache[key] = _tree(parsed._markers, env, extra, active)
+                    cache[key] = _tree(markertree.tree(parsed), env, extra, active)
                 else:
                     cache[key] = parsed.evaluate({**env, "extra": extra})
+            except markertree.MarkerTreeChanged:  # chef's bug, not the recipe's: say so
+                raise
             except Exception as exc:  # undefined names, bad comparisons
                 raise RecipeError(f"cannot evaluate marker {marker!r}: {exc}") from None
         return cache[key]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Set, 
 from packaging.specifiers import SpecifierSet
 
 from chef.cook.markers import conflict_names, evaluator
-from chef.errors import EnvironmentError_
+from chef.errors import TargetEnvironmentError
 from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage
 from chef.recipe import Recipe
 from chef.select import walk
@@ -108,7 +108,7 @@ def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
         return
     version = env["python_full_version"]
     if not SpecifierSet(recipe.requires_python).contains(version, prereleases=True):
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"target Python {version} does not satisfy the project's requires-python "
             f"{recipe.requires_python!r}",
             hint="use a base image or --python with a matching interpreter",

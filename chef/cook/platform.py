@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, List, Literal, Mapping, Optional, Tuple
 
-from chef.errors import EnvironmentError_, UsageError
+from chef.errors import TargetEnvironmentError, UsageError
 
 # Docker's architecture (and variant) -> platform.machine() on that platform, which is also the
 # architecture of its wheel tags.
@@ -52,9 +52,12 @@ _UV_GLIBC = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 _UV_ARCHES = ("x86_64", "aarch64")
 
 
+LibcFamily = Literal["glibc", "musl"]
+
+
 @dataclass(frozen=True)
 class Libc:
-    family: str  # "glibc" or "musl"
+    family: LibcFamily
     version: Tuple[int, int]
 
     def __str__(self) -> str:
@@ -209,8 +212,11 @@ def parse_libc(text: str) -> Optional[Libc]:
         return None
     if value == "musl":
         return Libc("musl", (1, 2))
-    for prefix, family, sep in (("glibc-", "glibc", "."), ("musl-", "musl", "."),
-                                ("manylinux_", "glibc", "_"), ("musllinux_", "musl", "_")):
+    spellings: Tuple[Tuple[str, LibcFamily, str], ...] = (
+        ("glibc-", "glibc", "."), ("musl-", "musl", "."),
+        ("manylinux_", "glibc", "_"), ("musllinux_", "musl", "_"),
+    )
+    for prefix, family, sep in spellings:
         if value.startswith(prefix):
             major, _, minor = value[len(prefix):].partition(sep)
             if major.isdigit() and minor.isdigit():
@@ -256,12 +262,12 @@ def target_platform(
     docker, machine = parse_platform(platform)
     wanted_libc = parse_libc(libc)
     if native.get("implementation_name") != "cpython":
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"cooking for {docker} needs CPython on the build machine, not "
             f"{native.get('implementation_name')}", path=python,
         )
     if "t" in abiflags:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"cooking for {docker} with a free-threaded CPython is not supported", path=python,
             hint="cook in a stage of the target platform, without --platform",
         )
@@ -271,7 +277,7 @@ def target_platform(
         if not wanted or not all(p.isdigit() for p in wanted.split(".")) or (
             wanted.split(".") != full.split(".")[: len(wanted.split("."))]
         ):
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 f"--python-version {python_version} is not the build machine's Python {full}",
                 path=python,
                 hint="a cross-cook installs with the build machine's interpreter into a venv "
@@ -282,7 +288,7 @@ def target_platform(
     here = native_libc(native_glibc, python) if native.get("sys_platform") == "linux" else None
     if wanted_libc is None:
         if here is None:
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 "cannot tell the build machine's C library, which --libc auto takes for the "
                 "target's", path=python,
                 hint="pass --libc glibc-X.Y (the target image's glibc) or --libc musl",

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, List, Set
 
-from chef.errors import EnvironmentError_, InstallError
+from chef.errors import InstallError, TargetEnvironmentError
 
 _PATHS = (
     "import json, sys, sysconfig;"
@@ -36,9 +36,10 @@ def venv_paths(python: str) -> Dict[str, str]:
         done = subprocess.run([python, "-I", "-c", _PATHS], capture_output=True, text=True,
                               check=False, timeout=60)
     except OSError as exc:
-        raise EnvironmentError_(f"cannot run the target interpreter: {exc}", path=python) from None
+        raise TargetEnvironmentError(f"cannot run the target interpreter: {exc}",
+                                     path=python) from None
     if done.returncode != 0:
-        raise EnvironmentError_("the target interpreter did not report its paths", path=python)
+        raise TargetEnvironmentError("the target interpreter did not report its paths", path=python)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 

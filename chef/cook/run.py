@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optio
 from chef.cook import credentials, installers
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
-from chef.errors import ChefError, EnvironmentError_, Terminated, UsageError
+from chef.errors import ChefError, TargetEnvironmentError, Terminated, UsageError
 from chef.recipe import Recipe, load
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class TargetSpec:
         if active and Path(active).resolve() != own:
             return replace(self, venv=Path(active))
         if Path(".venv").resolve() == own:
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 "the default target ./.venv is chef's own environment",
                 hint="pass --venv PATH or --python PATH for the app's environment",
             )
@@ -245,7 +245,7 @@ def _cook(
     echo = _masked(echo, masker)
     missing = _missing_local_links(recipe, overrides, recipe_path)
     if missing and not dry_run:  # before anything is created
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"find-links directory {missing[0]} does not exist",
             hint="the recipe takes packages from it; copy it next to the recipe before cooking "
             "(in Docker: COPY --from=planner /app/wheels /chef/wheels), or the installer would "
@@ -274,7 +274,7 @@ def _cook(
         if backend.name == "uv":
             platform = platform.for_uv()
         elif not recipe.is_locked:
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 f"cannot cook an unlocked recipe for {platform.docker} with pip: pip resolves "
                 "the dependencies with this machine's markers, whatever its --platform",
                 hint="lock the project (uv, poetry, pdm, pylock.toml, hashed requirements), or "
@@ -291,7 +291,7 @@ def _cook(
             present=None if present is None else {n: v for n, (v, _) in present.items()},
         )
         if install_plan.no_wheel and not dry_run:
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 f"no wheel for {platform.describe()} of {', '.join(install_plan.no_wheel)}: a "
                 "cross-cook installs wheels only and cannot build these",
                 hint="build them in a stage of the target platform (under emulation: cook there "
@@ -382,7 +382,7 @@ def _check_no_replacement(install_plan: InstallPlan, recipe_path: Path) -> None:
             name, _, version = (line.label or line.requirement).partition("==")
             version = version.split(" ", 1)[0]
             if name in earlier:
-                raise EnvironmentError_(
+                raise TargetEnvironmentError(
                     f"this layer recipe installs {name} {version} where an earlier layer "
                     f"installed {name} {earlier[name]} for this target",
                     path=str(recipe_path),
@@ -434,7 +434,7 @@ def _check_earlier(
     for name, version in earlier:
         have, info = present[name]
         if not same(have, version):
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 f"this layer recipe stacks on a venv that holds {name} {have}, and the earlier "
                 f"layers of its `chef prepare` install {name} {version}",
                 path=str(recipe_path),
@@ -448,7 +448,7 @@ def _check_earlier(
         except OSError:
             continue
         if tags and not any(accepts(tag) for tag in tags):
-            raise EnvironmentError_(
+            raise TargetEnvironmentError(
                 f"this layer recipe is cooked for {target}, and the venv's {name} {version} "
                 f"from an earlier layer is a wheel for {tags[0]}",
                 path=str(recipe_path),
@@ -475,7 +475,7 @@ def _cross_target(
              "native cook")
         return None, native
     if native.env.get("sys_platform") != "linux":
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             f"cooking for {platform.docker} needs a Linux interpreter on the build machine, "
             f"not {native.env.get('sys_platform')}: the venv it creates is copied into the "
             "target image",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
 
-from chef.errors import EnvironmentError_
+from chef.errors import TargetEnvironmentError
 
 # Defines `marker_env()` in the interpreter it runs in (shared with install-project's hook).
 MARKER_ENV = r"""
@@ -84,13 +84,14 @@ def probe(python: str) -> Target:
             check=False,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError):
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             "target interpreter not found", path=python, hint="pass --python PATH or --venv PATH"
         ) from None
     except OSError as exc:
-        raise EnvironmentError_(f"cannot run the target interpreter: {exc}", path=python) from None
+        raise TargetEnvironmentError(f"cannot run the target interpreter: {exc}",
+                                     path=python) from None
     if done.returncode != 0:
-        raise EnvironmentError_(
+        raise TargetEnvironmentError(
             "target interpreter failed to report its environment: "
             + (done.stderr.strip().splitlines() or ["no output"])[-1],
             path=python,

@@ -4,10 +4,12 @@ cover every distinction the markers draw (uv rewrites `platform_system == "Windo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+
+from chef import markertree
 
 if TYPE_CHECKING:  # packaging.markers is imported only when a check needs it
     from packaging.markers import Marker
@@ -33,19 +35,11 @@ _PYTHON_VARS = ("python_version", "python_full_version", "implementation_version
 def marker_atoms(marker: Marker) -> List[Tuple[str, str]]:
     """(variable, value) pairs a marker compares (walks the tree `packaging` parsed)."""
     out: List[Tuple[str, str]] = []
-
-    def visit(items: Any) -> None:
-        for item in items:
-            if isinstance(item, list):
-                visit(item)
-            elif isinstance(item, tuple) and len(item) == 3:
-                lhs, _, rhs = item
-                if type(lhs).__name__ == "Variable":
-                    out.append((str(lhs), str(rhs)))
-                elif type(rhs).__name__ == "Variable":
-                    out.append((str(rhs), str(lhs)))
-
-    visit(getattr(marker, "_markers", []))
+    for atom in markertree.atoms(markertree.tree(marker)):
+        if atom.lhs.variable:
+            out.append((atom.lhs.value, atom.rhs.value))
+        elif atom.rhs.variable:
+            out.append((atom.rhs.value, atom.lhs.value))
     return out
 
 
@@ -138,17 +132,7 @@ def environments(
 
 def marker_variables(marker: Marker) -> Tuple[str, ...]:
     """Every variable a marker reads (its value depends on nothing else)."""
-    found: Set[str] = set()
-
-    def visit(items: Any) -> None:
-        for item in items:
-            if isinstance(item, (list, tuple)):
-                visit(item)
-            elif type(item).__name__ == "Variable":
-                found.add(str(item))
-
-    visit(getattr(marker, "_markers", []))
-    return tuple(sorted(found))
+    return tuple(sorted(markertree.variables(markertree.tree(marker))))
 
 
 def marker_vector(marker: Optional[Marker], envs: List[Dict[str, str]]) -> Tuple[bool, ...]:
@@ -180,20 +164,18 @@ def negate_marker(text: str) -> Optional[str]:
     """The marker true exactly where `text` is false (De Morgan over packaging's parsed tree), as
     uv computes the space a `[tool.uv.sources]` marker leaves to the index; None for a marker
     with an operator that has no negation (`~=`, `===`)."""
-    from packaging.markers import Marker
 
-    def atom(item: Any) -> str:
-        if isinstance(item, list):
+    def atom(item: Union[markertree.Atom, markertree.Tree]) -> str:
+        if not isinstance(item, markertree.Atom):
             return f"({negate(item)})"
-        lhs, op, rhs = item
-        flipped = _NEGATED_OP.get(str(op.serialize()))
+        flipped = _NEGATED_OP.get(item.op)
         if flipped is None:
-            raise KeyError(op)
-        return f"{lhs.serialize()} {flipped} {rhs.serialize()}"
+            raise KeyError(item.op)
+        return f"{item.lhs.serialize()} {flipped} {item.rhs.serialize()}"
 
-    def negate(items: List[Any]) -> str:
+    def negate(items: markertree.Tree) -> str:
         # `a and b or c` is `(a and b) or c`: not that is `(not a or not b) and not c`.
-        groups: List[List[Any]] = [[]]
+        groups: List[List[Union[markertree.Atom, markertree.Tree]]] = [[]]
         for item in items:
             if item == "or":
                 groups.append([])
@@ -202,7 +184,7 @@ def negate_marker(text: str) -> Optional[str]:
         return " and ".join("(" + " or ".join(atom(i) for i in g) + ")" for g in groups)
 
     try:
-        return negate(list(getattr(Marker(text), "_markers", [])))
+        return negate(markertree.parse(text))
     except (KeyError, ValueError, TypeError):
         return None
 

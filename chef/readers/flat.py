@@ -9,10 +9,13 @@ own, so selection walks exactly one level, as the manager does.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Mapping, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Set, Tuple
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, sorted_deps
+
+if TYPE_CHECKING:  # chef.readers.markers imports packaging.markers: not for a type
+    from chef.readers.markers import PlacementKind
 
 
 def unique_name(base: str, taken: Iterable[str]) -> str:
@@ -32,7 +35,7 @@ class RootBuilder:
         self.extras: Dict[str, Set[Dep]] = {}
         self.groups: Dict[str, Set[Dep]] = {}
 
-    def add(self, kind: str, name: str, dep: Dep) -> None:
+    def add(self, kind: PlacementKind, name: str, dep: Dep) -> None:
         if kind == "main":
             self.main.add(dep)
         elif kind == "extra":

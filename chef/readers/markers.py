@@ -6,16 +6,18 @@ with the graph instead (an edge under an extra or a group of the root package), 
 part of such a marker is evaluated here, per placement, and only the environment part is kept.
 The result is plain PEP 508, which any `packaging` can evaluate at cook time.
 
-The marker is parsed by `packaging`; this module only walks the tree it produced.
+The marker is parsed by `packaging`; this module only walks the tree it produced
+(through chef.markertree).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet, Any, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import AbstractSet, FrozenSet, List, Literal, Optional, Set, Tuple, Union
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker
 
+from chef import markertree
 from chef.errors import InputError
 from chef.model import canonical, norm_marker
 from chef.pep508 import one_line
@@ -23,24 +25,26 @@ from chef.pep508 import one_line
 _SELECTION_VARS = ("extra", "extras", "dependency_groups")
 
 Residual = Union[bool, str]  # True: always, False: never, str: an environment-only marker
+# Where an edge of a flat lock's root package goes: its main dependencies, an extra, a group.
+PlacementKind = Literal["main", "extra", "group"]
 
 
 @dataclass(frozen=True)
 class Placement:
     """Where an edge goes in a root package: kind "main", "extra" or "group", and its marker."""
 
-    kind: str
-    name: str
+    kind: PlacementKind
+    name: str  # the extra's or group's; "" for "main"
     marker: Optional[str]
 
 
-def _var_name(node: Any) -> Optional[str]:
-    return str(node) if type(node).__name__ == "Variable" else None
+def _var_name(node: markertree.Operand) -> Optional[str]:
+    return node.value if node.variable else None
 
 
-def _parse(marker: str, display: str) -> List[Any]:
+def _parse(marker: str, display: str) -> markertree.Tree:
     try:
-        parsed = Marker(marker)
+        return markertree.parse(marker)
     except InvalidMarker as exc:
         raise InputError(
             f"invalid marker {marker!r}: {one_line(exc)}", path=display
@@ -49,26 +53,25 @@ def _parse(marker: str, display: str) -> List[Any]:
         raise InputError(
             f"invalid marker {marker!r}: parentheses nested too deeply", path=display
         ) from None
-    return list(parsed._markers)  # the tree packaging parsed; see module docstring
 
 
 def _atom(
-    item: Tuple[Any, Any, Any],
+    item: markertree.Atom,
     extras: AbstractSet[str],
     groups: AbstractSet[str],
     display: str,
     true_vars: AbstractSet[str] = frozenset(),
 ) -> Residual:
-    lhs, op, rhs = item
+    lhs, rhs = item.lhs, item.rhs
     names = (_var_name(lhs), _var_name(rhs))
     var = next((n for n in names if n in _SELECTION_VARS), None)
     if var is None:
-        return f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}"
+        return item.text()
     if var in true_vars:
         return True
-    value = canonical(str(rhs if names[0] == var else lhs))
+    value = canonical((rhs if names[0] == var else lhs).value)
     chosen = groups if var == "dependency_groups" else extras
-    operator = str(op)
+    operator = item.op
     if operator in ("==", "in"):
         return value in chosen
     if operator in ("!=", "not in"):
@@ -77,17 +80,17 @@ def _atom(
 
 
 def _tree(
-    items: List[Any], extras: AbstractSet[str], groups: AbstractSet[str], display: str,
+    items: markertree.Tree, extras: AbstractSet[str], groups: AbstractSet[str], display: str,
     true_vars: AbstractSet[str] = frozenset(),
 ) -> Residual:
-    # packaging's grammar: a list is an "or" of "and" runs.
+    # packaging's grammar: a (sub-)tree is an "or" of "and" runs.
     runs: List[List[Residual]] = [[]]
     for item in items:
         if isinstance(item, str):
             if item == "or":
                 runs.append([])
             continue
-        if isinstance(item, list):
+        if isinstance(item, tuple):
             value = _tree(item, extras, groups, display, true_vars)
             runs[-1].append(f"({value})" if isinstance(value, str) else value)
         else:
@@ -113,22 +116,14 @@ def mentioned(marker: str, display: str) -> Tuple[Set[str], Set[str], bool]:
     groups: Set[str] = set()
     negated = False
 
-    def visit(items: List[Any]) -> None:
-        nonlocal negated
-        for item in items:
-            if isinstance(item, list):
-                visit(item)
-            elif isinstance(item, tuple):
-                lhs, op, rhs = item
-                names = (_var_name(lhs), _var_name(rhs))
-                var = next((n for n in names if n in _SELECTION_VARS), None)
-                if var is None:
-                    continue
-                value = canonical(str(rhs if names[0] == var else lhs))
-                (groups if var == "dependency_groups" else extras).add(value)
-                negated = negated or str(op) in ("!=", "not in")
-
-    visit(_parse(marker, display))
+    for atom in markertree.atoms(_parse(marker, display)):
+        names = (_var_name(atom.lhs), _var_name(atom.rhs))
+        var = next((n for n in names if n in _SELECTION_VARS), None)
+        if var is None:
+            continue
+        value = canonical((atom.rhs if names[0] == var else atom.lhs).value)
+        (groups if var == "dependency_groups" else extras).add(value)
+        negated = negated or atom.op in ("!=", "not in")
     return extras, groups, negated
 
 
@@ -188,7 +183,8 @@ def placements(
     main = residual(marker, display)
     if main is not False:
         out.append(Placement("main", "", None if main is True else main))
-    for kind, names in (("extra", extras), ("group", groups)):
+    by_kind: Tuple[Tuple[PlacementKind, Set[str]], ...] = (("extra", extras), ("group", groups))
+    for kind, names in by_kind:
         for name in sorted(names):
             chosen: FrozenSet[str] = frozenset([name])
             value = residual(

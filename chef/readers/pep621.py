@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from chef.errors import InputError
 from chef.model import Dep, LocalPackage, Project, canonical
+from chef.readers import root_only
 from chef.readers.build import uv_build_constraints
 from chef.readers.pyproject import (
     expect,
@@ -24,6 +25,13 @@ from chef.readers.pyproject import (
 )
 from chef.readers.sources import archive_url, vcs_url
 from chef.toml import load_toml
+
+
+def read_project(root: Path, subdir: str = ".") -> Project:
+    """The reader's entry point (chef.readers.ProjectReader): pyproject.toml at the context root
+    (a uv workspace's members are read from there)."""
+    root_only("pyproject", root, subdir)
+    return read(root)
 
 
 def read(root: Path) -> Project:

@@ -12,12 +12,13 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Literal, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from chef.errors import InputError
 from chef.limits import count
 from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.readers import root_only
 from chef.readers.boundary import project_file
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import inside, outside_error, read_local_package, rel_display
@@ -27,6 +28,9 @@ from chef.urls import PLACEHOLDER, URL_SCHEMES, normalize_index_url, strip_crede
 
 MAX_INCLUDE_DEPTH = 64
 _IGNORED_OPTIONS = {"--trusted-host", "--use-feature", "--require-hashes", "--prefer-binary"}
+# What a file's lines are: requirements (a file given, `-r`), or constraints (`-c`, and every
+# file a constraints file includes).
+_FileKind = Literal["requirement", "constraint"]
 
 
 @dataclass
@@ -45,7 +49,7 @@ class _State:
     # (real path, kind) -> the index URL its lines (and includes) set last, or None: a file
     # included again is not read again (-r diamonds doubled the work per level), its one
     # order-dependent effect is replayed; everything else it adds is a set.
-    done: Dict[Tuple[Path, str], Optional[str]] = field(default_factory=dict)
+    done: Dict[Tuple[Path, _FileKind], Optional[str]] = field(default_factory=dict)
     index_sets: int = 0
 
 
@@ -95,7 +99,7 @@ def _name_from_url(url: str) -> Optional[str]:
 
 
 def _read_file(
-    state: _State, path: Path, kind: str, stack: Tuple[Path, ...], origin: str, line: int
+    state: _State, path: Path, kind: _FileKind, stack: Tuple[Path, ...], origin: str, line: int
 ) -> None:
     if "\x00" in str(path):
         raise InputError(f"invalid file name {str(path)!r}", path=origin, line=line or None)
@@ -159,7 +163,7 @@ def _line(
     display: str,
     number: int,
     content: str,
-    kind: str,
+    kind: _FileKind,
     stack: Tuple[Path, ...],
 ) -> None:
     # pip: arguments first (split on spaces, quotes kept for markers), then shell-like options.
@@ -177,7 +181,7 @@ def _line(
             token[:2] in ("-r", "-c") and not token.startswith("--")
         ):
             value, i = _take(tokens, i, display, number)
-            sub_kind = "constraint" if token.startswith(("-c", "--constraint")) else kind
+            sub_kind: _FileKind = "constraint" if token.startswith(("-c", "--constraint")) else kind
             flag = "-c" if token.startswith(("-c", "--constraint")) else "-r"
             target = _include(state, path, value, f"{flag} {value}", display, number)
             _read_file(state, target, sub_kind, stack, display, number)
@@ -267,7 +271,7 @@ def _requirement(
     number: int,
     text: str,
     editable: bool,
-    kind: str,
+    kind: _FileKind,
 ) -> Optional[Dep]:
     extras = ""
     target_text = text
@@ -315,6 +319,13 @@ def _requirement(
     if dep.url:
         dep = replace(dep, url=strip_credentials(dep.url))
     return dep
+
+
+def read_project(root: Path, subdir: str = ".") -> Project:
+    """The reader's entry point (chef.readers.ProjectReader): requirements.txt at the context
+    root; other files are read with `read` (prepare's --requirements)."""
+    root_only("requirements", root, subdir)
+    return read(root, ["requirements.txt"])
 
 
 def read(root: Path, files: List[str]) -> Project:

@@ -13,13 +13,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from chef.errors import InputError
 from chef.model import (
+    Conflict,
     Dep,
     LocalPackage,
     LockedPackage,
     Project,
+    SelectionKind,
     Source,
     canonical,
 )
+from chef.readers import root_only
 from chef.readers.build import uv_build_constraints
 from chef.readers.locks import assign_keys
 from chef.readers.pyproject import (
@@ -135,6 +138,12 @@ def _virtual_root_groups(
 
 def _third_party(deps: Tuple[Dep, ...]) -> Tuple[Dep, ...]:
     return tuple(d for d in deps if d.key is not None)
+
+
+def read_project(root: Path, subdir: str = ".") -> Project:
+    """The reader's entry point (chef.readers.ProjectReader): uv.lock at the context root."""
+    root_only("uv", root, subdir)
+    return read(root)
 
 
 def read(root: Path) -> Project:
@@ -343,16 +352,16 @@ def read(root: Path) -> Project:
     return project
 
 
-def _conflicts(value: Any, display: str) -> List[Tuple[Tuple[str, str, str], ...]]:
+def _conflicts(value: Any, display: str) -> List[Conflict]:
     """uv.lock's `conflicts`: sets of a package's extras and groups never installed together."""
     out = []
     for i, items in enumerate(expect(value if value is not None else [], list, display,
                                      "conflicts")):
-        found = []
+        found: List[Tuple[str, SelectionKind, str]] = []
         for item in expect(items, list, display, f"conflicts[{i}]"):
             item = expect(item, dict, display, f"conflicts[{i}][]")
             package = expect(item.get("package"), str, display, "conflicts package")
-            kind = "extra" if "extra" in item else "group"
+            kind: SelectionKind = "extra" if "extra" in item else "group"
             name = expect(item.get(kind), str, display, f"conflicts {kind}")
             found.append((canonical(package), kind, canonical(name)))
         out.append(tuple(sorted(found)))

@@ -367,7 +367,7 @@ def test_random_files_never_crash(name: str, data: st.DataObject) -> None:
 def test_exit_codes_are_documented() -> None:
     documented = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
     for cls in (errors.ChefError, errors.InputError, errors.StaleLockError, errors.RecipeError,
-                errors.EnvironmentError_, errors.InstallError):
+                errors.TargetEnvironmentError, errors.InstallError):
         assert cls.exit_code in documented
 
 

@@ -169,7 +169,7 @@ def test_default_target_is_never_chefs_own_environment(tmp_path: Path, monkeypat
     monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # chef's own venv, activated: not a target
     assert TargetSpec().with_default().venv == Path(".venv")
     (tmp_path / ".venv").symlink_to(sys.prefix)
-    with pytest.raises(errors.EnvironmentError_, match="chef's own environment"):
+    with pytest.raises(errors.TargetEnvironmentError, match="chef's own environment"):
         TargetSpec().with_default()
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "app"))
     assert TargetSpec().with_default().venv == tmp_path / "app"

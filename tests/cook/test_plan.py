@@ -11,7 +11,7 @@ from packaging.markers import default_environment
 from projects import make_locked_app
 
 from chef.cook.plan import Overrides, plan
-from chef.errors import EnvironmentError_
+from chef.errors import TargetEnvironmentError
 from chef.model import Dep
 from chef.prepare import prepare
 from chef.select import Selection
@@ -63,7 +63,7 @@ def test_locked_plan_is_pinned_hashed_no_deps(locked_app: Path) -> None:
 
 def test_requires_python_checked(locked_app: Path) -> None:
     recipe = prepare(locked_app).recipe
-    with pytest.raises(EnvironmentError_, match="requires-python"):
+    with pytest.raises(TargetEnvironmentError, match="requires-python"):
         plan(recipe, env(python_full_version="3.8.10", python_version="3.8"))
 
 

@@ -20,7 +20,7 @@ from chef.cook.platform import (
     parse_platform,
     target_platform,
 )
-from chef.errors import EnvironmentError_, RecipeError, UsageError
+from chef.errors import RecipeError, TargetEnvironmentError, UsageError
 from chef.model import Dep, LockedPackage, Source
 from chef.readers.locks import wheel_tags
 from chef.recipe import Recipe, dumps, loads
@@ -165,18 +165,18 @@ def test_target_platform_from_the_native_interpreter() -> None:
 
 
 def test_python_version_must_be_the_build_machines() -> None:
-    with pytest.raises(EnvironmentError_, match="--python-version 3.11 is not the build"):
+    with pytest.raises(TargetEnvironmentError, match="--python-version 3.11 is not the build"):
         target_platform("linux/arm64", "auto", "3.11", native_env(), "glibc 2.36", "py")
-    with pytest.raises(EnvironmentError_, match="free-threaded"):
+    with pytest.raises(TargetEnvironmentError, match="free-threaded"):
         target_platform("linux/arm64", "auto", None, native_env(), "glibc 2.36", "py", "t")
-    with pytest.raises(EnvironmentError_, match="CPython"):
+    with pytest.raises(TargetEnvironmentError, match="CPython"):
         target_platform("linux/arm64", "auto", None,
                         {**native_env(), "implementation_name": "pypy"}, "glibc 2.36", "py")
 
 
 def test_unknown_libc_needs_an_option() -> None:
     macos = {**native_env("arm64"), "sys_platform": "darwin"}
-    with pytest.raises(EnvironmentError_, match="--libc"):
+    with pytest.raises(TargetEnvironmentError, match="--libc"):
         target_platform("linux/arm64", "auto", None, macos, None, "py")
     target, _ = target_platform("linux/arm64", "glibc-2.36", None, macos, None, "py")
     assert target == ARM
@@ -399,7 +399,7 @@ def test_auto_takes_pip_where_uv_has_no_name_for_the_target(monkeypatch: pytest.
     armv7 = TargetPlatform("linux/arm/v7", "armv7l", Libc("glibc", (2, 36)), "3.12.7")
     assert installers.choose("auto", armv7).name == "pip"
     assert installers.choose("auto", ARM).name == "uv"
-    with pytest.raises(EnvironmentError_, match="uv cannot install wheels for linux/arm/v7"):
+    with pytest.raises(TargetEnvironmentError, match="uv cannot install wheels for linux/arm/v7"):
         installers.choose("uv", armv7)
 
 
@@ -409,7 +409,7 @@ def test_pip_does_not_resolve_for_another_platform(tmp_path: Path) -> None:
     recipe = tmp_path / "recipe.json"
     unlocked = Recipe(manager="requirements", roots=[Dep(name="six", specifier="==1.17.0")])
     recipe.write_text(dumps(unlocked))
-    with pytest.raises(EnvironmentError_, match="unlocked recipe for linux/s390x with pip"):
+    with pytest.raises(TargetEnvironmentError, match="unlocked recipe for linux/s390x with pip"):
         cook(recipe, TargetSpec(venv=tmp_path / "venv"), installer="pip", dry_run=True,
              echo=lambda s: None, cross=Cross("linux/s390x"))
     assert not (tmp_path / "venv").exists()

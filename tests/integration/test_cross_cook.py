@@ -258,10 +258,10 @@ def test_install_project_refuses_a_compiled_local_package(tmp_path: Path, cross_
     assert "not for linux/arm64" in line and "stage of the target platform" in line
     assert installed(venv / "bin" / "python") == before  # nothing installed
     # The platform comes from cook's record too; another one than cook's is refused.
-    with pytest.raises(errors.EnvironmentError_, match="built here as"):
+    with pytest.raises(errors.TargetEnvironmentError, match="built here as"):
         install_project(recipe, TargetSpec(venv=venv), project_dir=project, quiet=True,
                         echo=lambda s: None)
-    with pytest.raises(errors.EnvironmentError_, match="cooked for linux/arm64, not linux/s390x"):
+    with pytest.raises(errors.TargetEnvironmentError, match="cooked for linux/arm64, not linux/s390x"):
         install_project(recipe, TargetSpec(venv=venv), project_dir=project, quiet=True,
                         echo=lambda s: None, platform="linux/s390x")
 
