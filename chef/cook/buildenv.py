@@ -465,6 +465,11 @@ def install_project(
             backend.install_paths(target.python, wheels, quiet), "installing the project", quiet,
             env=env,
         )
+        from chef.cook.direct_url import point_at_sources
+
+        # The venv, or the prefix of the interpreter --python named (bin/python's grandparent).
+        prefix = spec.venv if spec.venv is not None else Path(target.python).parent.parent
+        point_at_sources(prefix, dict(zip(wheels, (b.source for b in builds))), editable)
     if before is not None and spec.venv is not None:
         from chef.cook.layer import finish_layer
 

@@ -126,3 +126,30 @@ def test_backend_that_cannot_be_imported(tmp_path: Path, index, isolated_env) ->
     line = one_line_error(done)
     assert "cannot import the build backend nosuch.backend:api in the build environment" in line
     assert "No module named 'nosuch'" in line
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+@pytest.mark.parametrize("editable", [False, True], ids=["wheel", "editable"])
+def test_direct_url_names_the_project_not_the_built_wheel(  # type: ignore[no-untyped-def]
+        tmp_path: Path, index, isolated_env, installer: str, editable: bool) -> None:
+    """install-project builds a wheel in a temporary directory; the installed distribution must
+    not name that wheel (gone once install-project returns, and only ever in the builder) but the
+    project's directory, as `pip install DIR` / `uv sync` record it (PEP 610), with RECORD's
+    line for the file still true."""
+    import base64
+    import csv
+    import hashlib
+    import json
+
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
+                "--installer", installer, *(["--editable"] if editable else []), cwd=project)
+    assert done.returncode == 0, done.stderr
+    (direct,) = (tmp_path / "venv").glob("lib/python*/site-packages/app-*.dist-info/direct_url.json")
+    data = direct.read_bytes()
+    assert json.loads(data) == {"url": project.resolve().as_uri(),
+                                "dir_info": {"editable": True} if editable else {}}
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    rows = list(csv.reader((direct.parent / "RECORD").read_text().splitlines()))
+    assert [f"{direct.parent.name}/direct_url.json", f"sha256={digest}", str(len(data))] in rows
