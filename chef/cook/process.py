@@ -217,14 +217,21 @@ def _through_chef(
             thread = threading.Thread(target=_pump, args=(stream, sink, mask), daemon=True)
         thread.start()
         threads.append(thread)
-    if process.stdin is not None:
-        with contextlib.suppress(BrokenPipeError):
-            process.stdin.write(data or b"")
-        process.stdin.close()
+    if process.stdin is not None:  # a thread too: a program that reads no input still ends
+        thread = threading.Thread(target=_feed, args=(process.stdin, data or b""), daemon=True)
+        thread.start()
+        threads.append(thread)
     process.wait(timeout=call.timeout)
     for thread in threads:
         thread.join()
     return b"".join(collected), b""
+
+
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        stream.write(data)
+    with contextlib.suppress(BrokenPipeError):
+        stream.close()
 
 
 def _collect(stream: IO[bytes], into: List[bytes]) -> None:
