@@ -174,3 +174,19 @@ def test_a_timeout_ends_the_process_group(tmp_path: Path, output: process.Output
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child), "the program's child was left running"
+
+
+def test_a_target_interpreter_that_does_not_answer_is_one_line() -> None:
+    import subprocess
+
+    from chef.cook.target import probe
+
+    def hangs(call: process.Call) -> process.Completed:
+        assert call.timeout is not None
+        raise subprocess.TimeoutExpired(list(call.argv), call.timeout)
+
+    with pytest.raises(EnvironmentError_) as info:
+        probe("/venv/bin/python", runner=hangs)
+    assert info.value.exit_code == errors.EXIT_ENVIRONMENT
+    assert str(info.value) == ("/venv/bin/python: asking the target interpreter for its "
+                               "environment did not finish within 60 s")
