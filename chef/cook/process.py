@@ -98,8 +98,8 @@ def run(call: Call, runner: Optional[Runner] = None) -> Completed:
     runner = runner if runner is not None else current()
     try:
         done = runner(call)
-    except subprocess.TimeoutExpired:
-        raise call.error(f"{call.what} did not finish within {call.timeout:g} s",
+    except subprocess.TimeoutExpired as exc:
+        raise call.error(f"{call.what} did not finish within {exc.timeout:g} s",
                          path=call.path) from None
     except OSError as exc:
         raise cannot_start(call, exc) from None
@@ -124,7 +124,7 @@ def cannot_start(call: Call, exc: OSError) -> EnvironmentError_:
     return EnvironmentError_(message, path=program, hint=call.fix)
 
 
-# ---------------------------------------------------------------- the current runner
+# ---------------------------------------------------------------- the runners
 
 def subprocess_runner(call: Call) -> Completed:
     """The default runner: the program in a process group of its own, ended with its whole
