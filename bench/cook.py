@@ -105,7 +105,7 @@ def installer_argv(recipe: Path, venv: Path, backend: installers.Backend, wheels
     install_plan = plan(load(recipe), target.env, overrides)
     (batch,) = install_plan.batches
     files_dir.mkdir(parents=True, exist_ok=True)
-    files = installers.BatchFiles(batch, files_dir)
+    files = installers.write_batch_files(batch, files_dir)
     return backend.install(python, files, batch, quiet=True)
 
 

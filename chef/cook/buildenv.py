@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from chef.cook import installers
+from chef.cook import installers, process
 from chef.cook.run import TargetSpec, resolve_target
 from chef.cook.target import MARKER_ENV, Target, venv_python
 from chef.errors import InputError, InstallError, TargetEnvironmentError, UsageError
@@ -347,6 +347,7 @@ def _check_portable(
         )
 
 
+@process.takes_runner
 def install_project(
     recipe_path: Path,
     spec: TargetSpec = TargetSpec(),
@@ -359,6 +360,7 @@ def install_project(
     echo: Echo = print,
     platform: Optional[str] = None,
     layer_dir: Optional[Path] = None,
+    runner: Optional[process.Runner] = None,
 ) -> List[str]:
     """Build and install the recipe's installable local packages from `project_dir` (default:
     the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`).
@@ -369,7 +371,9 @@ def install_project(
     wheel installs anywhere); a package whose wheel is for this machine only (compiled) is
     refused before anything is installed: it must be built in a stage of the target platform.
 
-    `layer_dir`: also write the files this installs into the venv there (chef.cook.layer)."""
+    `layer_dir`: also write the files this installs into the venv there (chef.cook.layer).
+    `runner`: starts its processes (`chef.cook.process`; the build hooks' and compileall's are
+    not moved onto it yet)."""
     if platform is not None:
         from chef.cook.platform import parse_platform
 

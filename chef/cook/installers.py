@@ -1,17 +1,17 @@
-"""Installer backends: an InstallPlan batch -> argv for uv or pip. Only this module and
-`chef.cook.run` start processes; argv lists only, never a shell."""
+"""Installer backends: an InstallPlan batch -> argv for uv or pip, run by `chef.cook.process`
+(which starts every process chef starts; argv lists only, never a shell)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+from typing import Dict, List, Mapping, Optional, Protocol, Sequence
 
+from chef.cook import process
 from chef.cook.plan import Batch, IndexOptions
 from chef.cook.platform import TargetPlatform
 from chef.errors import InstallError, TargetEnvironmentError
@@ -75,7 +75,7 @@ class Backend:
     ) -> None:
         """Install one batch of a cross-cook (run by `chef.cook.run.run_batch`)."""
         with temp_dir() as tmp:
-            files = BatchFiles(batch, Path(tmp), hidden)
+            files = write_batch_files(batch, Path(tmp), hidden)
             run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
                 env=self.batch_environment(batch, files, env), hidden=hidden)
 
@@ -98,30 +98,38 @@ class Backend:
         return argv + (["--quiet"] if quiet else [])
 
 
+@dataclass(frozen=True)
 class BatchFiles:
-    """Requirements/constraints files for one batch, in a private temporary directory."""
+    """The requirements/constraints files of one batch (`write_batch_files`), and where the
+    installer puts what it installs."""
 
+    requirements: Path
+    constraints: Optional[Path] = None
     target: Optional[Path] = None  # pip's --target directory in a cross-cook
-    urls_in_env = False  # the index URLs go in the installer's environment, not its argv
+    urls_in_env: bool = False  # the index URLs go in the installer's environment, not its argv
 
-    @staticmethod
-    def hides(batch: Batch, hidden: Optional[Hidden]) -> bool:
-        """Does one of the batch's index URLs hold a value no installer may show?"""
-        options = batch.options
-        urls = [u for u in (options.index_url, *options.extra_index_urls, *options.find_links)
-                if u]
-        return hidden is not None and any(hidden.in_url(u) for u in urls)
 
-    def __init__(self, batch: Batch, directory: Path, hidden: Optional[Hidden] = None) -> None:
-        self.urls_in_env = self.hides(batch, hidden)
-        self.requirements = directory / "requirements.txt"
-        self.requirements.write_text("".join(line.render() + "\n" for line in batch.lines), "utf-8")
-        self.constraints: Optional[Path] = None
-        if batch.constraints:
-            self.constraints = directory / "constraints.txt"
-            self.constraints.write_text(
-                "".join(line.render() + "\n" for line in batch.constraints), "utf-8"
-            )
+def hides_urls(batch: Batch, hidden: Optional[Hidden]) -> bool:
+    """Does one of the batch's index URLs hold a value no installer may show?"""
+    options = batch.options
+    urls = [u for u in (options.index_url, *options.extra_index_urls, *options.find_links) if u]
+    return hidden is not None and any(hidden.in_url(u) for u in urls)
+
+
+def write_batch_files(
+    batch: Batch, directory: Path, hidden: Optional[Hidden] = None
+) -> BatchFiles:
+    """Write the batch's requirements (and constraints) files into `directory`, a private
+    temporary one."""
+    requirements = directory / "requirements.txt"
+    requirements.write_text("".join(line.render() + "\n" for line in batch.lines), "utf-8")
+    constraints: Optional[Path] = None
+    if batch.constraints:
+        constraints = directory / "constraints.txt"
+        constraints.write_text(
+            "".join(line.render() + "\n" for line in batch.constraints), "utf-8"
+        )
+    return BatchFiles(requirements, constraints, urls_in_env=hides_urls(batch, hidden))
 
 
 def _index_args(options: IndexOptions, uv: bool, urls: bool = True) -> List[str]:
@@ -247,8 +255,7 @@ class PipBackend(Backend):
 
         paths = relocate.venv_paths(python)
         with temp_dir() as tmp, relocate.staging(paths) as target:
-            files = BatchFiles(batch, Path(tmp), hidden)
-            files.target = target
+            files = replace(write_batch_files(batch, Path(tmp), hidden), target=target)
             run(self.install(python, files, batch, quiet), f"installing {batch.purpose}", quiet,
                 env=self.batch_environment(batch, files, env), hidden=hidden)
             moved = relocate.into_venv(target, paths)
@@ -319,83 +326,20 @@ class Hidden(Protocol):
 
 
 def run(
-    argv: Sequence[str], what: str, quiet: bool, env: Optional[dict] = None,  # type: ignore[type-arg]
-    hidden: Optional[Hidden] = None,
+    argv: Sequence[str], what: str, quiet: bool, env: Optional[Mapping[str, str]] = None,
+    hidden: Optional[Hidden] = None, runner: Optional[process.Runner] = None,
 ) -> None:
-    """Run an installer; its own output streams through (progress), its failure becomes one
-    ChefError line after the installer's own error.
-
-    The installer runs in a process group of its own, which chef ends (SIGTERM, then SIGKILL)
-    whenever chef stops waiting for it: an interrupt, a SIGTERM or SIGHUP (`chef.cook.run`
-    turns those into `Terminated`), so that no installer is left running, pointed at a netrc
-    that is about to be removed. With secrets from the environment in its index URLs (`hidden`),
-    its output goes through chef, which masks them (pip prints the indexes it looks in)."""
+    """Run an installer (`chef.cook.process`: its process group is ended whenever chef stops
+    waiting for it); its own output streams through (progress), its failure becomes one
+    ChefError line after the installer's own error. With secrets from the environment in its
+    index URLs (`hidden`), its output goes through chef, which masks them (pip prints the indexes
+    it looks in)."""
     filtered = hidden is not None and hidden.filters_output()
-    pipe = subprocess.PIPE if filtered else None
-    group: Dict[str, Any] = {}
-    if os.name == "posix":
-        group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
-    try:
-        process = subprocess.Popen(
-            list(argv), stdout=subprocess.DEVNULL if quiet else pipe, stderr=pipe, env=env,
-            **group,
-        )
-    except FileNotFoundError:
-        raise TargetEnvironmentError(
-            f"cannot run {argv[0]!r}", hint="is the installer installed?"
-        ) from None
-    pumps: List[threading.Thread] = []
-    try:
-        if hidden is not None and filtered:
-            for stream, sink in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
-                if stream is not None:
-                    pump = threading.Thread(target=_pump, args=(stream, sink, hidden.mask),
-                                            daemon=True)
-                    pump.start()
-                    pumps.append(pump)
-        returncode = process.wait()
-        for pump in pumps:
-            pump.join()
-    except BaseException:
-        end_group(process)
-        raise
-    if returncode != 0:
-        raise InstallError(
-            f"{what} failed (exit code {returncode}); the installer's error is above",
-        )
-
-
-def _pump(stream: IO[bytes], sink: IO[str], mask: Callable[[str], str]) -> None:
-    """Copy an installer's output to chef's, line by line, with the secrets masked."""
-    for raw in iter(stream.readline, b""):
-        sink.write(mask(raw.decode("utf-8", "replace")))
-        sink.flush()
-    stream.close()
-
-
-def end_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    """End an installer's process group: SIGTERM, then SIGKILL after 5 s."""
-    import signal
-
-    if os.name != "posix":
-        process.kill()
-        process.wait()
-        return
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            process.wait(timeout=wait)
-            if sig == signal.SIGTERM:
-                try:  # the installer is gone; whatever it started goes too
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    process.run(process.Call(
+        tuple(argv), what, program="installer", output="quiet" if quiet else "stream",
+        env=env, mask=hidden.mask if hidden is not None and filtered else None,
+        error=InstallError, fix="install it next to chef, or choose one with --installer",
+    ), runner)
 
 
 def temp_dir() -> tempfile.TemporaryDirectory[str]:

@@ -17,11 +17,11 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Set
+from typing import Dict, Iterator, List, Optional, Set
 
+from chef.cook import process
 from chef.errors import InstallError, TargetEnvironmentError
 
 _PATHS = (
@@ -30,16 +30,13 @@ _PATHS = (
 )
 
 
-def venv_paths(python: str) -> Dict[str, str]:
+def venv_paths(python: str, runner: Optional[process.Runner] = None) -> Dict[str, str]:
     """The target environment's install paths (sysconfig, with site: a venv's own prefix)."""
-    try:
-        done = subprocess.run([python, "-I", "-c", _PATHS], capture_output=True, text=True,
-                              check=False, timeout=60)
-    except OSError as exc:
-        raise TargetEnvironmentError(f"cannot run the target interpreter: {exc}",
-                                     path=python) from None
-    if done.returncode != 0:
-        raise TargetEnvironmentError("the target interpreter did not report its paths", path=python)
+    done = process.run(process.Call(
+        (python, "-I", "-c", _PATHS), "asking the target interpreter for its install paths",
+        program="target interpreter", output="capture", timeout=60, error=TargetEnvironmentError,
+        path=python, fix="pass --python PATH or --venv PATH",
+    ), runner)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
@@ -211,15 +208,16 @@ def _move(source: Path, destination: Path) -> None:
     shutil.move(str(source), str(destination))  # a rename: the same file system
 
 
-def compile_bytecode(python: str, paths: List[Path]) -> None:
+def compile_bytecode(
+    python: str, paths: List[Path], runner: Optional[process.Runner] = None
+) -> None:
     """`.pyc` files for the moved modules, by the venv's interpreter (the build machine's, of the
     target's Python version: bytecode does not depend on the machine), with their final paths.
-    Like pip, a file that does not compile is left as it is."""
+    Like pip, a file that does not compile is left as it is (its exit code is not checked)."""
     sources = [str(p) for p in paths if p.is_dir() or p.suffix == ".py"]
     if not sources:
         return
-    try:
-        subprocess.run([python, "-I", "-m", "compileall", "-q", "-q", *sources],
-                       stdout=subprocess.DEVNULL, check=False)
-    except OSError as exc:
-        raise InstallError(f"cannot compile bytecode: {exc}", path=python) from None
+    process.run(process.Call(
+        (python, "-I", "-m", "compileall", "-q", "-q", *sources), "compiling bytecode",
+        program="venv's interpreter", output="quiet", check=False,
+    ), runner)

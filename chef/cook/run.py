@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
-from chef.cook import credentials, installers
+from chef.cook import credentials, installers, process
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
 from chef.errors import ChefError, TargetEnvironmentError, Terminated, UsageError
@@ -99,7 +99,7 @@ def run_batch(
         backend.cross_install(python, batch, quiet, env, hidden)
         return
     with installers.temp_dir() as tmp:
-        files = installers.BatchFiles(batch, Path(tmp), hidden)
+        files = installers.write_batch_files(batch, Path(tmp), hidden)
         argv = backend.install(python, files, batch, quiet)
         installers.run(argv, f"installing {batch.purpose}", quiet,
                        env=backend.batch_environment(batch, files, env), hidden=hidden)
@@ -138,10 +138,9 @@ def describe(
             out.append(f"    {line.label or line.requirement}")
         for line in batch.constraints:
             out.append(f"    constraint {line.requirement}")
-        files = installers.BatchFiles.__new__(installers.BatchFiles)
-        files.requirements = Path("<requirements.txt>")
-        files.constraints = Path("<constraints.txt>") if batch.constraints else None
-        files.urls_in_env = installers.BatchFiles.hides(batch, hidden)
+        files = installers.BatchFiles(
+            Path("<requirements.txt>"), Path("<constraints.txt>") if batch.constraints else None,
+            urls_in_env=installers.hides_urls(batch, hidden))
         out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False))
                    + (" (index URLs in its environment: they hold values from the environment)"
                       if files.urls_in_env else ""))
@@ -178,6 +177,7 @@ class Cross:
 PLATFORM_RECORD = "chef-platform.json"  # in the build environment: install-project reads it
 
 
+@process.takes_runner
 def cook(
     recipe_path: Path,
     spec: TargetSpec = TargetSpec(),
@@ -191,8 +191,11 @@ def cook(
     credentials_file: Optional[Path] = None,
     cross: Optional[Cross] = None,
     layer_dir: Optional[Path] = None,
+    runner: Optional[process.Runner] = None,
 ) -> InstallPlan:
     """`layer_dir`: also export the files this cook adds to the venv there (chef.cook.layer).
+    `runner`: starts this cook's processes (`chef.cook.process`; tests give a fake one), but
+    for the layer step's compileall, not moved onto it yet.
     A cook into an existing venv (a later layer recipe's) compiles the bytecode of the new
     files only: uv's UV_COMPILE_BYTECODE would recompile (rewrite) every earlier layer's."""
     if layer_dir is not None:

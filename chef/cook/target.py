@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
 
+from chef.cook import process
 from chef.errors import TargetEnvironmentError
 
 # Defines `marker_env()` in the interpreter it runs in (shared with install-project's hook).
@@ -74,28 +74,12 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def probe(python: str) -> Target:
-    try:
-        done = subprocess.run(
-            [python, "-I", "-S", "-c", _PROBE],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (FileNotFoundError, PermissionError, NotADirectoryError):
-        raise TargetEnvironmentError(
-            "target interpreter not found", path=python, hint="pass --python PATH or --venv PATH"
-        ) from None
-    except OSError as exc:
-        raise TargetEnvironmentError(f"cannot run the target interpreter: {exc}",
-                                     path=python) from None
-    if done.returncode != 0:
-        raise TargetEnvironmentError(
-            "target interpreter failed to report its environment: "
-            + (done.stderr.strip().splitlines() or ["no output"])[-1],
-            path=python,
-        )
+def probe(python: str, runner: Optional[process.Runner] = None) -> Target:
+    done = process.run(process.Call(
+        (python, "-I", "-S", "-c", _PROBE), "asking the target interpreter for its environment",
+        program="target interpreter", output="capture", timeout=60, error=TargetEnvironmentError,
+        path=python, fix="pass --python PATH or --venv PATH",
+    ), runner)
     data = json.loads(done.stdout)
     return Target(
         python=python,

@@ -87,9 +87,7 @@ def _safe_plan(result: InstallPlan) -> None:
                 assert not token.startswith("#"), text
                 if token.startswith("-"):
                     assert token.startswith("--hash="), text
-        files = installers.BatchFiles.__new__(installers.BatchFiles)
-        files.requirements = Path("/tmp/req.txt")
-        files.constraints = Path("/tmp/c.txt")
+        files = installers.BatchFiles(Path("/tmp/req.txt"), Path("/tmp/c.txt"))
         for backend in (installers.UvBackend("uv"), installers.PipBackend()):
             argv = backend.install("/venv/bin/python", files, batch, False)
             for option, value in zip(argv, argv[1:]):

@@ -4,6 +4,7 @@ plan's refusal of packages with no wheel for the target, and the installers' arg
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -380,13 +381,13 @@ def test_recipes_without_file_lists_are_noted() -> None:
 def test_installer_argv(tmp_path: Path) -> None:
     recipe = recipe_of(locked("numpy", ("cp312-cp312-manylinux_2_17_aarch64",)))
     (batch,) = plan(recipe, ARM.marker_env(native_env()), platform=ARM).batches
-    files = installers.BatchFiles(batch, tmp_path)
+    files = installers.write_batch_files(batch, tmp_path)
     uv = installers.UvBackend("uv").install("/app/.venv/bin/python", files, batch, False)
     assert uv[:5] == ["uv", "pip", "install", "--python", "/app/.venv/bin/python"]
     assert "--no-deps" in uv and "--require-hashes" in uv
     assert uv[uv.index("--python-platform") + 1] == "aarch64-manylinux_2_36"
     assert uv[uv.index("--python-version") + 1] == "3.12.7" and "--no-build" in uv
-    files.target = tmp_path / "target"
+    files = replace(files, target=tmp_path / "target")
     pip = installers.PipBackend().install("/app/.venv/bin/python", files, batch, False)
     assert "--no-deps" in pip and "--require-hashes" in pip
     assert pip[pip.index("--target") + 1] == str(tmp_path / "target")
