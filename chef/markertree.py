@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Literal, Set, Tuple
 if TYPE_CHECKING:
     from packaging.markers import Marker
 
-Connective = Literal["and", "or"]
-
 
 class MarkerTreeChanged(RuntimeError):
     """packaging's private marker tree is not the shape chef reads (a bug to fix in chef)."""
@@ -68,8 +66,10 @@ class Atom:
         return f"Atom({self.lhs!r}, {self.op!r}, {self.rhs!r})"
 
 
-# A marker: atoms and parenthesized sub-trees (tuples), with "and" / "or" between them.
-Tree = Tuple[Union[Atom, "Tree", Connective], ...]
+if TYPE_CHECKING:  # types for mypy only: building them costs ~80 us at import
+    Connective = Literal["and", "or"]
+    # A marker: atoms and parenthesized sub-trees (tuples), with "and" / "or" between them.
+    Tree = Tuple[Union[Atom, "Tree", Connective], ...]
 
 
 def _changed(what: str) -> MarkerTreeChanged:
