@@ -359,21 +359,28 @@ def _parse_locked(value: Any) -> LockedPackage:
 
 def _check_locked(package: LockedPackage, deep: bool = True) -> None:
     """`deep`: its edges too (the parser checked them as it read them)."""
-    at("key", v.key, package.key)
-    at("name", v.name, package.name)
-    at("version", v.version_text, package.version)
+    where = "key"  # one try, the key in a variable: run on every locked package (prepare)
     try:
+        v.key(package.key)
+        where = "name"
+        v.name(package.name)
+        where = "version"
+        v.version_text(package.version)
+        where = "source"
         _check_source(package.source)
+        where = ""  # each() and _check_deps() name the item
+        if package.hashes:
+            each("hashes", v.hash_, package.hashes)
+        if package.wheels:
+            each("wheels", v.wheel_tag, package.wheels)
+        if deep:
+            if package.dependencies:
+                _check_deps("dependencies", package.dependencies)
+            for extra, deps in package.extras:
+                at(f"extras.{extra}", v.name, extra)
+                _check_deps(f"extras.{extra}", deps)
     except Invalid as exc:
-        raise exc.under("source") from None
-    each("hashes", v.hash_, package.hashes)
-    if package.wheels is not None:
-        each("wheels", v.wheel_tag, package.wheels)
-    if deep:
-        _check_deps("dependencies", package.dependencies)
-        for extra, deps in package.extras:
-            at(f"extras.{extra}", v.name, extra)
-            _check_deps(f"extras.{extra}", deps)
+        raise exc.under(where) from None
 
 
 def _dump_locked(package: LockedPackage) -> Dict[str, object]:
