@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+
 def lock_files(directory: Path) -> List[str]:
     """The PEP 751 locks in `directory`: pylock.toml first, then named locks
     (`pylock.<name>.toml`) in name order. Here, not in chef.readers.pylock: detection lists them
