@@ -9,6 +9,9 @@ poetry.lock files of 100 to 5000 packages (bench/synth.py), in the same run and 
 or --poetry). Prints Markdown tables: medians of the counted runs (± half the interquartile range),
 peak memory, ratios, and how chef's time grows with the lock's size. Tables only, no verdicts.
 
+`--against REV`: only a table of this tree's prepare against commit REV's, paired, with the
+CPython floor of chef's stack (bench/compare.py, which it runs).
+
 chef.pyz is timed next to the installed chef (its own table; `--pyz-only` prints only that one):
 built by scripts/build_pyz.py from `--pyz-wheels DIR`, or with the pinned wheels downloaded by
 pip (the package index, once), or taken as it is from `--pyz FILE`; `--no-pyz` leaves it out.
@@ -549,7 +552,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     pyz.add_argument("--no-pyz", action="store_true", help="leave chef.pyz out")
     parser.add_argument("--pyz-only", action="store_true",
                         help="only the chef.pyz table (small project, the sizes nearest 1500)")
+    parser.add_argument("--against", default=None, metavar="REV",
+                        help="only the table of this tree against commit REV (bench/compare.py)")
     args = parser.parse_args(argv)
+    if args.against is not None:
+        import compare
+
+        print(compare.compare(args.against, args.runs, [int(s) for s in args.sizes.split(",")
+                                                        if s]), flush=True)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
     workdir = Path(tempfile.mkdtemp(prefix="chef-bench-prepare-"))

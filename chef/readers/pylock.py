@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from chef.errors import InputError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Project, Source, canonical
 from chef.readers.flat import RootBuilder, attach_root, unique_name
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, lock_files
 from chef.readers.markers import placements
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
@@ -42,14 +42,6 @@ from chef.readers.sources import (
 )
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
-
-
-def lock_files(directory: Path) -> List[str]:
-    """pylock.toml first, then named locks (`pylock.<name>.toml`) in name order."""
-    names = sorted(p.name for p in directory.glob("pylock.*.toml") if p.is_file())
-    if (directory / "pylock.toml").is_file():
-        names.insert(0, "pylock.toml")
-    return names
 
 
 def _hashes(item: Mapping[str, Any]) -> List[str]:

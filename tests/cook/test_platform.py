@@ -360,12 +360,16 @@ def test_plan_lists_what_has_no_wheel_and_takes_find_links_wheels() -> None:
 def test_markers_are_the_targets_and_the_build_env_the_build_machines() -> None:
     arm_only = Dep(name="armonly", key="armonly", marker='platform_machine == "aarch64"')
     x86_only = Dep(name="x86only", key="x86only", marker='platform_machine == "x86_64"')
-    recipe = recipe_of(locked("armonly", None), locked("x86only", None))
-    recipe.roots = [arm_only, x86_only]
+    from dataclasses import replace
+
     from chef.model import LocalPackage
 
-    recipe.local_packages = {"app": LocalPackage(name="app", path=".", build_requires=("tb",))}
-    recipe.build_constraints = [Dep(name="tb", specifier="<2", marker='platform_machine == "x86_64"')]
+    recipe = replace(
+        recipe_of(locked("armonly", None), locked("x86only", None)),
+        roots=[arm_only, x86_only],
+        local_packages={"app": LocalPackage(name="app", path=".", build_requires=("tb",))},
+        build_constraints=[Dep(name="tb", specifier="<2", marker='platform_machine == "x86_64"')],
+    )
     result = plan(recipe, ARM.marker_env(native_env()), platform=ARM, build_markers=native_env())
     assert [line.requirement for b in result.batches for line in b.lines] == ["armonly==1.0"]
     assert result.build_batch is not None and result.build_batch.platform is None
