@@ -209,9 +209,31 @@ def _locked(
         now = "locked" if new is not None else "unlocked (the installer resolves)"
         return [Change("packages", "changed", "lock", f"the recipe is now {now}",
                        old is not None, new is not None)]
+    out: List[Change] = []
+    for a, b in sorted(_locked_pairs(old, new),
+                       key=lambda ab: str((ab[0] or ab[1] or {}).get("key"))):
+        if a is None and b is not None:
+            out.append(Change("packages", "added", f"{b['name']} {b['version']}",
+                              f"from {_source_text(b.get('source'))}", new=dict(b)))
+        elif b is None and a is not None:
+            out.append(Change("packages", "removed", f"{a['name']} {a['version']}", old=dict(a)))
+        elif a is not None and b is not None:
+            out.append(Change("packages", "changed", str(b.get("name")),
+                              "; ".join(_package_details(a, b)), dict(a), dict(b)))
+    return out
+
+
+_Pair = Tuple[Optional[Mapping[str, Any]], Optional[Mapping[str, Any]]]
+
+
+def _locked_pairs(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> List[_Pair]:
+    """The locked packages that differ, as (old, new) pairs (None on the side that lacks one),
+    unsorted: pairs by key, then the leftovers paired by name."""
     old_by = {str(p["key"]): p for p in old}
     new_by = {str(p["key"]): p for p in new}
-    pairs: List[Tuple[Optional[Mapping[str, Any]], Optional[Mapping[str, Any]]]] = []
+    pairs: List[_Pair] = []
     gone = [k for k in old_by if k not in new_by]
     came = [k for k in new_by if k not in old_by]
     # A key can change without the package changing identity (name -> name==version when a
@@ -229,42 +251,42 @@ def _locked(
         else:
             pairs += [(old_by[k], None) for k in was] + [(None, new_by[k]) for k in later]
     pairs += [(old_by[k], new_by[k]) for k in old_by if k in new_by and old_by[k] != new_by[k]]
-    out: List[Change] = []
-    for a, b in sorted(pairs, key=lambda ab: str((ab[0] or ab[1] or {}).get("key"))):
-        if a is None and b is not None:
-            out.append(Change("packages", "added", f"{b['name']} {b['version']}",
-                              f"from {_source_text(b.get('source'))}", new=dict(b)))
-        elif b is None and a is not None:
-            out.append(Change("packages", "removed", f"{a['name']} {a['version']}", old=dict(a)))
-        elif a is not None and b is not None:
-            details = []
-            if a.get("version") != b.get("version"):
-                details.append(f"version {a.get('version')} -> {b.get('version')}")
-            if a.get("source") != b.get("source"):
-                details.append(
-                    f"source {_source_text(a.get('source'))} -> {_source_text(b.get('source'))}"
-                )
-            if a.get("hashes") != b.get("hashes"):
-                details.append(_hash_detail(a.get("hashes") or [], b.get("hashes") or []))
-            if a.get("wheels") != b.get("wheels"):
-                details.append(_wheels_detail(a.get("wheels"), b.get("wheels")))
-            for change in _edges("packages", a.get("dependencies") or [],
-                                 b.get("dependencies") or []):
-                details.append(f"dependency {_change_text(change)}")
-            old_x, new_x = a.get("extras") or {}, b.get("extras") or {}
-            for extra in sorted(set(old_x) | set(new_x)):
-                if extra not in old_x:
-                    details.append(f"extra {extra} now selected")
-                elif extra not in new_x:
-                    details.append(f"extra {extra} no longer selected")
-                else:
-                    for change in _edges("packages", old_x[extra], new_x[extra]):
-                        details.append(f"extra {extra} dependency {_change_text(change)}")
-            name = str(b.get("name"))
-            if a.get("key") != b.get("key") and not details:
-                details.append(f"key {a.get('key')} -> {b.get('key')}")
-            out.append(Change("packages", "changed", name, "; ".join(details), dict(a), dict(b)))
-    return out
+    return pairs
+
+
+def _package_details(a: Mapping[str, Any], b: Mapping[str, Any]) -> List[str]:
+    """What changed in one locked package: version, source, files, then its edges."""
+    details = []
+    if a.get("version") != b.get("version"):
+        details.append(f"version {a.get('version')} -> {b.get('version')}")
+    if a.get("source") != b.get("source"):
+        details.append(
+            f"source {_source_text(a.get('source'))} -> {_source_text(b.get('source'))}"
+        )
+    if a.get("hashes") != b.get("hashes"):
+        details.append(_hash_detail(a.get("hashes") or [], b.get("hashes") or []))
+    if a.get("wheels") != b.get("wheels"):
+        details.append(_wheels_detail(a.get("wheels"), b.get("wheels")))
+    for change in _edges("packages", a.get("dependencies") or [], b.get("dependencies") or []):
+        details.append(f"dependency {_change_text(change)}")
+    details += _extras_details(a.get("extras") or {}, b.get("extras") or {})
+    if a.get("key") != b.get("key") and not details:
+        details.append(f"key {a.get('key')} -> {b.get('key')}")
+    return details
+
+
+def _extras_details(old_x: Mapping[str, Any], new_x: Mapping[str, Any]) -> List[str]:
+    """A locked package's extras: which appeared, which went, and their edges' changes."""
+    details = []
+    for extra in sorted(set(old_x) | set(new_x)):
+        if extra not in old_x:
+            details.append(f"extra {extra} now selected")
+        elif extra not in new_x:
+            details.append(f"extra {extra} no longer selected")
+        else:
+            for change in _edges("packages", old_x[extra], new_x[extra]):
+                details.append(f"extra {extra} dependency {_change_text(change)}")
+    return details
 
 
 def _index(old: Mapping[str, Any], new: Mapping[str, Any]) -> List[Change]:

@@ -8,7 +8,7 @@ markers and extras, so selection and cook can walk the graph exactly like `uv sy
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from chef.errors import InputError
@@ -146,6 +146,9 @@ def read_project(root: Path, subdir: str = ".") -> Project:
     return read(root)
 
 
+Ident = Tuple[str, str, str]  # a locked package: (name, version, source id)
+
+
 def read(root: Path) -> Project:
     display = "uv.lock"
     lock = load_toml(root / "uv.lock", display)
@@ -159,23 +162,50 @@ def read(root: Path) -> Project:
     pyproject_path = root / "pyproject.toml"
     data = load_toml(pyproject_path, "pyproject.toml") if pyproject_path.is_file() else {}
     configured = configured_indexes(data)
-    packages = expect(lock.get("package", []), list, display, "package")
+    index = _Index(lock, display)
+    local_idents = _local_idents(root, index.raw, display)
+    project = Project(root=root, manager="uv", inputs=["uv.lock"])
+    if data:
+        project.inputs.insert(0, "pyproject.toml")
+    project.locked = _packages(root, project, index, local_idents, configured, display)
+    project.conflicts = _conflicts(lock.get("conflicts"), display)
+    project.roots = _roots(lock, local_idents, project, display)
+    _virtual_root_groups(project, lock, index.by_name, local_idents, index.keys, display)
+    project.requires_python = normalize_specifier(
+        lock.get("requires-python"), display, "requires-python"
+    )
+    project.index = uv_index_config(data, "pyproject.toml")
+    # What uv builds with (it reads them from pyproject.toml, uv.lock's [manifest] repeats them).
+    project.build_constraints = uv_build_constraints(data, "pyproject.toml")
+    return project
 
-    entries: List[Tuple[str, str, str]] = []
-    raw: Dict[Tuple[str, str, str], Mapping[str, Any]] = {}
-    for entry in packages:
-        expect(entry, dict, display, "[[package]]")
-        name = canonical(expect(entry.get("name"), str, display, "package.name"))
-        source = expect(entry.get("source", {}), dict, display, f"package {name} source")
-        ident = (name, str(entry.get("version", "")), _source_id(source))
-        entries.append(ident)
-        raw[ident] = entry
-    keys = assign_keys(entries)
-    by_name: Dict[str, List[Tuple[str, str, str]]] = {}
-    for ident in entries:
-        by_name.setdefault(ident[0], []).append(ident)
 
-    local_idents: Dict[Tuple[str, str, str], str] = {}  # ident -> relative path
+class _Index:
+    """The lock's packages by identity, the recipe key of each, and the identities of a name."""
+
+    def __init__(self, lock: Mapping[str, Any], display: str) -> None:
+        packages = expect(lock.get("package", []), list, display, "package")
+        entries: List[Ident] = []
+        self.raw: Dict[Ident, Mapping[str, Any]] = {}
+        for entry in packages:
+            expect(entry, dict, display, "[[package]]")
+            name = canonical(expect(entry.get("name"), str, display, "package.name"))
+            source = expect(entry.get("source", {}), dict, display, f"package {name} source")
+            ident = (name, str(entry.get("version", "")), _source_id(source))
+            entries.append(ident)
+            self.raw[ident] = entry
+        self.keys = assign_keys(entries)
+        self.by_name: Dict[str, List[Ident]] = {}
+        for ident in entries:
+            self.by_name.setdefault(ident[0], []).append(ident)
+
+
+def _local_idents(
+    root: Path, raw: Mapping[Ident, Mapping[str, Any]], display: str
+) -> Dict[Ident, str]:
+    """The root project and workspace members (editable, virtual or directory sources): their
+    paths relative to the project root, which must hold them."""
+    local_idents: Dict[Ident, str] = {}
     for ident, entry in raw.items():
         source = entry.get("source", {})
         kind = next((k for k in LOCAL_SOURCES if k in source), None)
@@ -184,8 +214,83 @@ def read(root: Path) -> Project:
             if rel is None:
                 raise outside_error(display, f"{ident[0]} ({kind} = {source[kind]!r})")
             local_idents[ident] = rel
+    return local_idents
+
+
+EdgesOf = Callable[[Any, str], Tuple[Dep, ...]]
+EdgeMapOf = Callable[[Any, str], Tuple[Tuple[str, Tuple[Dep, ...]], ...]]
+
+
+def _packages(
+    root: Path,
+    project: Project,
+    index: _Index,
+    local_idents: Mapping[Ident, str],
+    configured: Set[str],
+    display: str,
+) -> Dict[str, LockedPackage]:
+    """Every package of the lock, in its order: the local ones into `project.local_packages`,
+    the third-party ones returned by key."""
+    edges, edge_map = _edge_readers(index, local_idents, display)
+    locked: Dict[str, LockedPackage] = {}
+    registries: Dict[str, Source] = {}
+    keys = index.keys
+    # The loop over every package: the registry source and the LockedPackage stay inline (one
+    # package after another of a 1500-package lock; a call per package shows in bench/prepare.py).
+    for ident, entry in index.raw.items():
+        name = ident[0]
+        where = f"package {name}"
+        if ident in local_idents:
+            project.local_packages[name] = _local_package(
+                root, project, entry, name, local_idents[ident], (edges, edge_map)
+            )
+            continue
+        source = entry.get("source", {})
+        if "registry" in source:
+            url = str(source["registry"])
+            if "://" in url:
+                src = registries.get(url)  # one or two distinct indexes for the whole lock
+                if src is None:
+                    index_url = normalize_index_url(url)
+                    src = Source("registry", index_url if index_url in configured else None)
+                    registries[url] = src
+            else:  # a flat find-links directory, relative to the project
+                src = Source("registry", url)
+        else:
+            src = _other_source(source, name, display)
+        key = keys[ident]
+        hashes, wheels = _files(entry)
+        locked[key] = LockedPackage(
+            name=name,
+            version=ident[1],
+            source=src,
+            hashes=hashes,
+            # A third-party package that needs a workspace member (a plugin of the project)
+            # must not point into the locked graph: install-project builds the members.
+            dependencies=_third_party(edges(entry.get("dependencies"), where)),
+            extras=tuple(
+                (k, _third_party(v))
+                for k, v in edge_map(entry.get("optional-dependencies"), where + " optional")
+            ),
+            key=key,
+            wheels=wheels if src.kind == "registry" else None,
+        )
+    return locked
+
+
+def _edge_readers(
+    index: _Index, local_idents: Mapping[Ident, str], display: str
+) -> Tuple[EdgesOf, EdgeMapOf]:
+    """`edges(items, where)` for a `dependencies` array and `edge_map(table, where)` for an
+    `optional-dependencies`/`dev-dependencies` table: each edge resolved to the locked package it
+    means. Closures rather than methods or module functions taking the lock's tables: `edge`
+    runs for every edge of the lock and `resolve` for every distinct one (C901 19 for that)."""
+
+    by_name, keys = index.by_name, index.keys
 
     def resolve(dep: Mapping[str, Any], where: str) -> Dep:
+        # An edge as the locked package it means: by name, then version and source when the
+        # name has several (once per distinct edge: `edge` memoizes).
         if not isinstance(dep, dict):
             expect(dep, dict, display, where)
         raw_name = dep.get("name")
@@ -254,85 +359,66 @@ def read(root: Path) -> Project:
         table = expect(table, dict, display, where)
         return tuple(sorted((canonical(k), edges(v, f"{where}.{k}")) for k, v in table.items()))
 
-    project = Project(root=root, manager="uv", inputs=["uv.lock"])
-    if data:
-        project.inputs.insert(0, "pyproject.toml")
-    locked: Dict[str, LockedPackage] = {}
-    registries: Dict[str, Source] = {}
-    for ident, entry in raw.items():
-        name = ident[0]
-        where = f"package {name}"
-        if ident in local_idents:
-            rel = local_idents[ident]
-            kind = next(k for k in LOCAL_SOURCES if k in entry["source"])
-            member_data = (
-                load_pyproject(root, rel) if (root / rel / "pyproject.toml").is_file() else {}
-            )
-            if rel != "." and member_data:
-                project.inputs.append(f"{rel}/pyproject.toml")
-            build = (
-                build_requires(member_data, f"{rel}/pyproject.toml")
-                if member_data
-                else DEFAULT_BUILD_REQUIRES
-            )
-            project.local_packages[name] = LocalPackage(
-                name=name,
-                path=rel,
-                build_requires=build if kind != "virtual" else (),
-                dependencies=edges(entry.get("dependencies"), where),
-                extras=edge_map(entry.get("optional-dependencies"), where + " optional"),
-                groups=edge_map(entry.get("dev-dependencies"), where + " dev-dependencies"),
-                installable=kind != "virtual",
-                editable=kind == "editable",
-            )
-            continue
-        source = entry.get("source", {})
-        if "registry" in source:
-            url = str(source["registry"])
-            if "://" in url:
-                src = registries.get(url)  # one or two distinct indexes for the whole lock
-                if src is None:
-                    index = normalize_index_url(url)
-                    src = Source("registry", index if index in configured else None)
-                    registries[url] = src
-            else:  # a flat find-links directory, relative to the project
-                src = Source("registry", url)
-        elif "git" in source:
-            src = Source("git", git_requirement_url(str(source["git"])))
-        elif "url" in source:
-            subdirectory = source.get("subdirectory")
-            src = Source("url", archive_url(
-                str(source["url"]), subdirectory if isinstance(subdirectory, str) else None
-            ))
-        elif "path" in source:
-            raise InputError(
-                f"{name} comes from a local file {source['path']!r}, which chef cannot cook "
-                "before the project is copied",
-                path=display,
-                hint="publish it to an index or a find-links directory",
-            )
-        else:
-            raise InputError(f"package {name} has an unknown source {source!r}", path=display)
-        key = keys[ident]
-        hashes, wheels = _files(entry)
-        locked[key] = LockedPackage(
-            name=name,
-            version=ident[1],
-            source=src,
-            hashes=hashes,
-            # A third-party package that needs a workspace member (a plugin of the project)
-            # must not point into the locked graph: install-project builds the members.
-            dependencies=_third_party(edges(entry.get("dependencies"), where)),
-            extras=tuple(
-                (k, _third_party(v))
-                for k, v in edge_map(entry.get("optional-dependencies"), where + " optional")
-            ),
-            key=key,
-            wheels=wheels if src.kind == "registry" else None,
-        )
-    project.locked = locked
-    project.conflicts = _conflicts(lock.get("conflicts"), display)
+    return edges, edge_map
 
+
+def _local_package(
+    root: Path,
+    project: Project,
+    entry: Mapping[str, Any],
+    name: str,
+    rel: str,
+    readers: Tuple[EdgesOf, EdgeMapOf],
+) -> LocalPackage:
+    """The root project or a workspace member, its pyproject.toml among the project's inputs."""
+    edges, edge_map = readers
+    where = f"package {name}"
+    kind = next(k for k in LOCAL_SOURCES if k in entry["source"])
+    member_data = load_pyproject(root, rel) if (root / rel / "pyproject.toml").is_file() else {}
+    if rel != "." and member_data:
+        project.inputs.append(f"{rel}/pyproject.toml")
+    build = (
+        build_requires(member_data, f"{rel}/pyproject.toml")
+        if member_data
+        else DEFAULT_BUILD_REQUIRES
+    )
+    return LocalPackage(
+        name=name,
+        path=rel,
+        build_requires=build if kind != "virtual" else (),
+        dependencies=edges(entry.get("dependencies"), where),
+        extras=edge_map(entry.get("optional-dependencies"), where + " optional"),
+        groups=edge_map(entry.get("dev-dependencies"), where + " dev-dependencies"),
+        installable=kind != "virtual",
+        editable=kind == "editable",
+    )
+
+
+def _other_source(source: Mapping[str, Any], name: str, display: str) -> Source:
+    """A third-party package's source other than an index: git, an archive URL; a local file
+    is refused."""
+    if "git" in source:
+        return Source("git", git_requirement_url(str(source["git"])))
+    if "url" in source:
+        subdirectory = source.get("subdirectory")
+        return Source("url", archive_url(
+            str(source["url"]), subdirectory if isinstance(subdirectory, str) else None
+        ))
+    if "path" in source:
+        raise InputError(
+            f"{name} comes from a local file {source['path']!r}, which chef cannot cook "
+            "before the project is copied",
+            path=display,
+            hint="publish it to an index or a find-links directory",
+        )
+    raise InputError(f"package {name} has an unknown source {source!r}", path=display)
+
+
+def _roots(
+    lock: Mapping[str, Any], local_idents: Mapping[Ident, str], project: Project, display: str
+) -> List[Dep]:
+    """The workspace members ([manifest] members), else the package at the root, else every
+    local package."""
     members = str_list(table(lock, "manifest", display).get("members") or [], display,
                        "manifest.members")
     if members:
@@ -341,15 +427,7 @@ def read(root: Path) -> Project:
         root_names = sorted(
             ident[0] for ident, rel in local_idents.items() if rel == "."
         ) or sorted(ident[0] for ident in local_idents)
-    project.roots = [Dep(name=n) for n in root_names if n in project.local_packages]
-    _virtual_root_groups(project, lock, by_name, local_idents, keys, display)
-    project.requires_python = normalize_specifier(
-        lock.get("requires-python"), display, "requires-python"
-    )
-    project.index = uv_index_config(data, "pyproject.toml")
-    # What uv builds with (it reads them from pyproject.toml, uv.lock's [manifest] repeats them).
-    project.build_constraints = uv_build_constraints(data, "pyproject.toml")
-    return project
+    return [Dep(name=n) for n in root_names if n in project.local_packages]
 
 
 def _conflicts(value: Any, display: str) -> List[Conflict]:

@@ -131,6 +131,25 @@ def test_locked_package_changes() -> None:
     assert alpha["old"]["version"] == "1.0" and alpha["new"]["version"] == "2.0"
 
 
+def test_locked_package_extras_and_key_changes() -> None:
+    """A locked package's extras (one appears, one goes, one's edge changes) and a key that
+    changes alone (pair by name: name -> name==version when a second version appears)."""
+    h1 = "sha256:" + "a" * 64
+    old = _locked_recipe(alpha=_pkg("1.0", [h1]), beta=_pkg("1.0", [h1]), zeta=_pkg("1.0", []))
+    new = _locked_recipe(alpha=_pkg("1.0", [h1]), beta=_pkg("1.0", [h1]), zeta=_pkg("1.0", []))
+    old["locked"][0]["extras"] = {"fast": [{"name": "zeta"}], "slow": [{"name": "zeta"}]}
+    new["locked"][0]["extras"] = {"fast": [{"name": "zeta", "marker": 'os_name == "nt"'}],
+                                  "quick": [{"name": "zeta"}]}
+    new["locked"][1]["key"] = new["roots"][1]["key"] = "beta==1.0"
+    changes = [c for c in diff_texts(canonical_json(old), canonical_json(new))
+               if c.area == "packages"]
+    assert [(c.change, c.name, c.detail) for c in changes] == [
+        ("changed", "alpha", 'extra fast dependency ~zeta (marker none -> os_name == "nt"); '
+         "extra quick now selected; extra slow no longer selected"),
+        ("changed", "beta", "key beta -> beta==1.0"),
+    ]
+
+
 def test_a_hash_only_change_is_a_package_change(tmp_path: Path) -> None:
     """Same version, same source, other hashes (a re-uploaded file, a wheel added to the lock):
     what gets installed may differ, so the diff names the package and its hashes, not "bytes"."""

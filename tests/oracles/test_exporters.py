@@ -110,7 +110,7 @@ class Known:
 
 
 # poetry install activates an optional dependency of `pkg[extra]` by name; poetry export's
-# walker, which chef follows (chef/readers/poetry.py `_extra_members`, docs/inputs.md), only when
+# walker, which chef follows (chef/readers/poetry/lock.py `_extra_members`, docs/inputs.md), only when
 # the [package.extras] entry equals the dependency as poetry-core parses it. uvicorn's
 # `uvloop (>=0.14.0,!=0.15.0,!=0.15.1)` vs `>=0.14.0,<0.15.0 || >0.15.0,<0.15.1 || >0.15.1`,
 # and virtualenv's (with distlib) under the same kind of spelling, differ there. Where the
