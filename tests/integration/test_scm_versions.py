@@ -23,6 +23,7 @@ from conftest import installed, write
 from index_server import IndexServer
 from wheelhouse import make_wheel
 
+from chef import scm_version
 from chef.cook.buildenv import install_project
 from chef.cook.plan import Overrides
 from chef.cook.run import TargetSpec, cook
@@ -203,6 +204,8 @@ def test_hook_failure_of_a_vcs_versioned_package_names_version(
     recipe = cooked(project, venv, backend_index.url)
     write(project / ".git", "gitdir: /nonexistent\n")  # a worktree's .git file, dangling
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    # git installed or not on this machine: a repository is there as far as chef can tell
+    monkeypatch.setattr(scm_version, "missing_vcs", lambda source_dir: None)
     with pytest.raises(InstallError) as info:
         install_project(recipe, TargetSpec(venv=venv), project_dir=project, installer="uv",
                         quiet=True, echo=lambda s: None)
@@ -252,3 +255,27 @@ def test_explain_says_the_version_comes_from_git_and_the_recipe_does_not_change(
                      "CHEF_PROJECT_VERSION (the recipe does not depend on it)"], done.stderr
     plain = chef_cli("prepare", "--project-dir", str(project), "--stdout", env=dict(os.environ))
     assert plain.stdout == done.stdout and json.loads(plain.stdout)
+
+
+@pytest.mark.parametrize("tool", ["hatch-vcs", "versioningit"])
+def test_with_git_nothing_changes(
+    tmp_path: Path, backend_index: IndexServer, isolated_env: Dict[str, str],
+    monkeypatch: pytest.MonkeyPatch, tool: str,
+) -> None:
+    """`.git` present and git installed, no version given: the backend reads the tag, as
+    without chef."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    project = project_named(tmp_path, tool)
+    venv = tmp_path / "venv"
+    recipe = cooked(project, venv, backend_index.url)
+    for name, value in (("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@example.invalid"),
+                        ("GIT_COMMITTER_NAME", "t"), ("GIT_COMMITTER_EMAIL", "t@example.invalid"),
+                        ("GIT_CONFIG_GLOBAL", os.devnull), ("GIT_CONFIG_NOSYSTEM", "1")):
+        monkeypatch.setenv(name, value)
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"],
+                 ["tag", "v1.7.0"]):
+        subprocess.run(["git", *argv], cwd=project, check=True, capture_output=True)
+    install_project(recipe, TargetSpec(venv=venv), project_dir=project, installer="uv",
+                    quiet=True, echo=lambda s: None)
+    assert version_in(venv, "vcsapp") == "1.7.0"
