@@ -79,6 +79,27 @@ def _requires(data: Mapping[str, Any]) -> List[str]:
     return out
 
 
+def _setup_requires(source_dir: Path) -> List[str]:
+    """Canonical names in setup.cfg's `[options] setup_requires` (lines, or `;`-separated)."""
+    import configparser
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(source_dir / "setup.cfg", encoding="utf-8")
+        text = parser.get("options", "setup_requires", fallback="")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for item in text.replace(";", "\n").splitlines():
+        try:
+            out.append(canonical(Requirement(item.strip()).name))
+        except InvalidRequirement:
+            continue
+    return out
+
+
 def _tool(data: Mapping[str, Any], backend: str, requires: List[str], source_dir: Path
           ) -> Optional[str]:
     """The versioning tool the build of `data` uses, or None (no VCS version)."""
@@ -99,20 +120,22 @@ def _tool(data: Mapping[str, Any], backend: str, requires: List[str], source_dir
         return None
     if "versioningit" in tool and "versioningit" in requires:
         return VERSIONINGIT
-    if "setuptools-scm" not in requires and "setuptools-scm" not in tool:
-        return None
+    setup_py = source_dir / "setup.py"
+    if "setuptools-scm" not in requires and not (
+        setup_py.is_file() and "setuptools-scm" in _setup_requires(source_dir)
+    ):
+        return None  # the build environment has no setuptools-scm: its table does nothing
     if "setuptools_scm" in tool or "setuptools-scm" in tool:
         return SETUPTOOLS_SCM
     dynamic = _table(data, "project").get("dynamic") or []
-    if "setuptools-scm" in requires and "version" in dynamic:
-        return SETUPTOOLS_SCM
-    setup_py = source_dir / "setup.py"
-    if "setuptools-scm" in requires and setup_py.is_file():
-        try:
-            if "use_scm_version" in setup_py.read_text(encoding="utf-8", errors="replace"):
-                return SETUPTOOLS_SCM
-        except OSError:
-            return None
+    if "version" in dynamic and "version" not in _table(tool, "setuptools", "dynamic"):
+        return SETUPTOOLS_SCM  # setuptools-scm[simple], or no version at all
+    try:
+        if setup_py.is_file() and "use_scm_version" in setup_py.read_text(
+                encoding="utf-8", errors="replace"):
+            return SETUPTOOLS_SCM
+    except OSError:
+        return None
     return None
 
 
@@ -148,13 +171,13 @@ def detect(data: Mapping[str, Any], source_dir: Path) -> Optional[ScmVersion]:
 
 
 def detect_dir(source_dir: Path) -> Optional[ScmVersion]:
-    """`detect` for the package at `source_dir`; None when it has no readable pyproject.toml
-    (the build reports that one itself)."""
+    """`detect` for the package at `source_dir`; None when its pyproject.toml cannot be read
+    (the build reports that itself)."""
     from chef.toml import load_toml
 
     pyproject = source_dir / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
+    if not pyproject.is_file():  # setup.py alone: setuptools-scm through setup.cfg, or nothing
+        return detect({}, source_dir) if (source_dir / "setup.py").is_file() else None
     try:
         data = load_toml(pyproject, str(pyproject))
     except Exception:  # the build's own checks report an unreadable file

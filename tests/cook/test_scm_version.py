@@ -60,6 +60,11 @@ DYNAMIC = '[project]\nname = "app"\ndynamic = ["version"]\n'
     (DYNAMIC + '[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n'
      '[tool.pdm.version]\nsource = "file"\npath = "app/__init__.py"\n', None),
     (DYNAMIC + '[build-system]\nrequires = ["setuptools"]\n[tool.versioningit]\n', None),
+    # a setuptools-scm table with no setuptools-scm in the build env does nothing
+    (DYNAMIC + '[build-system]\nrequires = ["setuptools"]\n[tool.setuptools_scm]\n', None),
+    # the version from an attribute, setuptools-scm there for its file finder
+    (DYNAMIC + '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+     '[tool.setuptools.dynamic]\nversion = {attr = "app.__version__"}\n', None),
 ])
 def test_detect(text: str, tool: Optional[str]) -> None:
     assert tool_of(text) == tool
@@ -73,6 +78,16 @@ def test_setup_py_with_use_scm_version(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(version='1')\n",
                                        encoding="utf-8")
     assert tool_of(text, tmp_path) is None
+    # setuptools-scm only in setup.cfg's setup_requires, as older projects have it
+    (tmp_path / "setup.py").write_text("from setuptools import setup\n"
+                                       "setup(use_scm_version={'local_scheme': 'no-local-version'})\n",
+                                       encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[options]\nsetup_requires =\n    setuptools_scm>=3\n",
+                                        encoding="utf-8")
+    assert tool_of('[build-system]\nrequires = ["setuptools"]\n', tmp_path) == "setuptools-scm"
+    assert scm_version.detect_dir(tmp_path) is not None  # no pyproject.toml at all
+    (tmp_path / "setup.cfg").unlink()
+    assert tool_of('[build-system]\nrequires = ["setuptools"]\n', tmp_path) is None
 
 
 @pytest.mark.parametrize("tool, name, expected", [
