@@ -597,7 +597,8 @@ def cook(
 @click.option(
     "--version", "project_version", default=None, metavar="VERSION",
     help="The version of the packages whose version comes from git, for a tree without .git "
-    "(default: $CHEF_PROJECT_VERSION); handed to their build backend (docs/inputs.md).",
+    "(default: $CHEF_PROJECT_VERSION); handed to their build backend (docs/docker.md: "
+    "Versions from git).",
 )
 @_layer_dir_option("install-project")
 @handle_errors
