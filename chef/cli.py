@@ -594,6 +594,12 @@ def cook(
     help="The platform the venv was cooked for (default: what `chef cook --platform` recorded "
     "in the build environment). Pure-Python packages are built here; a compiled one is refused.",
 )
+@click.option(
+    "--version", "project_version", default=None, metavar="VERSION",
+    help="The version of the packages whose version comes from git, for a tree without .git "
+    "(default: $CHEF_PROJECT_VERSION); handed to their build backend (docs/docker.md: "
+    "Versions from git).",
+)
 @_layer_dir_option("install-project")
 @handle_errors
 def install_project(
@@ -607,12 +613,18 @@ def install_project(
     packages: Tuple[str, ...],
     quiet: bool,
     platform: Optional[str],
+    project_version: Optional[str],
     layer_dir: Optional[Path],
 ) -> None:
     """Build and install the project's own packages with --no-deps, offline."""
     _exclusive(venv, python)
     from chef.cook.buildenv import install_project as do_install
     from chef.cook.run import TargetSpec
+    from chef.scm_version import VERSION_VARIABLE, check_version
+
+    given = project_version or os.environ.get(VERSION_VARIABLE) or None
+    version = check_version(given, "--version" if project_version else VERSION_VARIABLE) \
+        if given is not None else None
 
     spec = TargetSpec(venv=venv, python=python, build_env=build_env)
     names = do_install(
@@ -626,6 +638,7 @@ def install_project(
         echo=echo_err,
         platform=platform,
         layer_dir=layer_dir,
+        version=version,
     )
     if names and not quiet:
         echo_err(f"chef: installed {', '.join(names)}")

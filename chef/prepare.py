@@ -124,7 +124,23 @@ def _prepare(
     if explain:
         result.dropped = dropped(project, recipe)
         result.notes.extend(cross_notes(recipe))
+        result.notes.extend(scm_notes(root, recipe))
     return result
+
+
+def scm_notes(root: Path, recipe: Recipe) -> List[str]:
+    """For `prepare --explain`: one line per local package whose version comes from git."""
+    from chef.scm_version import detect_dir, explain_line
+
+    out = []
+    for package in sorted(recipe.local_packages.values(), key=lambda p: p.path):
+        if not package.installable:
+            continue
+        scm = detect_dir(root / package.path)
+        if scm is not None:
+            where = "pyproject.toml" if package.path == "." else f"{package.path}/pyproject.toml"
+            out.append(explain_line(where, scm))
+    return out
 
 
 # Managers that install with an extra or group name the project does not have, ignoring it;

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from chef import scm_version
 from chef.cook import installers, process
 from chef.cook.run import TargetSpec, resolve_target
 from chef.cook.target import MARKER_ENV, Target, venv_python
 from chef.errors import InputError, InstallError, TargetEnvironmentError, UsageError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
+from chef.scm_version import ScmVersion
 from chef.toml import load_toml
 
 if TYPE_CHECKING:
@@ -112,6 +114,8 @@ class _Build:
     display: str  # absolute: the pyproject.toml (or directory) errors name
     backend: str
     backend_path: Tuple[str, ...]
+    scm: Optional[ScmVersion] = None  # the version comes from git (chef.scm_version)
+    version: Optional[str] = None  # install-project --version: handed to that tool
 
 
 def _backend(source_dir: Path) -> Tuple[str, Tuple[str, ...], str]:
@@ -156,13 +160,14 @@ def _run_hook(
     scripts = str(Path(build_python).parent)
     env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
     try:
-        done = subprocess.run(
-            [build_python, "-c", _HOOK, json.dumps(cfg)],
-            cwd=build.source,
-            env=env,
-            stdout=subprocess.PIPE,
-            check=False,
-        )
+        with scm_version.handed(build.source, build.scm, build.version) as version_env:
+            done = subprocess.run(
+                [build_python, "-c", _HOOK, json.dumps(cfg)],
+                cwd=build.source,
+                env={**env, **version_env},
+                stdout=subprocess.PIPE,
+                check=False,
+            )
     except OSError as exc:
         raise TargetEnvironmentError(
             f"cannot run the build environment's interpreter: {exc.strerror or exc}",
@@ -181,7 +186,8 @@ def _run_hook(
             f"{what} {build.package.name} with {build.backend} failed; the backend's error is "
             "above",
             path=build.display,
-            hint="are its build requirements in the recipe? run `chef cook` first",
+            hint=scm_version.HOW if build.scm is not None and build.version is None
+            else "are its build requirements in the recipe? run `chef cook` first",
         )
     return result
 
@@ -361,6 +367,7 @@ def install_project(
     platform: Optional[str] = None,
     layer_dir: Optional[Path] = None,
     runner: Optional[process.Runner] = None,
+    version: Optional[str] = None,
 ) -> List[str]:
     """Build and install the recipe's installable local packages from `project_dir` (default:
     the current directory, as for `chef prepare`: in Docker, the WORKDIR after `COPY . .`).
@@ -373,7 +380,9 @@ def install_project(
 
     `layer_dir`: also write the files this installs into the venv there (chef.cook.layer).
     `runner`: starts its processes (`chef.cook.process`; the build hooks' and compileall's are
-    not moved onto it yet)."""
+    not moved onto it yet).
+    `version` (checked with chef.scm_version.check_version): handed to the build backend of
+    each package whose version comes from git (chef.scm_version), for a tree without `.git`."""
     if platform is not None:
         from chef.cook.platform import parse_platform
 
@@ -423,7 +432,8 @@ def install_project(
                 "directory by default, is the directory `chef prepare` read",
             )
         name, path, display = _backend(source)
-        builds.append(_Build(package, source, display, name, path))
+        scm = scm_version.for_build(source, display, version)
+        builds.append(_Build(package, source, display, name, path, scm, version))
     cross = _cooked_for(build_env, platform)
     if cross is not None and editable:
         raise TargetEnvironmentError(
