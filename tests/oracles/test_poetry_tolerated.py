@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from oracle import (  # noqa: E402
+from oracle import (
     ExporterFailed,
     chef_packages,
     environment_for,
@@ -30,10 +27,10 @@ from oracle import (  # noqa: E402
     tool,
 )
 
-from chef.detect import read_project  # noqa: E402
-from chef.errors import InputError  # noqa: E402
-from chef.prepare import prepare  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.detect import read_project
+from chef.errors import InputError
+from chef.prepare import prepare
+from chef.select import Selection
 
 # The issue's reproduction, over the test wheelhouse's packages (alpha -> beta; devtool).
 PYPROJECT = """\
