@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
+from clirun import chef
 from oracle import (
     ExporterFailed,
     chef_packages,
@@ -126,10 +127,7 @@ def test_manifest_only_plans_the_same_roots(locked: Path) -> None:
 def test_cli_warns_once_and_exits_zero(locked: Path) -> None:
     for extra in ([], ["--extra", "test"]):
         for manager in ([], ["--manager", "poetry-manifest"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "chef", "prepare", "--stdout", *extra, *manager],
-                cwd=locked, capture_output=True, text=True, check=False,
-            )
+            done = chef("prepare", "--stdout", *extra, *manager, cwd=locked)
             assert done.returncode == 0, done.stderr
             lines = done.stderr.splitlines()
             assert len(lines) == 1 and lines[0].startswith("chef: warning: pyproject.toml: ")
