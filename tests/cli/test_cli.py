@@ -192,12 +192,12 @@ def test_run_turns_the_cyclic_collector_off_for_the_command_only() -> None:
 
 
 def test_run_exit_status_of_every_kind_of_exit() -> None:
-    from chef.cli import _exit_status
+    from chef.output import exit_status
 
-    assert _exit_status(None) == 0
-    assert _exit_status(0) == 0
-    assert _exit_status(3) == 3
-    assert _exit_status("a message") == 1  # as the interpreter does for sys.exit("text")
+    assert exit_status(None) == 0
+    assert exit_status(0) == 0
+    assert exit_status(3) == 3
+    assert exit_status("a message") == 1  # as the interpreter does for sys.exit("text")
 
 
 @pytest.mark.parametrize("unbuffered", ["1", ""])
@@ -292,3 +292,15 @@ def test_prepare_says_exactly_this(tmp_path: Path) -> None:
                 "nope", cwd=tmp_path)
     assert done.returncode == errors.EXIT_USAGE and "--heavy-size 'bogus'" in done.stderr
 
+
+def test_closing_lines_of_cook_and_install_project() -> None:
+    from types import SimpleNamespace
+
+    from chef import output
+
+    batches = [SimpleNamespace(lines=("a", "b")), SimpleNamespace(lines=("c",))]
+    assert output.cooked(SimpleNamespace(locked=True, batches=batches)) == (  # type: ignore[arg-type]
+        "chef: cooked 3 packages")
+    assert output.cooked(SimpleNamespace(locked=False, batches=[])) == (  # type: ignore[arg-type]
+        "chef: cooked 0 requirements")
+    assert output.installed(["app", "lib"]) == "chef: installed app, lib"
