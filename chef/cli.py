@@ -1,111 +1,22 @@
 """The `chef` command: a thin click layer over chef.prepare, chef.cook and friends.
 
+Options and commands only: what the commands print and how the process ends are chef.output's.
 Heavy modules are imported inside the commands so that `chef --help` stays fast.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import click
 
-from chef import __version__
-from chef.errors import EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_PIPE, ChefError, Terminated
+from chef import __version__, output
+from chef.errors import EXIT_DIFFERENT
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(exc: ChefError) -> NoReturn:
-    from chef.urls import mask_text
-
-    click.echo(f"chef: error: {mask_text(str(exc))}", err=True)
-    sys.exit(exc.exit_code)
-
-
-def _pipe_closed() -> NoReturn:
-    """The reader of stdout (or stderr) went away: end quietly, as Unix tools do.
-
-    Both streams are pointed at /dev/null first, so that nothing still buffered, and no later
-    message, raises again while the interpreter flushes them (Python's documented recipe for
-    SIGPIPE)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                os.dup2(devnull, stream.fileno())
-            except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
-                pass
-        os.close(devnull)
-    except OSError:
-        pass
-    sys.exit(EXIT_PIPE)
-
-
-def _reader_gone() -> bool:
-    """Whether stdout's or stderr's reader has gone (a pipe whose read end is closed polls as
-    an error): a BrokenPipeError from anything else (a socket, a child's pipe) is a bug, and
-    keeps its traceback. Where poll is missing, the standard streams are assumed."""
-    import select
-
-    if not hasattr(select, "poll"):
-        return True
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            poller = select.poll()
-            poller.register(stream.fileno(), select.POLLOUT)
-            if any(events & select.POLLERR for _, events in poller.poll(0)):
-                return True
-        except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
-            continue
-    return False
-
-
-def _internal_error() -> NoReturn:
-    # A bug, not bad input: keep the traceback for the report, but never exit 1, which
-    # `chef check`/`diff` use for "recipes differ".
-    import traceback
-
-    traceback.print_exc()
-    click.echo("chef: internal error (a bug in chef; please report it)", err=True)
-    sys.exit(EXIT_INTERNAL)
-
-
-def handle_errors(func: F) -> F:
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ChefError as exc:
-            _fail(exc)
-        except BrokenPipeError:
-            if _reader_gone():
-                _pipe_closed()
-            _internal_error()
-        except KeyboardInterrupt:
-            click.echo("chef: interrupted", err=True)
-            sys.exit(130)
-        except Terminated as exc:
-            import signal
-
-            click.echo(f"chef: {signal.Signals(exc.signum).name} received: stopped the "
-                       "installer and removed the temporary credentials", err=True)
-            sys.exit(128 + exc.signum)
-        except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
-            raise
-        except Exception:
-            _internal_error()
-
-    return wrapper  # type: ignore[return-value]
-
-
-def echo_err(text: str) -> None:
-    click.echo(text, err=True)
 
 
 class _Main(click.Group):
@@ -117,17 +28,17 @@ class _Main(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except BrokenPipeError:
-            if not _reader_gone():
+            if not output.reader_gone():
                 raise
-            _pipe_closed()
+            output.pipe_closed()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
-            if not _reader_gone():
+            if not output.reader_gone():
                 raise
-            _pipe_closed()
+            output.pipe_closed()
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -207,28 +118,12 @@ def _prepare(options: Dict[str, Any], explain: bool = False) -> Any:
     from chef.prepare import prepare as do_prepare
     from chef.select import Selection
 
-    selection = Selection(
-        options["extras"],
-        options["groups"],
-        options["all_extras"],
-        options["all_groups"],
-        options["packages"],
-    )
-    return do_prepare(
-        options["project_dir"],
-        requirements=options["requirements"],
-        manager=options["manager"],
-        selection=selection,
-        frozen=options["frozen"],
-        explain=explain,
-        subdir=options["subdir"],
-        build_constraints=options["build_constraints"],
-    )
-
-
-def _warn(warnings: List[str]) -> None:
-    for text in warnings:
-        echo_err(f"chef: warning: {text}")
+    selection = Selection(options["extras"], options["groups"], options["all_extras"],
+                          options["all_groups"], options["packages"])
+    return do_prepare(options["project_dir"], requirements=options["requirements"],
+                      manager=options["manager"], selection=selection, frozen=options["frozen"],
+                      explain=explain, subdir=options["subdir"],
+                      build_constraints=options["build_constraints"])
 
 
 def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
@@ -285,7 +180,7 @@ def _recipe_path(help: Optional[str] = None) -> Callable[[F], F]:
 )
 @click.option("--test-all-groups", is_flag=True,
               help="With --layer-recipes: test.json adds every dependency group.")
-@handle_errors
+@output.handle_errors
 def prepare(
     recipe_path: Path,
     explain: bool,
@@ -306,82 +201,46 @@ def prepare(
         raise UsageError("--heavy, --heavy-size, --test-group and --test-all-groups shape the "
                          "layer recipes", hint="add --layer-recipes DIR")
     result = _prepare(options, explain)
-    _warn(result.warnings)
+    output.warn(result.warnings)
     layer_notes: List[str] = []
     if layer_recipes is not None:
-        layer_notes = _write_layers(result, options, layer_recipes, heavy, heavy_size,
-                                    test_groups, test_all_groups)
+        from chef.prepare import write_layer_recipes
+
+        def test() -> Any:  # test.json's recipe: the production selection and these groups
+            wanted = dict(options)
+            wanted["groups"] = tuple(options["groups"]) + tuple(test_groups)
+            wanted["all_groups"] = options["all_groups"] or test_all_groups
+            return _prepare(wanted).recipe
+
+        layer_notes = write_layer_recipes(result, Path(options["project_dir"]), layer_recipes,
+                                          heavy, heavy_size,
+                                          test if test_groups or test_all_groups else None)
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
         write_atomic(recipe_path, result.text, project=Path(options["project_dir"]))
     if explain:
-        echo_err(f"chef: input: {result.chosen}")
-        for line in result.considered:
-            echo_err(f"chef: candidate: {line}")
-        for name in result.inputs:
-            echo_err(f"chef: read {name}")
-        for note in result.notes:
-            echo_err(f"chef: note: {note}")
-        for item in result.dropped:
-            echo_err(f"chef: dropped: {item}")
-        for note in layer_notes:
-            echo_err(f"chef: {note}")
-    count = len(result.recipe.locked or {}) if result.recipe.is_locked else len(result.recipe.roots)
+        for line in output.explained(result, layer_notes):
+            output.echo_err(line)
     if not to_stdout:
-        kind = "locked packages" if result.recipe.is_locked else "requirements"
-        echo_err(
-            f"chef: {result.chosen}: wrote {recipe_path} ({count} {kind}, "
-            f"{len(result.recipe.local_packages)} local packages)"
-        )
-
-
-def _write_layers(
-    result: Any,
-    options: Dict[str, Any],
-    directory: Path,
-    heavy: Tuple[str, ...],
-    heavy_size: Optional[str],
-    test_groups: Tuple[str, ...],
-    test_all_groups: bool,
-) -> List[str]:
-    """`prepare --layer-recipes`: the layer recipes (chef.layers), written into `directory`."""
-    from chef import layers
-    from chef.recipe import dumps, write_atomic
-
-    size = layers.parse_size(heavy_size) if heavy_size else layers.DEFAULT_HEAVY_SIZE
-    test = None
-    if test_groups or test_all_groups:
-        wanted = dict(options)
-        wanted["groups"] = tuple(options["groups"]) + tuple(test_groups)
-        wanted["all_groups"] = options["all_groups"] or test_all_groups
-        test = _prepare(wanted).recipe
-    sizes = None
-    if result.recipe.is_locked:
-        root = Path(options["project_dir"])
-        sizes = layers.lock_sizes(root, result.inputs)
-    split = layers.split(result.recipe, layers.patterns(heavy), size, sizes, test)
-    for name, recipe in split.recipes.items():
-        write_atomic(directory / name, dumps(recipe))
-    return split.notes
+        output.echo_err(output.wrote(result, recipe_path))
 
 
 @main.command()
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@handle_errors
+@output.handle_errors
 def diff(old: Path, new: Path, as_json: bool) -> None:
     """Explain why a cache would miss: what differs between two recipes.
 
     Exit code 0 when they are identical, 1 when they differ, 4 when one is not a valid recipe.
     """
-    from chef.diff import diff_texts, render_json, render_text
+    from chef.diff import diff_texts
     from chef.recipe import read_recipe_text
 
     changes = diff_texts(read_recipe_text(old), read_recipe_text(new), str(old), str(new))
-    render = render_json if as_json else render_text
-    click.echo(render(changes, str(old), str(new)), nl=False)
+    click.echo(output.difference(changes, str(old), str(new), as_json), nl=False)
     sys.exit(EXIT_DIFFERENT if changes else 0)
 
 
@@ -389,25 +248,24 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 @_recipe_path("The committed recipe to check.")
 @_project_options
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
-@handle_errors
+@output.handle_errors
 def check(recipe_path: Path, as_json: bool, **options: Any) -> None:
     """Exit 1 (and show why) when the recipe is not what `prepare` would write now.
 
     For CI and pre-commit: pass the same flags as to `chef prepare`.
     """
-    from chef.diff import diff_texts, render_json, render_text
+    from chef.diff import diff_texts
     from chef.recipe import read_recipe_text
 
     committed = read_recipe_text(recipe_path)
     result = _prepare(options)
-    _warn(result.warnings)
+    output.warn(result.warnings)
     if committed == result.text:
-        echo_err(f"chef: {recipe_path} is up to date")
+        output.echo_err(f"chef: {recipe_path} is up to date")
         return
     changes = diff_texts(committed, result.text, str(recipe_path), "prepare now")
-    render = render_json if as_json else render_text
-    click.echo(render(changes, str(recipe_path), "prepare now"), nl=False)
-    echo_err(f"chef: {recipe_path} is out of date; run `chef prepare` with the same options")
+    click.echo(output.difference(changes, str(recipe_path), "prepare now", as_json), nl=False)
+    output.echo_err(f"chef: {recipe_path} is out of date; run `chef prepare` with the same options")
     sys.exit(EXIT_DIFFERENT)
 
 
@@ -512,7 +370,7 @@ def _abs_link(link: str) -> str:
     "through its environment, never its command line. Env: CHEF_CREDENTIALS_FILE.",
 )
 @_layer_dir_option("this cook")
-@handle_errors
+@output.handle_errors
 def cook(
     recipe_path: Path,
     installer: str,
@@ -565,14 +423,13 @@ def cook(
         build_deps=not no_build_deps,
         dry_run=dry_run,
         quiet=quiet,
-        echo=click.echo if dry_run else echo_err,
+        echo=click.echo if dry_run else output.echo_err,
         credentials_file=credentials_file,
         cross=cross,
         layer_dir=layer_dir,
     )
     if not dry_run and not quiet:
-        count = sum(len(b.lines) for b in result.batches)
-        echo_err(f"chef: cooked {count} {'packages' if result.locked else 'requirements'}")
+        output.echo_err(output.cooked(result))
 
 
 @main.command("install-project")
@@ -601,7 +458,7 @@ def cook(
     "Versions from git).",
 )
 @_layer_dir_option("install-project")
-@handle_errors
+@output.handle_errors
 def install_project(
     recipe_path: Path,
     installer: str,
@@ -635,57 +492,20 @@ def install_project(
         installer=installer,
         packages=packages,
         quiet=quiet,
-        echo=echo_err,
+        echo=output.echo_err,
         platform=platform,
         layer_dir=layer_dir,
         version=version,
     )
     if names and not quiet:
-        echo_err(f"chef: installed {', '.join(names)}")
-
-
-def _exit_status(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)  # sys.exit("text"), as the interpreter would show it
-    return 1
+        output.echo_err(output.installed(names))
 
 
 def run() -> None:
-    """The console script: run `main`, flush, and leave with os._exit.
-
-    Tearing the interpreter down frees every parsed table, model object and module one by one:
-    ~10 ms of a 1500-package prepare, spent after the recipe is already written. Every command
-    has finished its work when main returns (files written and renamed, temporary directories
-    removed, installers waited for), so only the standard streams need flushing. Library callers
-    of `main` are unaffected.
-
-    The cyclic garbage collector stays off for the same reason. `prepare` pauses it (for library
-    callers too), but the first allocations after the pause then trigger one collection over
-    every table and model object it built, which are acyclic and live until the process ends:
-    ~4% of a 1500- or 5000-package prepare, for no memory back (peak memory is unchanged).
-    Reference counting still frees everything else.
-
-    A reader that goes away (`chef cook --dry-run | head -1`) ends the command quietly with
-    EXIT_PIPE: inside a command (`handle_errors`), in click's own help and version output
-    (`_Main`), or while the last buffered output is flushed here.
-    """
-    gc.disable()
-    try:
-        main(prog_name="chef")
-        status = 0
-    except SystemExit as exc:
-        status = _exit_status(exc.code)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except BrokenPipeError:  # the reader went away before the last output (`chef diff | true`)
-            status = EXIT_PIPE
-        except (OSError, ValueError):  # a closed stream
-            status = status or 1
-    os._exit(status)
+    """The console script (`chef`, `python -m chef`): `main` with the cyclic GC off, the output
+    flushed and os._exit instead of the interpreter's teardown (chef.output.run_and_exit says
+    why). Library callers of `main` are unaffected."""
+    output.run_and_exit(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -320,3 +320,27 @@ def prepare_to_file(project_dir: Path, recipe_path: Path, **kwargs: object) -> P
     result = prepare(project_dir, **kwargs)  # type: ignore[arg-type]
     write_atomic(recipe_path, result.text, project=Path(project_dir))
     return result
+
+
+def write_layer_recipes(
+    result: Prepared,
+    project_dir: Path,
+    directory: Path,
+    heavy: Sequence[str] = (),
+    heavy_size: Optional[str] = None,
+    test: Optional[Callable[[], Recipe]] = None,
+) -> List[str]:
+    """`prepare --layer-recipes DIR`: split `result`'s recipe into layer recipes (chef.layers)
+    and write them into `directory`; returns the notes `--explain` shows. `test` prepares the
+    recipe of the test selection (test.json), called once `heavy_size` has been checked."""
+    from chef import layers
+
+    size = layers.parse_size(heavy_size) if heavy_size else layers.DEFAULT_HEAVY_SIZE
+    test_recipe = test() if test is not None else None
+    sizes = None
+    if result.recipe.is_locked:
+        sizes = layers.lock_sizes(project_dir, result.inputs)
+    split = layers.split(result.recipe, layers.patterns(heavy), size, sizes, test_recipe)
+    for name, recipe in split.recipes.items():
+        write_atomic(directory / name, dumps(recipe))
+    return split.notes

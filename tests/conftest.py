@@ -6,17 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from index_server import IndexServer  # noqa: E402
-from tinybuild import BACKEND_SOURCE  # noqa: E402
-from wheelhouse import make_wheel  # noqa: E402
+from index_server import IndexServer
+from tinybuild import BACKEND_SOURCE
+from wheelhouse import make_wheel
 
 # Every recipe prepare writes in any test must be one `chef cook --dry-run` accepts.
 pytest_plugins = ["recipe_property"]

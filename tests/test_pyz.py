@@ -147,8 +147,6 @@ def test_pyz_holds_chef_as_its_wheel_does_and_the_pinned_pure_wheels(
 def _projects(tmp_path: Path) -> List[List[str]]:
     """prepare arguments: the examples as committed (pyproject, poetry manifest, pdm.lock,
     requirements, a uv workspace) and a synthetic 300-package uv.lock (parsed by tomli here)."""
-    if str(ROOT / "bench") not in sys.path:
-        sys.path.insert(0, str(ROOT / "bench"))
     import synth
 
     lock = synth.write_uv_project(tmp_path / "synthetic-uv", 300)

@@ -30,3 +30,26 @@ def test_mypy_strict() -> None:
     done = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
+
+
+
+def test_test_helper_module_names_are_unique() -> None:
+    """pytest's `pythonpath` (pyproject.toml) puts several folders on sys.path for the whole
+    run: a helper module name found in two of them, or one that is a standard-library module,
+    would import whichever folder comes first. conftest.py files are loaded by pytest from their
+    path (tests/docker's as docker.conftest); `from conftest import` names tests/conftest.py."""
+    from chef.toml import load_toml
+
+    config = load_toml(ROOT / "pyproject.toml", "pyproject.toml")
+    folders = config["tool"]["pytest"]["ini_options"]["pythonpath"]
+    assert folders[0] == "tests"
+    seen: dict[str, str] = {}
+    for folder in folders:
+        assert (ROOT / folder).is_dir(), folder
+        for path in sorted((ROOT / folder).glob("*.py")):
+            if path.stem in ("__init__", "conftest"):
+                continue
+            assert path.stem not in seen, f"{folder}/{path.name} and {seen[path.stem]}/{path.name}"
+            seen[path.stem] = folder
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())  # Python 3.10+
+    assert not set(seen) & set(stdlib), sorted(set(seen) & set(stdlib))

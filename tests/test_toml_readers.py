@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
-from conftest import CORPUS, ROOT, needs_corpus
+import synth
+from conftest import CORPUS, needs_corpus
 from packaging.requirements import Requirement
-
-sys.path.insert(0, str(ROOT / "bench"))
-import synth  # noqa: E402
 
 READERS = ("toml_rs", "tomli", "tomllib")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
@@ -15,6 +14,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 import pytest
 import tomlkit
 from badinput_helpers import check_error
+from clirun import chef
 from conftest import write
 from test_fuzz_readers import baseline, write_files
 
@@ -301,11 +301,6 @@ def test_wrong_types_name_the_key(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- the command line
-
-
-def chef(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False)
 
 
 BROKEN = {

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import tomlkit
+from badinput_helpers import check_error, nasty_strings, refresh_hashes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,10 +25,6 @@ from chef import errors
 from chef.detect import READERS, Reader
 from chef.errors import ChefError
 from chef.prepare import prepare
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from badinput_helpers import check_error, nasty_strings, refresh_hashes  # noqa: E402
 
 FUZZ = settings(
     max_examples=150,

@@ -8,13 +8,12 @@ tests/test_pyz.py.)"""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import pytest
+from clirun import chef
 from conftest import write
 
 from chef import errors
@@ -52,12 +51,6 @@ files = 1
 """
 
 PYPROJECT = '[project]\nname = "app"\nversion = "0.1"\ndependencies = [{}]\n'
-
-
-def chef(cwd: Path, *args: str, env: Optional[Dict[str, str]] = None
-         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True,
-                          text=True, check=False, env={**os.environ, **(env or {})})
 
 
 def one_line(done: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
@@ -106,32 +99,32 @@ PREPARE_WORDS = {
 def test_prepare(case: str, tmp_path: Path) -> None:
     for name, text in PREPARE_CASES[case].items():
         write(tmp_path / name, text)
-    done = chef(tmp_path, "prepare", "--frozen", "--recipe-path", "recipe.json")
+    done = chef("prepare", "--frozen", "--recipe-path", "recipe.json", cwd=tmp_path)
     one_line(done, errors.EXIT_INPUT, *PREPARE_WORDS[case])
     assert not (tmp_path / "recipe.json").exists()
 
 
 def test_requirements_option_too_long(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "alpha\n")
-    one_line(chef(tmp_path, "prepare", "--stdout", "-r", LONG), errors.EXIT_INPUT,
+    one_line(chef("prepare", "--stdout", "-r", LONG, cwd=tmp_path), errors.EXIT_INPUT,
              "longer than this system allows")
 
 
 def test_pipfile_source_not_a_table(tmp_path: Path) -> None:
     write(tmp_path / "Pipfile", 'source = 1\n[packages]\nalpha = "*"\n')
-    one_line(chef(tmp_path, "prepare", "--stdout", "--manager", "pipenv"), errors.EXIT_INPUT,
+    one_line(chef("prepare", "--stdout", "--manager", "pipenv", cwd=tmp_path), errors.EXIT_INPUT,
              "Pipfile", "sources")
 
 
 def test_the_recipe_with_an_integer_over_4300_digits(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "alpha==1.0\n")
-    assert chef(tmp_path, "prepare").returncode == 0
+    assert chef("prepare", cwd=tmp_path).returncode == 0
     good = (tmp_path / "recipe.json").read_text()
     write(tmp_path / "big.json", good.replace('"format": ', '"x": ' + "9" * 5000 + ', "format": '))
     for args in (("cook", "--recipe-path", "big.json", "--dry-run", "--venv", "v"),
                  ("diff", "big.json", "recipe.json"), ("diff", "recipe.json", "big.json"),
                  ("check", "--recipe-path", "big.json")):
-        one_line(chef(tmp_path, *args), errors.EXIT_RECIPE, "big.json", "4300")
+        one_line(chef(*args, cwd=tmp_path), errors.EXIT_RECIPE, "big.json", "4300")
 
 
 @pytest.mark.parametrize("args", [("cook", "--recipe-path", "{long}", "--dry-run"),
@@ -139,22 +132,23 @@ def test_the_recipe_with_an_integer_over_4300_digits(tmp_path: Path) -> None:
                                   ("check", "--recipe-path", "{long}")])
 def test_a_recipe_path_too_long(tmp_path: Path, args: Sequence[str]) -> None:
     write(tmp_path / "requirements.txt", "alpha==1.0\n")
-    assert chef(tmp_path, "prepare").returncode == 0
+    assert chef("prepare", cwd=tmp_path).returncode == 0
     argv = [a.format(long=str(tmp_path / LONG)) for a in args]
-    one_line(chef(tmp_path, *argv), errors.EXIT_RECIPE)
+    one_line(chef(*argv, cwd=tmp_path), errors.EXIT_RECIPE)
 
 
 def test_credentials_file_name_too_long(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "alpha==1.0\n")
-    assert chef(tmp_path, "prepare").returncode == 0
-    done = chef(tmp_path, "cook", "--recipe-path", "recipe.json", "--dry-run", "--venv", "v",
-                env={"CHEF_CREDENTIALS_FILE": str(tmp_path / LONG)})
+    assert chef("prepare", cwd=tmp_path).returncode == 0
+    done = chef("cook", "--recipe-path", "recipe.json", "--dry-run", "--venv", "v",
+                env={"CHEF_CREDENTIALS_FILE": str(tmp_path / LONG)}, cwd=tmp_path)
     one_line(done, errors.EXIT_ENVIRONMENT, "credentials file")
 
 
 def test_unknown_toml_reader(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "alpha==1.0\n")
-    done = chef(tmp_path, "prepare", "--stdout", env={"CHEF_TOML_READER": "bogus"})
+    done = chef("prepare", "--stdout", env={"CHEF_TOML_READER": "bogus"}, cwd=tmp_path,
+                process=True)  # read when chef.toml is imported: a fresh process
     one_line(done, errors.EXIT_ENVIRONMENT, "CHEF_TOML_READER")
 
 
@@ -165,10 +159,10 @@ def test_a_hatch_hook_name_too_long_for_a_recipe(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", PYPROJECT.format('"alpha"') + (
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
         f'[tool.hatch.build.hooks.{hook}]\nenable-by-default = false\ndependencies = ["beta"]\n'))
-    assert chef(tmp_path, "prepare").returncode == 0
+    assert chef("prepare", cwd=tmp_path).returncode == 0
     recipe = (tmp_path / "recipe.json").read_text()
     assert hook.upper() not in recipe and "HATCH_BUILD_HOOKS_ENABLE" in recipe
-    done = chef(tmp_path, "cook", "--recipe-path", "recipe.json", "--dry-run", "--venv", "v")
+    done = chef("cook", "--recipe-path", "recipe.json", "--dry-run", "--venv", "v", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     parsed = loads(recipe)
     app = parsed.local_packages["app"]
@@ -183,7 +177,9 @@ def test_a_hatch_hook_name_too_long_for_a_recipe(tmp_path: Path) -> None:
 def test_a_marker_nested_900_deep(tmp_path: Path) -> None:
     deep = "(" * 900 + "python_version >= '3'" + ")" * 900
     write(tmp_path / "requirements.txt", f"alpha; {deep}\n")
-    one_line(chef(tmp_path, "prepare", "--stdout"), errors.EXIT_INPUT, "requirements.txt:1")
+    # In a fresh process: how deep the parsers may recurse depends on the stack they start on.
+    one_line(chef("prepare", "--stdout", cwd=tmp_path, process=True), errors.EXIT_INPUT,
+             "requirements.txt:1")
 
 
 def test_recursion_in_packaging_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,14 +19,13 @@ from urllib.parse import quote
 
 import pytest
 from badinput_helpers import refresh_hashes
-from click.testing import CliRunner
+from clirun import chef
 from conftest import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_readers import baseline, write_files
 
 from chef import errors
-from chef.cli import main
 from chef.detect import READERS
 from chef.errors import ChefError
 from chef.prepare import prepare
@@ -142,7 +141,6 @@ def test_no_credential_reaches_any_output(name: str, uv_project: Path, userinfo:
     prefix, secret = userinfo
     files = with_credentials(project_files(name, uv_project), prefix + secret)
     assert any(secret.encode() in raw for raw in files.values()), "nothing was injected"
-    runner = CliRunner()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
         write_files(root, files)
@@ -153,13 +151,13 @@ def test_no_credential_reaches_any_output(name: str, uv_project: Path, userinfo:
             text = ""
         assert_clean(text, secret, "the recipe")
         recipe = Path(tmp) / "recipe.json"
-        done = runner.invoke(main, ["prepare", "--project-dir", str(root), "--manager", name,
-                                    "--recipe-path", str(recipe), "--explain"])
+        done = chef("prepare", "--project-dir", str(root), "--manager", name, "--recipe-path",
+                    str(recipe), "--explain")
         assert_clean(done.stdout + done.stderr, secret, "prepare's output")
-        if done.exit_code == 0:
+        if done.returncode == 0:
             assert_clean(recipe.read_text(encoding="utf-8"), secret, "recipe.json")
-            done = runner.invoke(main, ["cook", "--recipe-path", str(recipe), "--dry-run",
-                                        "--python", __import__("sys").executable])
+            done = chef("cook", "--recipe-path", str(recipe), "--dry-run", "--python",
+                        __import__("sys").executable)
             assert_clean(done.stdout + done.stderr, secret, "cook --dry-run")
 
 
@@ -181,6 +179,6 @@ def test_errors_around_credentials_do_not_show_them(filename: str, content: str,
                                                     tmp_path: Path) -> None:
     secret = "Sup3r-s3cr3t-t0ken"
     write(tmp_path / filename, content.format(s=secret))
-    done = CliRunner().invoke(main, ["prepare", "--project-dir", str(tmp_path), "--stdout"])
-    assert done.exit_code == errors.EXIT_INPUT, done.stdout + done.stderr
+    done = chef("prepare", "--project-dir", str(tmp_path), "--stdout")
+    assert done.returncode == errors.EXIT_INPUT, done.stdout + done.stderr
     assert_clean(done.stdout + done.stderr, secret, "the error")

@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from clirun import chef, chef_argv
 from conftest import write
 
 from chef import errors
-
-
-def chef(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -146,16 +141,14 @@ def test_unknown_extra_or_group(tmp_path: Path, flag: str) -> None:
 
 def test_a_bug_exits_70_not_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A crash must never look like `chef check`'s "recipe out of date" (exit 1)."""
-    from click.testing import CliRunner
-
-    from chef.cli import main
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")
 
     monkeypatch.setattr("chef.prepare.prepare", boom)
-    result = CliRunner().invoke(main, ["prepare", "--project-dir", str(tmp_path), "--stdout"])
-    assert result.exit_code == errors.EXIT_INTERNAL
+    done = chef("prepare", "--project-dir", str(tmp_path), "--stdout")
+    assert done.returncode == errors.EXIT_INTERNAL
+    assert "chef: internal error" in done.stderr and "RuntimeError: bug" in done.stderr
 
 
 def test_default_target_is_never_chefs_own_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,12 +192,12 @@ def test_run_turns_the_cyclic_collector_off_for_the_command_only() -> None:
 
 
 def test_run_exit_status_of_every_kind_of_exit() -> None:
-    from chef.cli import _exit_status
+    from chef.output import exit_status
 
-    assert _exit_status(None) == 0
-    assert _exit_status(0) == 0
-    assert _exit_status(3) == 3
-    assert _exit_status("a message") == 1  # as the interpreter does for sys.exit("text")
+    assert exit_status(None) == 0
+    assert exit_status(0) == 0
+    assert exit_status(3) == 3
+    assert exit_status("a message") == 1  # as the interpreter does for sys.exit("text")
 
 
 @pytest.mark.parametrize("unbuffered", ["1", ""])
@@ -220,7 +213,7 @@ def test_output_to_a_closed_pipe_is_exit_pipe_not_a_traceback(unbuffered: str) -
     if unbuffered:
         env["PYTHONUNBUFFERED"] = unbuffered
     try:
-        done = subprocess.run([sys.executable, "-m", "chef", "--help"], stdout=write_end,
+        done = subprocess.run(chef_argv("--help"), stdout=write_end,
                               stderr=subprocess.PIPE, text=True, check=False, env=env)
     finally:
         os.close(write_end)
@@ -236,9 +229,8 @@ def test_run_writes_everything_before_it_exits(tmp_path: Path) -> None:
           + ", ".join(f'"pkg{i}>=1"' for i in range(3000)) + "]\n")
     out = tmp_path / "out.json"
     with out.open("w") as handle:
-        done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout", "--project-dir",
-                               str(tmp_path)], stdout=handle, stderr=subprocess.PIPE, text=True,
-                              check=False)
+        done = subprocess.run(chef_argv("prepare", "--stdout", "--project-dir", str(tmp_path)),
+                              stdout=handle, stderr=subprocess.PIPE, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(out.read_text())["roots"]) == 3000
 
@@ -266,3 +258,49 @@ def test_a_missing_find_links_directory_stops_cook(tmp_path: Path) -> None:
     (builder / "wheels").mkdir()  # copied next to the recipe: no warning any more
     dry = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "v"), "--dry-run")
     assert dry.returncode == 0 and "warning" not in dry.stdout, dry.stdout + dry.stderr
+
+
+def test_prepare_says_exactly_this(tmp_path: Path) -> None:
+    """Every line `prepare --explain --layer-recipes` writes, in order: what chef.output renders
+    (the explain report, the layer notes, the closing line) must not change unnoticed."""
+    write(tmp_path / "pyproject.toml",
+          '[project]\nname = "p"\nversion = "1"\ndependencies = ["six>=1"]\n'
+          '[project.optional-dependencies]\nfast = ["ujson"]\n'
+          '[dependency-groups]\ndev = ["pytest"]\n[tool.ruff]\nline-length = 100\n')
+    done = chef("prepare", "--explain", "--recipe-path", "r.json", "--layer-recipes", "L",
+                "--test-group", "dev", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    assert done.stderr.splitlines() == [
+        "chef: input: pyproject (found pyproject.toml)",
+        "chef: candidate: pyproject.toml (pyproject): chosen",
+        "chef: read pyproject.toml",
+        "chef: dropped: unselected extras: fast (add --extra NAME to include one)",
+        "chef: dropped: unselected groups: dev (add --group NAME to include one)",
+        "chef: dropped: versions of the project's own packages (they do not decide installs)",
+        "chef: dropped: pyproject.toml: ignored [tool.ruff] (they do not decide installs)",
+        "chef: layers: an unlocked recipe (the installer resolves) is one layer: layer-1.json "
+        "installs nothing, layer-2.json everything",
+        "chef: layers: test.json is the whole test selection (unlocked: nothing can be left to "
+        "the production layers)",
+        "chef: pyproject (found pyproject.toml): wrote r.json (1 requirements, 1 local packages)",
+    ]
+    assert sorted(p.name for p in (tmp_path / "L").iterdir()) == [
+        "layer-1.json", "layer-2.json", "test.json"]
+    assert "pytest" in (tmp_path / "L" / "test.json").read_text()
+    # The size is checked before the test selection is read: its error comes first.
+    done = chef("prepare", "--layer-recipes", "L2", "--heavy-size", "bogus", "--test-group",
+                "nope", cwd=tmp_path)
+    assert done.returncode == errors.EXIT_USAGE and "--heavy-size 'bogus'" in done.stderr
+
+
+def test_closing_lines_of_cook_and_install_project() -> None:
+    from types import SimpleNamespace
+
+    from chef import output
+
+    batches = [SimpleNamespace(lines=("a", "b")), SimpleNamespace(lines=("c",))]
+    assert output.cooked(SimpleNamespace(locked=True, batches=batches)) == (  # type: ignore[arg-type]
+        "chef: cooked 3 packages")
+    assert output.cooked(SimpleNamespace(locked=False, batches=[])) == (  # type: ignore[arg-type]
+        "chef: cooked 0 requirements")
+    assert output.installed(["app", "lib"]) == "chef: installed app, lib"

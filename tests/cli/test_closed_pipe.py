@@ -18,16 +18,13 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from clirun import chef, chef_argv
 from conftest import write
 
 from chef.errors import EXIT_PIPE
 
 N = 12000  # requirements: a recipe of ~0.5 MB, a dry-run plan and a diff of ~0.2 MB each
 BIG = 1 << 16  # what a Linux pipe buffers by default
-
-
-def _chef(*args: str) -> List[str]:
-    return [sys.executable, "-m", "chef", *args]
 
 
 def _env(unbuffered: str = "") -> Dict[str, str]:
@@ -55,8 +52,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
           + ", ".join(f'"pkg{i}>=2"' for i in range(N)) + "]\n")
     recipe, old = base / "recipe.json", base / "old.json"
     for where, path in ((project, recipe), (other, old)):
-        done = subprocess.run(_chef("prepare", "--project-dir", str(where), "--recipe-path",
-                                    str(path)), capture_output=True, text=True, check=False)
+        done = chef("prepare", "--project-dir", str(where), "--recipe-path", str(path))
         assert done.returncode == 0, done.stderr
     return {"project": project, "recipe": recipe, "old": old, "base": base}
 
@@ -90,11 +86,11 @@ def test_a_reader_that_reads_a_little_and_goes_away(name: str, big: Dict[str, Pa
     """`chef ... | head -1`: the output is far larger than the pipe holds, so chef is still
     writing when the reader closes its end."""
     args = _commands(big)[name]
-    # Run alone first: the output really is larger than the pipe's buffer.
-    whole = subprocess.run(_chef(*args), capture_output=True, text=True, check=False)
+    # Run alone first (in this process): the output really is larger than the pipe's buffer.
+    whole = chef(*args)
     assert whole.returncode in (0, 1), whole.stderr
     assert len(whole.stdout) > 2 * BIG
-    process = subprocess.Popen(_chef(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = subprocess.Popen(chef_argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=_env())
     assert process.stdout is not None and process.stderr is not None
     first = os.read(process.stdout.fileno(), 4096)  # the first bytes (a recipe is one line)
@@ -110,7 +106,7 @@ def test_head_dash_1_in_a_shell(big: Dict[str, Path]) -> None:
     """The issue's own command line, through a shell and the real `head`."""
     import shlex
 
-    command = _chef("cook", "--recipe-path", str(big["recipe"]), "--venv",
+    command = chef_argv("cook", "--recipe-path", str(big["recipe"]), "--venv",
                     str(big["base"] / "venv"), "--dry-run")
     script = " ".join(map(shlex.quote, command)) + " | head -1; echo status=${PIPESTATUS[0]} >&2"
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False,
@@ -140,7 +136,7 @@ def test_a_reader_already_gone(args: List[str], unbuffered: str) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(_chef(*args), stdout=write_end, stderr=subprocess.PIPE, text=True,
+        done = subprocess.run(chef_argv(*args), stdout=write_end, stderr=subprocess.PIPE, text=True,
                               check=False, env=_env(unbuffered))
     finally:
         os.close(write_end)
@@ -156,7 +152,7 @@ def test_every_large_output_to_a_reader_already_gone(
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(_chef(*_commands(big)[name]), stdout=write_end,
+        done = subprocess.run(chef_argv(*_commands(big)[name]), stdout=write_end,
                               stderr=subprocess.PIPE, text=True, check=False,
                               env=_env(unbuffered))
     finally:
@@ -173,7 +169,7 @@ def test_explain_on_stderr_to_a_reader_already_gone(big: Dict[str, Path]) -> Non
     os.close(read_end)
     recipe = big["base"] / "explained.json"
     try:
-        done = subprocess.run(_chef("prepare", "--explain", "--project-dir", str(big["project"]),
+        done = subprocess.run(chef_argv("prepare", "--explain", "--project-dir", str(big["project"]),
                                     "--recipe-path", str(recipe)),
                               stdout=subprocess.PIPE, stderr=write_end, text=True, check=False,
                               env=_env())

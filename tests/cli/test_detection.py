@@ -6,12 +6,11 @@ that declares dependencies is an error naming the fix, never exit 0."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import List
 
 import pytest
+from clirun import chef
 from conftest import write
 from lockfixtures import Scenario, pipenv_project, poetry_project, pylock_project
 
@@ -20,11 +19,6 @@ from chef.prepare import prepare
 from chef.select import Selection
 
 PLACEHOLDER_UV_LOCK = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n'
-
-
-def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True,
-                          text=True, check=False)
 
 
 def locked_names(recipe: Path) -> List[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from clirun import chef
 from conftest import write
 
 from chef import errors
@@ -37,11 +36,6 @@ dev = ["devtool==1.0"]
 requires = ["tinybuild"]
 build-backend = "tinybuild"
 """
-
-
-def chef(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False, cwd=cwd)
 
 
 def recipe_of(tmp: Path, text: str, **selection: Any) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import chef
 from conftest import write
 from projects import edit, make_locked_app
 
@@ -37,11 +36,6 @@ addopts = "-q"
 [tool.uv]
 package = true
 """
-
-
-def chef(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False)
 
 
 def test_dropped_extras_groups_and_tool_tables(tmp_path: Path) -> None:

@@ -4,19 +4,14 @@ kept readable on one line, and usage errors that exit 2 as docs/exit-codes.md sa
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from clirun import chef
 from conftest import write
 
 from chef import errors
-
-
-def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True,
-                          text=True, check=False)
 
 
 def test_cook_help_names_the_real_default_target(tmp_path: Path) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
+from clirun import chef
 from conftest import CORPUS, needs_corpus
 
 from chef import errors
@@ -14,10 +13,9 @@ from chef import errors
 @needs_corpus
 def test_kserve_model_server_with_sibling_path_dependency() -> None:
     root = CORPUS / "kserve__kserve" / "python"
-    argv = [sys.executable, "-m", "chef", "prepare", "--project-dir", str(root), "--stdout"]
-    alone = subprocess.run(argv[:5] + [str(root / "sklearnserver"), "--stdout"], capture_output=True, text=True)
+    alone = chef("prepare", "--project-dir", str(root / "sklearnserver"), "--stdout")
     assert alone.returncode == errors.EXIT_INPUT and "outside the project" in alone.stderr
-    done = subprocess.run(argv + ["--subdir", "sklearnserver"], capture_output=True, text=True)
+    done = chef("prepare", "--project-dir", str(root), "--stdout", "--subdir", "sklearnserver")
     assert done.returncode == 0, done.stderr
     recipe = json.loads(done.stdout)
     paths = {p["name"]: p["path"] for p in recipe["local_packages"]}

@@ -17,6 +17,7 @@ from typing import Dict, Iterator, List, Tuple
 from urllib.parse import quote
 
 import pytest
+from clirun import chef_argv
 from conftest import write
 from fakebackends import install_fake_installers
 
@@ -86,8 +87,8 @@ def test_no_value_from_the_environment_shows(tmp_path: Path, installer: str,
     fakes = install_fake_installers(tmp_path / "fakes")
     env = _env(tmp_path, password, fakes)
     venv = _venv(tmp_path)
-    cook = [sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe), "--venv",
-            str(venv), "--installer", installer, "--no-build-deps"]
+    cook = chef_argv("cook", "--recipe-path", str(recipe), "--venv", str(venv), "--installer",
+                     installer, "--no-build-deps")
     dry = subprocess.run(cook + ["--dry-run"], env=env, capture_output=True, text=True)
     done = subprocess.run(cook, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -132,8 +133,8 @@ def test_the_index_url_an_installer_sees_means_the_same(tmp_path: Path) -> None:
     env["UV_EXTRA_INDEX_URL"] = "https://base-image-uv.invalid/simple"
     venv = _venv(tmp_path)
     for installer in ("pip", "uv"):
-        subprocess.run([sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe),
-                        "--venv", str(venv), "--installer", installer, "--no-build-deps"],
+        subprocess.run(chef_argv("cook", "--recipe-path", str(recipe), "--venv", str(venv),
+                                 "--installer", installer, "--no-build-deps"),
                        env=env, check=True, capture_output=True)
     pip_call, uv_call = _calls(tmp_path)
     pip_env, uv_env = pip_call["env"], uv_call["env"]
@@ -166,8 +167,8 @@ def test_a_signal_removes_the_netrc_and_ends_the_installer(
     env["FAKE_INSTALLER_SLEEP"] = "1"
     venv = _venv(tmp_path)
     chef = subprocess.Popen(
-        [sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe), "--venv",
-         str(venv), "--installer", installer, "--no-build-deps"],
+        chef_argv("cook", "--recipe-path", str(recipe), "--venv", str(venv), "--installer",
+                  installer, "--no-build-deps"),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pids = tmp_path / "record" / "pids"
     deadline = time.monotonic() + 60

@@ -9,16 +9,10 @@ skip into a failure).
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from typing import Iterator, List
 
+import dockerlib
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import dockerlib  # noqa: E402
 
 
 def pytest_report_header(config: pytest.Config) -> List[str]:

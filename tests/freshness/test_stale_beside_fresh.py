@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+from clirun import chef
 from conftest import uv_bin, write
 from index_server import IndexServer
 from projects import edit
@@ -97,9 +98,8 @@ def fresh_for_manager(root: Path, index_url: str, manager: str) -> bool:
     return _manager(root, index_url, manager, *CHECKS[manager]).returncode == 0
 
 
-def chef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout", "--project-dir",
-                           str(root), *args], capture_output=True, text=True, check=False)
+def prepare(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return chef("prepare", "--stdout", "--project-dir", str(root), *args)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def _warnings(stderr: str) -> List[str]:
 def test_all_fresh_reads_uv_lock_and_warns_of_nothing(locked: Path, index: IndexServer) -> None:
     for manager in ("uv", "poetry", "pdm"):
         assert fresh_for_manager(locked, index.url, manager), manager
-    done = chef(locked, "--explain")
+    done = prepare(locked, "--explain")
     assert done.returncode == 0, done.stderr
     assert '"manager": "uv"' in done.stdout
     assert not _warnings(done.stderr)
@@ -156,7 +156,7 @@ def test_the_fresh_lock_is_read_with_a_warning(
     for manager in stale:
         assert not fresh_for_manager(root, index.url, manager), manager
 
-    done = chef(root)
+    done = prepare(root)
     assert done.returncode == 0, done.stderr
     assert f'"manager": "{chosen}"' in done.stdout
     assert '"gamma"' in done.stdout  # the edit, as the fresh lock has it
@@ -170,12 +170,12 @@ def test_the_fresh_lock_is_read_with_a_warning(
     assert "Traceback" not in done.stderr
 
     # The same recipe as naming the fresh lock's manager.
-    named = chef(root, "--manager", chosen)
+    named = prepare(root, "--manager", chosen)
     assert named.returncode == 0, named.stderr
     assert named.stdout == done.stdout
 
     # --explain: the stale lock passed over, and why the fresh one was chosen.
-    explained = chef(root, "--explain")
+    explained = prepare(root, "--explain")
     assert explained.returncode == 0
     candidates = [line for line in explained.stderr.splitlines()
                   if line.startswith("chef: candidate: ")]
@@ -195,11 +195,11 @@ def test_the_fresh_lock_is_read_with_a_warning(
         explained.stderr
 
     # A lock the user names is checked, and refused when stale, whatever lies beside it.
-    refused = chef(root, "--manager", first)
+    refused = prepare(root, "--manager", first)
     assert refused.returncode == errors.EXIT_STALE, refused.stderr
     assert refused.stderr.startswith(f"chef: error: {first_lock}: stale lock:")
     # --frozen takes the first lock as it is, as before.
-    frozen = chef(root, "--frozen")
+    frozen = prepare(root, "--frozen")
     assert frozen.returncode == 0, frozen.stderr
     assert f'"manager": "{first}"' in frozen.stdout and '"gamma"' not in frozen.stdout
 
@@ -215,7 +215,7 @@ def test_the_fresh_lock_plans_what_its_manager_exports(
     root = _copy(locked, tmp_path)
     edit(root / "pyproject.toml", *ADD_GAMMA)
     lock(root, index.url, "poetry")
-    done = chef(root)
+    done = prepare(root)
     assert done.returncode == 0, done.stderr
     recipe = json.loads(done.stdout)
     planned = {(p["name"], p["version"]) for p in recipe["locked"]}
@@ -243,7 +243,7 @@ def test_a_fresh_uv_lock_beside_a_stale_one_changes_nothing(
     lock(root, index.url, "uv")
     assert fresh_for_manager(root, index.url, "uv")
     assert not fresh_for_manager(root, index.url, "poetry")
-    done = chef(root)
+    done = prepare(root)
     assert done.returncode == 0, done.stderr
     assert '"manager": "uv"' in done.stdout and not _warnings(done.stderr)
 
@@ -255,7 +255,7 @@ def test_every_lock_stale_names_each_and_its_managers_verdict(
     edit(root / "pyproject.toml", *ADD_GAMMA)
     for manager in ("uv", "poetry", "pdm"):
         assert not fresh_for_manager(root, index.url, manager), manager
-    done = chef(root)
+    done = prepare(root)
     assert done.returncode == errors.EXIT_STALE, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
@@ -274,7 +274,7 @@ def test_a_lone_stale_lock_is_refused_as_before(
 ) -> None:
     root = _copy(locked, tmp_path, ("poetry.lock", "pdm.lock"))
     edit(root / "pyproject.toml", *ADD_GAMMA)
-    done = chef(root)
+    done = prepare(root)
     assert done.returncode == errors.EXIT_STALE
     assert done.stderr.strip() == ("chef: error: uv.lock: stale lock: pyproject.toml adds gamma "
                                    "to app's dependencies (run `uv lock`, or pass --frozen to "

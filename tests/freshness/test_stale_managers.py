@@ -4,13 +4,12 @@ manager's re-lock command; --frozen takes the lock as it is."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Tuple
 
 import pytest
 from badinput_helpers import refresh_hashes
+from clirun import chef
 from projects import edit
 
 from chef import errors
@@ -20,11 +19,6 @@ CASES = [
     ("pdm", "pyproject.toml", '"epsilon"', '"epsilon", "newdep>=1"', "pdm.lock"),
     ("pipenv", "Pipfile", 'epsilon = "*"', 'epsilon = "*"\nnewdep = ">=1"', "Pipfile.lock"),
 ]
-
-
-def chef(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -4,11 +4,11 @@ the loopback index: every edit of pyproject.toml gets the same verdict from chef
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, List, Tuple
 
 import pytest
+from clirun import chef
 from conftest import run, uv_bin, write
 from projects import APP_PYPROJECT, edit, make_locked_app
 from workspace import git_package, make_workspace
@@ -98,8 +98,8 @@ def test_own_version_is_not_staleness(locked_app: Path, tmp_path: Path, index, i
     verdict = freshness.check(root, "uv")
     assert verdict is not None and verdict.fresh
     assert verdict.warnings and "9.9.9" in verdict.warnings[0] and "0.1.0" in verdict.warnings[0]
-    done = run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(root),
-                "--recipe-path", str(tmp_path / "r.json")])
+    done = chef("prepare", "--project-dir", str(root), "--recipe-path", str(tmp_path / "r.json"))
+    assert done.returncode == 0, done.stderr
     assert "chef: warning: uv.lock: app's version is 9.9.9 in pyproject.toml but 0.1.0" in done.stderr
     assert "`uv lock --check`" in done.stderr
 
@@ -152,11 +152,6 @@ def test_new_member_is_stale(tmp_path: Path, index, isolated_env) -> None:  # ty
 
 
 # ---------------------------------------------------------------- the command line
-
-
-def chef(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False)
 
 
 def test_prepare_refuses_a_stale_lock_and_frozen_accepts_it(
@@ -228,6 +223,7 @@ def test_member_recording_the_root_without_its_source_is_a_warning(
         assert (f"members/{member}/pyproject.toml changes pkg in {member}'s dependencies: "
                 "pkg (editable .) in pyproject.toml vs pkg (no source) in uv.lock") in shown
     assert "drops pkg" not in shown and "adds pkg" not in shown
-    done = run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(root),
-                "--recipe-path", str(tmp_path / "recipe.json")])
+    done = chef("prepare", "--project-dir", str(root), "--recipe-path",
+                str(tmp_path / "recipe.json"))
+    assert done.returncode == 0, done.stderr
     assert "chef: warning: uv.lock: members/x/pyproject.toml changes pkg" in done.stderr

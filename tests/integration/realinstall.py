@@ -10,17 +10,14 @@ from pathlib import Path
 from typing import Dict, List
 
 from conftest import installed, uv_bin
+from oracle import run_exporter, tool
+from wheelhouse import sha256
 
 from chef.cook.buildenv import install_project
 from chef.cook.plan import Overrides
 from chef.cook.run import TargetSpec, cook
 from chef.prepare import prepare_to_file
 from chef.select import Selection
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "oracles"))
-
-from oracle import run_exporter, tool  # noqa: E402
-from wheelhouse import sha256  # noqa: E402
 
 ALL = Selection(all_extras=True, all_groups=True)
 

@@ -8,12 +8,11 @@ index: no network."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from clirun import chef
 from conftest import installed, run, write
 from fakebackends import HATCHLING_SOURCE, SETUPTOOLS_SOURCE, hook_plugin
 from index_server import IndexServer
@@ -234,20 +233,14 @@ def test_prepare_build_constraint_on_the_command_line(
     write(project / "requirements.txt", "./lib\n")
     write(project / "build-constraints.txt", "hatchling==1.0\n")
     recipe = project / "recipe.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "chef", "prepare", "--project-dir", str(project), "--recipe-path",
-         str(recipe), "--build-constraint", "build-constraints.txt"],
-        capture_output=True, text=True, check=False,
-    )
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path", str(recipe),
+                "--build-constraint", "build-constraints.txt")
     assert done.returncode == 0, done.stderr
     venv = tmp_path / "venv"
     cook(recipe, TargetSpec(venv=venv), installer="pip", overrides=Overrides(index_url=fake_index.url),
          quiet=True, echo=lambda s: None)
     assert installed(build_env(venv))["hatchling"] == "1.0"
-    done = subprocess.run(
-        [sys.executable, "-m", "chef", "install-project", "--recipe-path", str(recipe), "--venv",
-         str(venv), "--installer", "pip"],
-        cwd=project, capture_output=True, text=True, check=False,
-    )
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--installer", "pip", cwd=project, process=True)
     assert done.returncode == errors.EXIT_OK, done.stderr
     assert installed(venv / "bin" / "python")["lib"] == "0.1.0"

@@ -7,12 +7,12 @@ from __future__ import annotations
 import platform as host
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from clirun import chef
 from conftest import installed, run, write
 from index_server import IndexServer
 from projects import uv_lock
@@ -205,10 +205,8 @@ def test_sdist_only_packages_are_refused_before_anything_is_created(  # type: ig
     assert ("no wheel for the target (cook will refuse before installing anything): "
             "purelib==1.0 (sdist only)") in lines
 
-    done = subprocess.run(
-        [sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe), "--venv",
-         str(tmp_path / "venv"), "--index-url", cross_index.url, "--platform", "linux/arm64"],
-        capture_output=True, text=True, check=False)
+    done = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
+                "--index-url", cross_index.url, "--platform", "linux/arm64", process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     (line,) = [x for x in done.stderr.splitlines() if x.strip()]
     assert line.startswith("chef: error: no wheel for linux/arm64 (aarch64, glibc-")
@@ -248,10 +246,8 @@ def test_install_project_refuses_a_compiled_local_package(tmp_path: Path, cross_
     venv = tmp_path / "venv"
     cross_cook(recipe, venv, cross_index.url, "uv")
     before = installed(venv / "bin" / "python")
-    done = subprocess.run(
-        [sys.executable, "-m", "chef", "install-project", "--recipe-path", str(recipe),
-         "--venv", str(venv), "--platform", "linux/arm64"],
-        cwd=project, capture_output=True, text=True, check=False)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--platform", "linux/arm64", cwd=project, process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert f"xapp built here as xapp-0.1.0-{PY}-{PY}-linux_x86_64.whl" in line
@@ -271,8 +267,7 @@ def test_cli_spelling_errors_are_usage_errors(tmp_path: Path) -> None:
     for args in (["--platform", "windows/amd64"], ["--platform", "linux/mips"],
                  ["--libc", "musl"], ["--python-version", "3.12"],
                  ["--platform", "linux/arm64", "--libc", "uclibc"]):
-        done = subprocess.run([sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe),
-                               "--dry-run", *args], capture_output=True, text=True, check=False)
+        done = chef("cook", "--recipe-path", str(recipe), "--dry-run", *args)
         assert done.returncode == errors.EXIT_USAGE, (args, done.stderr)
         assert done.stderr.startswith("chef: error: --"), done.stderr
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import List
 
 import pytest
+from clirun import chef
 from conftest import installed, write
 from projects import make_app
 
@@ -20,12 +20,6 @@ from chef.cook.run import TargetSpec, cook
 from chef.prepare import prepare_to_file
 
 pytestmark = pytest.mark.slow
-
-
-def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -54,7 +48,7 @@ def test_project_dir_defaults_to_the_current_directory(tmp_path: Path, index, is
     recipe = docker_layout(tmp_path, project, index.url)
     # `RUN chef install-project --recipe-path /chef/recipe.json` in WORKDIR /app
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
-                "--installer", "uv", cwd=project)
+                "--installer", "uv", cwd=project, process=True)
     assert done.returncode == 0, done.stderr
     assert "app" in installed(tmp_path / "venv" / "bin" / "python")
 
@@ -63,7 +57,8 @@ def test_missing_build_env_creates_nothing(tmp_path: Path, index, isolated_env) 
     project = make_app(tmp_path / "app")
     recipe = docker_layout(tmp_path, project, index.url, cook_it=False)
     venv = tmp_path / "venv"
-    done = chef("install-project", "--recipe-path", str(recipe), "--venv", "venv", cwd=tmp_path)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", "venv", cwd=tmp_path,
+                process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT
     line = one_line_error(done)
     assert f"no build environment at {tmp_path / 'venv.chef-build'}" in line  # absolute
@@ -77,7 +72,7 @@ def test_missing_project_names_its_absolute_path(tmp_path: Path, index, isolated
     empty = tmp_path / "empty"
     empty.mkdir()
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
-                cwd=empty)
+                cwd=empty, process=True)
     assert done.returncode == errors.EXIT_INPUT
     line = one_line_error(done)
     assert f"{empty}: no pyproject.toml or setup.py to build" in line
@@ -105,7 +100,7 @@ def test_backend_asking_for_what_the_build_env_lacks(tmp_path: Path, index, isol
     recipe = docker_layout(tmp_path, project, index.url)
     shutil.rmtree(tmp_path / "venv")
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
-                cwd=project)
+                cwd=project, process=True)
     assert done.returncode == errors.EXIT_INSTALL
     line = one_line_error(done)
     assert f"{project / 'pyproject.toml'}: the build backend asker asks for delta>=1, zeta>=5" in line
@@ -121,7 +116,7 @@ def test_backend_that_cannot_be_imported(tmp_path: Path, index, isolated_env) ->
                                                    'build-backend = "nosuch.backend:api"'))
     recipe = docker_layout(tmp_path, project, index.url)
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
-                cwd=project)
+                cwd=project, process=True)
     assert done.returncode == errors.EXIT_INSTALL
     line = one_line_error(done)
     assert "cannot import the build backend nosuch.backend:api in the build environment" in line

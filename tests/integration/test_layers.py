@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+from clirun import chef
 from conftest import installed, run, uv_bin
 from projects import make_app
 
@@ -24,12 +24,6 @@ from chef.prepare import prepare_to_file
 pytestmark = pytest.mark.slow
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
 
 
 def listing(layer_dir: Path) -> List[str]:
@@ -104,7 +98,7 @@ def test_install_project_exports_exactly_the_project(  # type: ignore[no-untyped
     before = state(venv)
     out = tmp_path / "out" / "project"
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                "--installer", installer, "--layer-dir", str(out), cwd=project)
+                "--installer", installer, "--layer-dir", str(out), cwd=project, process=True)
     assert done.returncode == 0, done.stderr
     assert "app" in installed(venv / "bin" / "python")
     after = state(venv)
@@ -132,14 +126,14 @@ def test_install_project_exports_exactly_the_project(  # type: ignore[no-untyped
 def test_install_project_refuses_a_deletion(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
     project, recipe, venv = cooked_app(tmp_path, index.url)
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                "--installer", "uv", cwd=project)
+                "--installer", "uv", cwd=project, process=True)
     assert done.returncode == 0, done.stderr
     # a new version: the installer removes the old dist-info, which a COPY cannot remove
     text = (project / "pyproject.toml").read_text()
     (project / "pyproject.toml").write_text(text.replace('version = "0.1.0"', 'version = "0.2.0"'))
     out = tmp_path / "out"
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                "--installer", "uv", "--layer-dir", str(out), cwd=project)
+                "--installer", "uv", "--layer-dir", str(out), cwd=project, process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     assert "Traceback" not in done.stderr
     line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
@@ -153,7 +147,7 @@ def test_layer_dir_must_be_new_or_empty(tmp_path: Path, index, isolated_env) -> 
     (out / "stale").write_text("x")
     before = state(venv)
     done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                "--layer-dir", str(out), cwd=project)
+                "--layer-dir", str(out), cwd=project, process=True)
     assert done.returncode == errors.EXIT_USAGE, done.stderr
     assert "is not an empty directory" in done.stderr
     assert state(venv) == before  # refused before anything was installed
@@ -228,12 +222,13 @@ def test_cook_stacks_a_layer_without_touching_the_first(  # type: ignore[no-unty
     # the Docker stage's ENV: uv would otherwise compile (rewrite) every earlier layer's files
     monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
     base = ("cook", "--venv", str(venv), "--installer", installer, "--index-url", index.url)
-    done = chef(*base, "--recipe-path", str(one), cwd=tmp_path)
+    done = chef(*base, "--recipe-path", str(one), cwd=tmp_path, process=True)
     assert done.returncode == 0, done.stderr
     assert set(installed(venv / "bin" / "python")) == {"alpha", "beta"}
     first = state(venv)
     out = tmp_path / "out" / "2"
-    done = chef(*base, "--recipe-path", str(two), "--layer-dir", str(out), cwd=tmp_path)
+    done = chef(*base, "--recipe-path", str(two), "--layer-dir", str(out), cwd=tmp_path,
+                process=True)
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr
     assert installed(venv / "bin" / "python") == {
@@ -308,7 +303,7 @@ def test_layers_make_the_venv_one_cook_makes(  # type: ignore[no-untyped-def]
     common = (*target, "--index-url", index.url)
 
     def step(*args: str) -> None:
-        finished = chef(*args, cwd=project)
+        finished = chef(*args, cwd=project, process=True)
         assert finished.returncode == 0, finished.stderr
         assert "warning" not in finished.stderr, finished.stderr
 
@@ -352,19 +347,19 @@ def test_a_later_layer_on_another_venv(  # type: ignore[no-untyped-def]
     venv = tmp_path / "venv"
     common = ("--recipe-path", str(tmp_path / "layers" / "layer-2.json"), "--venv", str(venv),
               "--installer", "uv", "--index-url", index.url)
-    done = chef("cook", *common, cwd=tmp_path)
+    done = chef("cook", *common, cwd=tmp_path, process=True)
     assert done.returncode == 0, done.stderr
     assert "chef: note: alpha==2.0 is not in the venv" in done.stderr
     assert installed(venv / "bin" / "python")["alpha"] == "2.0"
     other = tmp_path / "other"
     done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
-                index.url, "--dry-run", cwd=tmp_path)
+                index.url, "--dry-run", cwd=tmp_path, process=True)
     assert done.returncode == 0, done.stderr
     run([uv_bin(), "venv", "-q", "--python", sys.executable, str(other)])
     run([uv_bin(), "pip", "install", "-q", "--python", str(other / "bin" / "python"),
          "--index-url", index.url, "alpha==1.0", "--no-deps"])
     done = chef("cook", *common[:2], "--venv", str(other), "--installer", "uv", "--index-url",
-                index.url, cwd=tmp_path)
+                index.url, cwd=tmp_path, process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
     assert len(line) == 1 and "holds alpha 1.0, and the earlier layers" in line[0], done.stderr
@@ -389,12 +384,13 @@ def test_the_test_layer_adds_only_the_test_groups(  # type: ignore[no-untyped-de
     venv = tmp_path / "venv"
     common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
     for name in ("layer-1.json", "layer-2.json"):
-        done = chef("cook", "--recipe-path", str(layers_dir / name), *common, cwd=tmp_path)
+        done = chef("cook", "--recipe-path", str(layers_dir / name), *common, cwd=tmp_path,
+                    process=True)
         assert done.returncode == 0, done.stderr
     production = state(venv)
     out = tmp_path / "out" / "test"
     done = chef("cook", "--recipe-path", str(layers_dir / "test.json"), *common,
-                "--layer-dir", str(out), cwd=tmp_path)
+                "--layer-dir", str(out), cwd=tmp_path, process=True)
     assert done.returncode == 0, done.stderr
     assert installed(venv / "bin" / "python") == {
         "alpha": "2.0", "beta": "2.0", "gamma": "1.0", "delta": "1.0", "epsilon": "1.0",
@@ -416,17 +412,17 @@ def test_a_later_layer_refuses_an_earlier_one_of_another_platform(  # type: igno
 
     project = make_locked_app(tmp_path / "app", index.url)
     layers_dir = tmp_path / "layers"
-    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha", cwd=project)
+    done = chef("prepare", "--layer-recipes", str(layers_dir), "--heavy", "alpha", cwd=project, process=True)
     assert done.returncode == 0, done.stderr
     venv = tmp_path / "venv"
     common = ("--venv", str(venv), "--installer", "uv", "--index-url", index.url)
-    done = chef("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common, cwd=tmp_path)
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-1.json"), *common, cwd=tmp_path, process=True)
     assert done.returncode == 0, done.stderr
     # as if layer 1 had been cooked with --platform for another machine
     (wheel,) = venv.glob("lib/python*/site-packages/alpha-2.0.dist-info/WHEEL")
     wheel.write_text(wheel.read_text().replace("Tag: py3-none-any",
                                                "Tag: cp311-cp311-manylinux_2_17_s390x"))
-    done = chef("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common, cwd=tmp_path)
+    done = chef("cook", "--recipe-path", str(layers_dir / "layer-2.json"), *common, cwd=tmp_path, process=True)
     assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
     line = [x for x in done.stderr.splitlines() if x.startswith("chef: error: ")]
     assert len(line) == 1 and "alpha 2.0 from an earlier layer is a wheel for " \

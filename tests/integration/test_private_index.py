@@ -5,13 +5,12 @@ never show in chef's output."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
+from clirun import chef
 from conftest import installed, write
 from index_server import IndexServer
 
@@ -41,9 +40,8 @@ def home(tmp_path: Path, isolated_env, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _recipe(tmp_path: Path, index_url: str) -> Path:
     project = tmp_path / "project"
     write(project / "requirements.txt", f"--index-url {index_url}\ngamma[fast]==1.0\n")
-    done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(project),
-                           "--recipe-path", str(project / "recipe.json")],
-                          capture_output=True, text=True, check=False)
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path",
+                str(project / "recipe.json"))
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in (project / "recipe.json").read_text()
     return project / "recipe.json"
@@ -51,11 +49,8 @@ def _recipe(tmp_path: Path, index_url: str) -> Path:
 
 def cook(recipe: Path, venv: Path, installer: str, *args: str,
          env: Dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "chef", "cook", "--recipe-path", str(recipe), "--venv", str(venv),
-         "--installer", installer, "--no-build-deps", *args],
-        capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
-    )
+    done = chef("cook", "--recipe-path", str(recipe), "--venv", str(venv), "--installer",
+                installer, "--no-build-deps", *args, env=env, process=True)
     assert PASSWORD not in done.stdout + done.stderr, done.stdout + done.stderr
     return done
 
@@ -189,9 +184,8 @@ def _pipenv_recipe(tmp_path: Path, source_url: str) -> Path:
                       "sources": [{"name": "private", "url": source_url, "verify_ssl": True}]},
             "default": {"gamma": {**pin, "extras": ["fast"]}, "delta": pin}, "develop": {}}
     write(project / "Pipfile.lock", json.dumps(lock, indent=4) + "\n")
-    done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--project-dir", str(project),
-                           "--recipe-path", str(project / "recipe.json")],
-                          capture_output=True, text=True, check=False)
+    done = chef("prepare", "--project-dir", str(project), "--recipe-path",
+                str(project / "recipe.json"))
     assert done.returncode == 0, done.stderr
     return project / "recipe.json"
 
@@ -252,7 +246,6 @@ def test_a_placeholder_host_reaches_the_real_installer_out_of_sight(
 
 def test_pip_expands_only_upper_case_placeholders(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "--index-url https://${host}/simple\nalpha\n")
-    done = subprocess.run([sys.executable, "-m", "chef", "prepare", "--stdout"], cwd=tmp_path,
-                          capture_output=True, text=True, check=False)
+    done = chef("prepare", "--stdout", cwd=tmp_path)
     assert done.returncode == errors.EXIT_INPUT
     assert "pip does not expand ${host} (only upper-case letters, digits and _)" in done.stderr

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from lockfixtures import Scenario, pipenv_project
+from realinstall import ALL, chef_install, export, pip_install_export, same_install, wheel_hashes
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from lockfixtures import Scenario, pipenv_project  # noqa: E402
-from realinstall import ALL, chef_install, export, pip_install_export, same_install, wheel_hashes  # noqa: E402
-
-from chef.select import Selection  # noqa: E402
+from chef.select import Selection
 
 pytestmark = pytest.mark.slow
 

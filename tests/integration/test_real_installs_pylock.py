@@ -8,18 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import installed, uv_bin
+from lockfixtures import Scenario, pylock_project
+from oracle import pylock_packages
+from packaging.markers import default_environment
+from realinstall import ALL, chef_install, pip_install_export, same_install, wheel_hashes
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "oracles"))
-
-from conftest import installed, uv_bin  # noqa: E402
-from lockfixtures import Scenario, pylock_project  # noqa: E402
-from oracle import pylock_packages  # noqa: E402
-from packaging.markers import default_environment  # noqa: E402
-from realinstall import ALL, chef_install, pip_install_export, same_install, wheel_hashes  # noqa: E402
-
-from chef.select import Selection  # noqa: E402
+from chef.select import Selection
 
 pytestmark = pytest.mark.slow
 

@@ -24,19 +24,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from conftest import CORPUS, corpus_params, needs_corpus  # noqa: E402
-from lockfixtures import WRITERS, Scenario, poetry_project  # noqa: E402
-from oracle import (  # noqa: E402
+from conftest import CORPUS, corpus_params, needs_corpus
+from lockfixtures import WRITERS, Scenario, poetry_project
+from oracle import (
     ALL,
     DEFAULT,
     ExporterFailed,
@@ -50,12 +45,12 @@ from oracle import (  # noqa: E402
     tool,
     within,
 )
-from pythons import accepting, marker_environment  # noqa: E402
+from pythons import accepting, marker_environment
 
-from chef.detect import read_project  # noqa: E402
-from chef.errors import EXIT_STALE, ChefError, StaleLockError  # noqa: E402
-from chef.model import Project  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.detect import read_project
+from chef.errors import EXIT_STALE, ChefError, StaleLockError
+from chef.model import Project
+from chef.select import Selection
 
 LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 MANAGER_OF = {"uv.lock": "uv", "poetry.lock": "poetry", "pdm.lock": "pdm", "Pipfile.lock": "pipenv"}

@@ -7,20 +7,16 @@ the loopback index; offline.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Dict
 
 import pytest
+from oracle import chef_packages, environment_for, parse_export, run_exporter, tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from oracle import chef_packages, environment_for, parse_export, run_exporter, tool  # noqa: E402
-
-from chef.detect import read_project  # noqa: E402
-from chef.errors import InputError  # noqa: E402
-from chef.prepare import prepare  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.detect import read_project
+from chef.errors import InputError
+from chef.prepare import prepare
+from chef.select import Selection
 
 PYPROJECT = """\
 [project]

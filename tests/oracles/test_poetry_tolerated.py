@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from oracle import (  # noqa: E402
+from clirun import chef
+from oracle import (
     ExporterFailed,
     chef_packages,
     environment_for,
@@ -30,10 +28,10 @@ from oracle import (  # noqa: E402
     tool,
 )
 
-from chef.detect import read_project  # noqa: E402
-from chef.errors import InputError  # noqa: E402
-from chef.prepare import prepare  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.detect import read_project
+from chef.errors import InputError
+from chef.prepare import prepare
+from chef.select import Selection
 
 # The issue's reproduction, over the test wheelhouse's packages (alpha -> beta; devtool).
 PYPROJECT = """\
@@ -129,10 +127,7 @@ def test_manifest_only_plans_the_same_roots(locked: Path) -> None:
 def test_cli_warns_once_and_exits_zero(locked: Path) -> None:
     for extra in ([], ["--extra", "test"]):
         for manager in ([], ["--manager", "poetry-manifest"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "chef", "prepare", "--stdout", *extra, *manager],
-                cwd=locked, capture_output=True, text=True, check=False,
-            )
+            done = chef("prepare", "--stdout", *extra, *manager, cwd=locked)
             assert done.returncode == 0, done.stderr
             lines = done.stderr.splitlines()
             assert len(lines) == 1 and lines[0].startswith("chef: warning: pyproject.toml: ")

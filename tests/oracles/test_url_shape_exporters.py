@@ -30,12 +30,8 @@ from pathlib import Path
 from typing import Callable, List
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "readers"))
-
-import url_shapes as u  # noqa: E402
-from oracle import run_exporter, tool  # noqa: E402
+import url_shapes as u
+from oracle import run_exporter, tool
 
 GIT = [s.id for s in u.SHAPES if s.vcs == "git"]
 VCS = [s.id for s in u.SHAPES if s.vcs]

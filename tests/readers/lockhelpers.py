@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lockfixtures import Scenario
 
-from lockfixtures import Scenario  # noqa: E402
-
-from chef.cook.plan import plan  # noqa: E402
-from chef.detect import read_project  # noqa: E402
-from chef.recipe import Recipe, dumps, from_project  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.cook.plan import plan
+from chef.detect import read_project
+from chef.recipe import Recipe, dumps, from_project
+from chef.select import Selection
 
 PY311 = {
     "implementation_name": "cpython",

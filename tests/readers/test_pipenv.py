@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from lockfixtures import GIT_SHA, Scenario, pipenv_project, write
+from lockhelpers import PY39_WIN, PY311, bump, installed, recipe, recipe_text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lockfixtures import GIT_SHA, Scenario, pipenv_project, write  # noqa: E402
-from lockhelpers import PY39_WIN, PY311, bump, installed, recipe, recipe_text  # noqa: E402
-
-from chef.errors import InputError  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.errors import InputError
+from chef.select import Selection
 
 
 def test_categories(tmp_path: Path) -> None:

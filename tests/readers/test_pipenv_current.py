@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 import pytest
+from clirun import chef
 from conftest import write
 from index_server import IndexServer
 from packaging.markers import Marker
@@ -128,19 +129,14 @@ def test_the_lock_has_the_shapes_of_the_issue(project: Path) -> None:
                                                  "version": "*"}
 
 
-def _chef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], cwd=root, capture_output=True,
-                          text=True, check=False)
-
-
 def planned(root: Path, tmp_path: Path, *selection: str) -> Tuple[Set[Tuple[str, str]], List[str]]:
     """(name, version) that `chef cook --dry-run` installs, and the recipe's local packages."""
     recipe = tmp_path / "recipe.json"
-    done = _chef(root, "prepare", "--recipe-path", str(recipe), *selection)
+    done = chef("prepare", "--recipe-path", str(recipe), *selection, cwd=root)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    dry = _chef(root, "cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
-                "--dry-run")
+    dry = chef("cook", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
+               "--dry-run", cwd=root)
     assert dry.returncode == 0, dry.stderr
     out: Set[Tuple[str, str]] = set()
     section: Optional[str] = None
@@ -197,7 +193,7 @@ def test_chef_plans_what_pipenv_installs(
 
 def test_the_marker_keeps_its_environment_part(project: Path, tmp_path: Path) -> None:
     recipe = tmp_path / "recipe.json"
-    done = _chef(project, "prepare", "--recipe-path", str(recipe), "--all-groups")
+    done = chef("prepare", "--recipe-path", str(recipe), "--all-groups", cwd=project)
     assert done.returncode == 0, done.stderr
     roots = {r["name"]: r.get("marker") for r in json.loads(recipe.read_text())["roots"]}
     assert roots["epsilon"] == 'python_version >= "3.10"'
@@ -225,7 +221,7 @@ def test_the_local_package_locked_at_star_is_the_pipfiles_path(
     pipfile = (root / "Pipfile").read_text(encoding="utf-8")
     (root / "Pipfile").write_text(pipfile.replace(
         'app = {path = ".", editable = true, extras = ["docs"]}', 'app = "*"'), encoding="utf-8")
-    refused = _chef(root, "prepare", "--stdout", "--all-groups", "--frozen")
+    refused = chef("prepare", "--stdout", "--all-groups", "--frozen", cwd=root)
     assert refused.returncode == errors.EXIT_INPUT
     assert "app is locked at '*', which is not a version" in refused.stderr
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from lockfixtures import GIT_SHA, URL_WHEEL, Scenario, poetry_project, write
+from lockhelpers import PY39_WIN, PY311, bump, installed, recipe, recipe_text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lockfixtures import GIT_SHA, URL_WHEEL, Scenario, poetry_project, write  # noqa: E402
-from lockhelpers import PY39_WIN, PY311, bump, installed, recipe, recipe_text  # noqa: E402
-
-from chef.errors import InputError  # noqa: E402
-from chef.readers.poetry import constraint_sets, python_marker  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.errors import InputError
+from chef.readers.poetry import constraint_sets, python_marker
+from chef.select import Selection
 
 VERSIONS = ["2.1", "2.0", "1.1"]
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from lockfixtures import GIT_SHA, URL_WHEEL, Scenario, pylock_project, write
+from lockhelpers import PY39_WIN, PY311, bump, installed, recipe
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lockfixtures import GIT_SHA, URL_WHEEL, Scenario, pylock_project, write  # noqa: E402
-from lockhelpers import PY39_WIN, PY311, bump, installed, recipe  # noqa: E402
-
-from chef.errors import InputError  # noqa: E402
-from chef.readers.markers import placements  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.errors import InputError
+from chef.readers.markers import placements
+from chef.select import Selection
 
 
 def test_selection_markers(tmp_path: Path) -> None:

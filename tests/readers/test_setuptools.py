@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from lockfixtures import write
+from lockhelpers import recipe
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lockfixtures import write  # noqa: E402
-from lockhelpers import recipe  # noqa: E402
-
-from chef.detect import detect  # noqa: E402
-from chef.errors import InputError  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.detect import detect
+from chef.errors import InputError
+from chef.select import Selection
 
 SETUP_CFG = """[metadata]
 name = My_Tool

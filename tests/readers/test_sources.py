@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+import url_shapes as u
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import url_shapes as u  # noqa: E402
-
-from chef.detect import read_project  # noqa: E402
-from chef.readers.sources import (  # noqa: E402
+from chef.detect import read_project
+from chef.readers.sources import (
     archive_url,
     file_hashes,
     index_config,

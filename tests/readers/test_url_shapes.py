@@ -10,21 +10,17 @@ refused with one line (test_shapes_a_manager_cannot_write).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable, FrozenSet, List, Tuple
 
 import pytest
+import url_shapes as u
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import url_shapes as u  # noqa: E402
-
-from chef.cook.plan import plan  # noqa: E402
-from chef.detect import read_project  # noqa: E402
-from chef.errors import InputError  # noqa: E402
-from chef.recipe import check_cookable, dumps, from_project, loads  # noqa: E402
-from chef.select import Selection  # noqa: E402
+from chef.cook.plan import plan
+from chef.detect import read_project
+from chef.errors import InputError
+from chef.recipe import check_cookable, dumps, from_project, loads
+from chef.select import Selection
 
 ENV = {
     "implementation_name": "cpython", "implementation_version": "3.11.7", "os_name": "posix",

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest
+from clirun import chef
 from packaging.markers import default_environment
 from projects import edit, make_app, make_locked_app, uv_lock
 
@@ -32,11 +31,6 @@ def base_project(tmp_path_factory: pytest.TempPathFactory, index) -> Path:  # ty
 @pytest.fixture
 def project(base_project: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(base_project, tmp_path / "app"))
-
-
-def chef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], cwd=cwd, capture_output=True,
-                          text=True, check=False)
 
 
 def layered(project: Path, out: Path, *options: str) -> Dict[str, bytes]:
