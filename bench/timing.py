@@ -167,32 +167,36 @@ if __name__ == "__main__":
 """
 
 
-def install_chef(workdir: Path) -> List[str]:
+def install_chef(workdir: Path, source: Optional[Path] = None) -> List[str]:
     """chef as an install leaves it, so that the timings are what users get: a venv holding a
     copy of this checkout's `chef` package with compiled bytecode and a console script like
     pip's, its dependencies reached through a .pth line to this interpreter's site-packages. The
     development venv would add the editable finder (~8 ms a run here) and the .pth files of
-    every test tool. Afterwards chef_argv() returns that console script."""
+    every test tool. Afterwards chef_argv() returns that console script.
+    `source`: another copy's `chef` package directory instead (an earlier commit's, to compare
+    with); its console script is returned, and chef_argv() stays this checkout's."""
     import compileall
     import shutil
     import sysconfig
 
     import chef
 
-    venv = workdir / "chef-venv"
+    venv = workdir / ("chef-venv" if source is None else f"chef-venv-{source.parent.name}")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()
     site = Path(purelib)
-    shutil.copytree(Path(chef.__file__).parent, site / "chef",
+    shutil.copytree(source or Path(chef.__file__).parent, site / "chef",
                     ignore=shutil.ignore_patterns("__pycache__"))
     compileall.compile_dir(str(site / "chef"), quiet=1)
     (site / "chef-bench-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     script = venv / "bin" / "chef"
     script.write_text(_SCRIPT.format(python=python))
     script.chmod(0o755)
+    if source is not None:
+        return [str(script)]
     _INSTALLED[:] = [str(script)]
     return list(_INSTALLED)
 
