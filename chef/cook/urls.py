@@ -43,7 +43,7 @@ def local_path(link: str, base: Path) -> Optional[Path]:
         from urllib.parse import unquote, urlsplit
 
         return Path(unquote(urlsplit(link).path))
-    if "://" in link:
+    if is_url(link):
         return None
     return base / link if project_relative(link) else Path(link)
 
