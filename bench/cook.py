@@ -8,7 +8,10 @@ Then, into a fresh virtual environment each run (created before the clock starts
 installer caches: `chef cook` against the bare installer command it runs (the same argv, from
 chef's own plan: `uv pip install --no-deps --require-hashes -r ...` and the pip equivalent), and
 `chef cook --dry-run` (chef's own work: load and validate the recipe, ask the target interpreter
-for its markers, plan). Prints Markdown tables; asserts nothing.
+for its markers, plan). With `--against REV` (default HEAD), chef as committed at REV is timed
+in the same rounds, so that a slip shows against the previous commit. CPU time (user + system,
+the installer's included) is shown next to the wall time: on a shared machine it varies less.
+Prints Markdown tables; asserts nothing.
 """
 
 from __future__ import annotations
@@ -109,12 +112,43 @@ def installer_argv(recipe: Path, venv: Path, backend: installers.Backend, wheels
     return backend.install(python, files, batch, quiet=True)
 
 
+def install_revision(workdir: Path, rev: str) -> Optional[List[str]]:
+    """chef as committed at `rev`, installed as `install_chef` installs this checkout (None when
+    git cannot give it: not a checkout, an unknown revision)."""
+    import tarfile
+
+    source = workdir / f"rev-{rev.replace('/', '_').replace('~', '-')}"
+    done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "chef"],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        print(f"bench: no chef at {rev}: {done.stderr.decode(errors='replace').strip()}",
+              file=sys.stderr)
+        return None
+    source.mkdir(parents=True)
+    archive = workdir / "rev.tar"
+    archive.write_bytes(done.stdout)
+    with tarfile.open(archive) as tar:
+        # our own repository's archive; the "data" filter where tarfile has it (3.12+)
+        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(source, **extra)  # type: ignore[arg-type,unused-ignore]
+    return install_chef(workdir, source / "chef")
+
+
+def _cook_argv(chef: List[str], recipe: Path, venv: Path, installer: str,
+               links: List[str], *extra: str) -> List[str]:
+    return chef + ["cook", "--recipe-path", str(recipe), "--venv", str(venv),
+                   "--installer", installer, *links, *extra]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packages", type=int, default=100)
     parser.add_argument("--runs", type=int, default=20,
                         help="counted runs per command (20: pip alone varies by ±100 ms here)")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
+    parser.add_argument("--against", default="HEAD", metavar="REV",
+                        help="also time chef as committed at REV, in the same rounds (default "
+                        "HEAD; 'none': do not)")
     args = parser.parse_args(argv)
 
     uv = installers.find_uv()
@@ -124,6 +158,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="chef-bench-cook-"))
     try:
         install_chef(workdir)  # chef as installed, as bench/prepare.py times it
+        earlier = None if args.against == "none" else install_revision(workdir, args.against)
         env = bench_env(workdir)
         app = build_project(workdir, args.packages)
         wheels = workdir / "wheels"
@@ -144,16 +179,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         for backend in backends:
             name = backend.name
             bare = installer_argv(recipe, venv, backend, wheels, workdir / f"req-{name}")
-            cook = chef_argv() + ["cook", "--recipe-path", str(recipe), "--venv", str(venv),
-                                  "--installer", name, *links, "--quiet"]
             make = fresh_venv(uv, venv, env)
             commands += [
                 Command(f"{name} bare", bare, env=env, before=make),
-                Command(f"{name} chef", cook, env=env, before=make),
+                Command(f"{name} chef", _cook_argv(chef_argv(), recipe, venv, name, links,
+                                                   "--quiet"), env=env, before=make),
             ]
-        dry = chef_argv() + ["cook", "--recipe-path", str(recipe), "--venv", str(venv),
-                             "--installer", "uv", *links, "--dry-run"]
-        commands.append(Command("dry", dry, env=env))
+            if earlier is not None:
+                commands.append(Command(f"{name} chef@", _cook_argv(
+                    earlier, recipe, venv, name, links, "--quiet"), env=env, before=make))
+        commands.append(Command("dry", _cook_argv(chef_argv(), recipe, venv, "uv", links,
+                                                  "--dry-run"), env=env))
+        if earlier is not None:
+            commands.append(Command("dry@", _cook_argv(earlier, recipe, venv, "uv", links,
+                                                       "--dry-run"), env=env))
         results = measure(commands, args.runs)
 
         out = [
@@ -171,21 +210,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         ]
         body = []
         for name in ("uv", "pip"):
-            bare, cook = results[f"{name} bare"], results[f"{name} chef"]
-            if not (bare.ok and cook.ok):
-                body.append([name, fmt_ms(bare), fmt_ms(cook), "—", "—", "—",
-                             bare.failure or cook.failure or ""])
-                continue
-            # paired: each chef run against the bare run next to it (robust to drift)
-            over = statistics.median(c - b for c, b in zip(cook.walls, bare.walls)) * 1000
-            allowed = max(0.05 * bare.median_ms, 150.0)
-            body.append([
-                name, fmt_ms(bare), fmt_ms(cook), f"{over:+.0f}",
-                f"{over / bare.median_ms * 100:+.1f}%", f"{allowed:.0f}", "",
-            ])
+            bare_runs = results[f"{name} bare"]
+            for key, label in ((f"{name} chef", name), (f"{name} chef@", f"{name}, chef at "
+                                                        f"{args.against}")):
+                if key in results:
+                    body.append(_overhead_row(label, bare_runs, results[key]))
         headers = ["installer", "bare installer ms", "chef cook ms",
                    "chef overhead ms (paired median)", "overhead", "allowed ms (max of 5%, 150 ms)",
-                   "note"]
+                   "CPU ms: bare, chef cook", "chef CPU overhead ms (paired median)", "note"]
         out += [table(headers, body), ""]
         uvb, pipb, uvc, pipc = (results[k] for k in ("uv bare", "pip bare", "uv chef", "pip chef"))
         out += [table(["same recipe", "uv ms", "pip ms", "pip / uv"], [
@@ -195,8 +227,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         dry = results["dry"]
         out += [
             f"`chef cook --dry-run` (load and validate the recipe, probe the target interpreter, "
-            f"plan; nothing installed): {fmt_ms(dry)} ms, peak "
-            f"{dry.peak_mib if dry.ok else 0:.0f} MiB.",
+            f"plan; nothing installed): {fmt_ms(dry)} ms, CPU {_cpu(dry)} ms, peak "
+            f"{dry.peak_mib if dry.ok else 0:.0f} MiB"
+            + (f"; chef at {args.against}: {fmt_ms(results['dry@'])} ms, CPU "
+               f"{_cpu(results['dry@'])} ms." if "dry@" in results else "."),
             "",
         ]
         text = "\n".join(out)
@@ -206,6 +240,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def _overhead_row(label: str, bare: Runs, cook: Runs) -> List[str]:
+    if not (bare.ok and cook.ok):
+        return [label, fmt_ms(bare), fmt_ms(cook), "—", "—", "—", "—", "—",
+                bare.failure or cook.failure or ""]
+    # paired: each chef run against the bare run next to it (robust to drift)
+    over = statistics.median(c - b for c, b in zip(cook.walls, bare.walls)) * 1000
+    cpu_over = statistics.median(c - b for c, b in zip(cook.cpus, bare.cpus)) * 1000
+    allowed = max(0.05 * bare.median_ms, 150.0)
+    return [
+        label, fmt_ms(bare), fmt_ms(cook), f"{over:+.0f}",
+        f"{over / bare.median_ms * 100:+.1f}%", f"{allowed:.0f}",
+        f"{bare.cpu_ms:.0f}, {cook.cpu_ms:.0f}", f"{cpu_over:+.0f}", "",
+    ]
+
+
+def _cpu(runs: Runs) -> str:
+    return f"{runs.cpu_ms:.0f}" if runs.ok else "—"
 
 
 def _ratio(a: Runs, b: Runs) -> str:

@@ -172,15 +172,17 @@ def install_chef(workdir: Path, source: Optional[Path] = None) -> List[str]:
     copy of this checkout's `chef` package with compiled bytecode and a console script like
     pip's, its dependencies reached through a .pth line to this interpreter's site-packages. The
     development venv would add the editable finder (~8 ms a run here) and the .pth files of
-    every test tool. Afterwards chef_argv() returns that console script. `source`: another
-    `chef` package directory to install (bench/compare.py: a commit's, from git archive)."""
+    every test tool. Afterwards chef_argv() returns that console script.
+    `source`: another copy's `chef` package directory instead (an earlier commit's, to compare
+    with: bench/compare.py, bench/cook.py --against); its console script is returned, and
+    chef_argv() stays this checkout's."""
     import compileall
     import shutil
     import sysconfig
 
     import chef
 
-    venv = workdir / "chef-venv"
+    venv = workdir / ("chef-venv" if source is None else f"chef-venv-{source.parent.name}")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     purelib = subprocess.run(
@@ -194,6 +196,8 @@ def install_chef(workdir: Path, source: Optional[Path] = None) -> List[str]:
     script = venv / "bin" / "chef"
     script.write_text(_SCRIPT.format(python=python))
     script.chmod(0o755)
+    if source is not None:
+        return [str(script)]
     _INSTALLED[:] = [str(script)]
     return list(_INSTALLED)
 

@@ -8,32 +8,28 @@ from the index its lock names; an unlocked recipe becomes requirement lines the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Literal, Mapping, Optional, Set, Tuple
 
 from packaging.specifiers import SpecifierSet
 
 from chef.cook.markers import conflict_names, evaluator
+from chef.cook.urls import is_url
 from chef.errors import TargetEnvironmentError
 from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage
 from chef.recipe import Recipe
-from chef.select import walk
+from chef.select import Reached, walk
 
 if TYPE_CHECKING:
     from chef.cook.platform import TargetPlatform
 
 # A local directory with a wheel of (name, version) for the target, or None (chef.cook.run).
 FindWheel = Callable[[str, str], Optional[str]]
+Evaluate = Callable[[Optional[str], str], bool]  # (marker, extra) -> true for the target
 
 
-@dataclass(frozen=True)
-class IndexOptions:
-    """Where an installer call may look. `None` index_url means the installer's own default."""
-
-    index_url: Optional[str] = None
-    extra_index_urls: Tuple[str, ...] = ()
-    find_links: Tuple[str, ...] = ()
-    no_index: bool = False
-    pre: bool = False
+# Where an installer call may look (`None` index_url: the installer's own default): the recipe's
+# own index fields, the same class, so that the field list is written once (chef.model).
+IndexOptions = IndexConfig
 
 
 @dataclass(frozen=True)
@@ -71,6 +67,15 @@ class Line:
         return " ".join([self.requirement] + [f"--hash={h}" for h in self.hashes])
 
 
+# What a batch installs (the dry run and the installer's error say it); "build requirements" go
+# into the build environment, the others into the target.
+Purpose = Literal[
+    "dependencies",
+    "wheels for the target from --find-links (not in the lock: no hashes)",
+    "build requirements",
+]
+
+
 @dataclass(frozen=True)
 class Batch:
     """One installer call."""
@@ -80,7 +85,7 @@ class Batch:
     no_deps: bool
     require_hashes: bool
     constraints: Tuple[Line, ...] = ()
-    purpose: str = "dependencies"
+    purpose: Purpose = "dependencies"
     platform: Optional[TargetPlatform] = None  # a cross-cook: wheels for this platform only
 
 
@@ -102,6 +107,16 @@ class InstallPlan:
     earlier: List[Tuple[str, str]] = field(default_factory=list)
     earlier_missing: List[str] = field(default_factory=list)  # not in the venv: installed here
 
+    def all_batches(self) -> List[Batch]:
+        """Every installer call: the target's batches, then the build environment's."""
+        return self.batches + ([self.build_batch] if self.build_batch is not None else [])
+
+    def map_options(self, fix: Callable[[IndexConfig], IndexConfig]) -> None:
+        """Every batch's index options through `fix` (chef.cook.urls: where they point)."""
+        self.batches = [replace(b, options=fix(b.options)) for b in self.batches]
+        if self.build_batch is not None:
+            self.build_batch = replace(self.build_batch, options=fix(self.build_batch.options))
+
 
 def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
     if recipe.requires_python is None:
@@ -113,16 +128,6 @@ def check_requires_python(recipe: Recipe, env: Mapping[str, str]) -> None:
             f"{recipe.requires_python!r}",
             hint="use a base image or --python with a matching interpreter",
         )
-
-
-def _base_options(index: IndexConfig) -> IndexOptions:
-    return IndexOptions(
-        index_url=index.index_url,
-        extra_index_urls=index.extra_index_urls,
-        find_links=index.find_links,
-        no_index=index.no_index,
-        pre=index.pre,
-    )
 
 
 def _locked_line(package: LockedPackage) -> Line:
@@ -211,106 +216,133 @@ def plan(
         env, conflict_names(recipe.local_packages, recipe.extras, recipe.groups)
     )
     reached = walk(recipe.roots, recipe.locked, evaluate)
-    base = overrides.apply(_base_options(recipe.index))
+    base = overrides.apply(recipe.index)
     result = InstallPlan(locked=recipe.is_locked, platform=platform)
     if platform is not None:
         result.unknown_files = recipe.manager not in FILE_LISTS
     if recipe.locked is not None:
-        groups: Dict[Tuple[Optional[str], bool], List[Line]] = {}
-        local: Dict[str, List[Line]] = {}  # find-links directory -> lines
-        for key in sorted(reached.locked):
-            package = recipe.locked[key]
-            if key in recipe.earlier:
-                have = None if present is None else present.get(package.name)
-                if present is None or have is not None:
-                    # In the venv (cook checks the version), or not known (a dry run).
-                    result.earlier.append((package.name, package.version))
-                    continue
-                # Not in the venv: the earlier layers did not install it for this target (a
-                # test group needs a package production needs elsewhere only): install it here.
-                result.earlier_missing.append(f"{package.name}=={package.version}")
-            line = _locked_line(package)
-            why = no_wheel_reason(package, platform) if platform is not None else None
-            if why is not None:
-                label = f"{package.name}=={package.version}"
-                directory = find_wheel(package.name, package.version) if find_wheel else None
-                if directory is None:
-                    result.no_wheel.append(f"{label} ({why})")
-                else:
-                    result.target_wheels.append(f"{label} from {directory}")
-                    local.setdefault(directory, []).append(Line(label, (), label))
-                continue
-            index = package.source.url if package.source.kind == "registry" else None
-            groups.setdefault((index, bool(line.hashes)), []).append(line)
-        for (index, hashed), lines in sorted(
-            groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
-        ):
-            options = base
-            if index is not None:
-                pre = recipe.index.pre
-                if "://" in index or index.startswith("file:"):
-                    pinned = IndexOptions(index_url=index, pre=pre)
-                else:  # a flat directory of the project's, used as find-links
-                    pinned = IndexOptions(find_links=(index,), no_index=True, pre=pre)
-                options = overrides.apply(pinned, pinned=True)
-            result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed,
-                                        platform=platform))
-        for directory, lines in sorted(local.items()):
-            # Wheels built for the target by the user: the lock has no hash for them.
-            result.batches.append(Batch(
-                tuple(lines), IndexOptions(find_links=(directory,), no_index=True),
-                no_deps=True, require_hashes=False, platform=platform,
-                purpose="wheels for the target from --find-links (not in the lock: no hashes)",
-            ))
-        unreached = sorted(set(recipe.locked) - set(reached.locked))
-        result.skipped = [f"{recipe.locked[k].name}=={recipe.locked[k].version}" for k in unreached]
+        _plan_locked(result, recipe, recipe.locked, reached, base, overrides, find_wheel, present)
     else:
-        by_text: Dict[str, Line] = {}
-        for dep in reached.leaves:
-            text = Dep(
-                name=dep.name, specifier=dep.specifier, extras=dep.extras, url=dep.url
-            ).requirement_string()
-            line = Line(text, dep.hashes, text)
-            by_text[line.render()] = line
-        constraints = tuple(
-            Line(
-                Dep(
-                    name=c.name, specifier=c.specifier, extras=c.extras, url=c.url
-                ).requirement_string(),
-                c.hashes,
-            )
-            for c in recipe.constraints
-            if evaluate(c.marker, "")
-        )
-        if by_text:
-            all_lines = tuple(by_text[k] for k in sorted(by_text))
-            result.batches.append(
-                Batch(
-                    all_lines,
-                    base,
-                    no_deps=False,
-                    require_hashes=any(line.hashes for line in all_lines),
-                    constraints=constraints,
-                    platform=platform,
-                )
-            )
+        _plan_unlocked(result, recipe, reached, base, evaluate)
     if build_deps:
-        build, result.build_off = build_lines(recipe, environ or {})
-        if build:
-            # The build environment is the interpreter's too: the same markers as the target,
-            # except in a cross-cook, where it runs on the build machine.
-            evaluate_build = evaluate if build_markers is None else evaluator(build_markers)
-            pins = tuple(
-                Line(Dep(name=c.name, specifier=c.specifier, url=c.url).requirement_string())
-                for c in recipe.build_constraints
-                if evaluate_build(c.marker, "")
-            )
-            result.build_batch = Batch(
-                tuple(build),
-                replace(base, pre=False),
-                no_deps=False,
-                require_hashes=False,
-                constraints=pins,
-                purpose="build requirements",
-            )
+        _plan_build(result, recipe, environ or {}, base, evaluate, build_markers)
     return result
+
+
+def _plan_locked(
+    result: InstallPlan, recipe: Recipe, locked: Mapping[str, LockedPackage], reached: Reached,
+    base: IndexOptions, overrides: Overrides, find_wheel: Optional[FindWheel],
+    present: Optional[Mapping[str, str]],
+) -> None:
+    """Pinned, hashed lines without resolution: one batch per index the lock names, and (a
+    cross-cook) one per --find-links directory with wheels for the target."""
+    platform = result.platform
+    groups: Dict[Tuple[Optional[str], bool], List[Line]] = {}
+    local: Dict[str, List[Line]] = {}  # find-links directory -> lines
+    for key in sorted(reached.locked):
+        package = locked[key]
+        if key in recipe.earlier:
+            have = None if present is None else present.get(package.name)
+            if present is None or have is not None:
+                # In the venv (cook checks the version), or not known (a dry run).
+                result.earlier.append((package.name, package.version))
+                continue
+            # Not in the venv: the earlier layers did not install it for this target (a
+            # test group needs a package production needs elsewhere only): install it here.
+            result.earlier_missing.append(f"{package.name}=={package.version}")
+        line = _locked_line(package)
+        why = no_wheel_reason(package, platform) if platform is not None else None
+        if why is not None:
+            label = f"{package.name}=={package.version}"
+            directory = find_wheel(package.name, package.version) if find_wheel else None
+            if directory is None:
+                result.no_wheel.append(f"{label} ({why})")
+            else:
+                result.target_wheels.append(f"{label} from {directory}")
+                local.setdefault(directory, []).append(Line(label, (), label))
+            continue
+        index = package.source.url if package.source.kind == "registry" else None
+        groups.setdefault((index, bool(line.hashes)), []).append(line)
+    for (index, hashed), lines in sorted(
+        groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    ):
+        options = base
+        if index is not None:
+            pre = recipe.index.pre
+            if is_url(index):
+                pinned = IndexOptions(index_url=index, pre=pre)
+            else:  # a flat directory of the project's, used as find-links
+                pinned = IndexOptions(find_links=(index,), no_index=True, pre=pre)
+            options = overrides.apply(pinned, pinned=True)
+        result.batches.append(Batch(tuple(lines), options, no_deps=True, require_hashes=hashed,
+                                    platform=platform))
+    for directory, lines in sorted(local.items()):
+        # Wheels built for the target by the user: the lock has no hash for them.
+        result.batches.append(Batch(
+            tuple(lines), IndexOptions(find_links=(directory,), no_index=True),
+            no_deps=True, require_hashes=False, platform=platform,
+            purpose="wheels for the target from --find-links (not in the lock: no hashes)",
+        ))
+    unreached = sorted(set(locked) - set(reached.locked))
+    result.skipped = [f"{locked[k].name}=={locked[k].version}" for k in unreached]
+
+
+def _plan_unlocked(
+    result: InstallPlan, recipe: Recipe, reached: Reached, base: IndexOptions,
+    evaluate: Evaluate,
+) -> None:
+    """Requirement lines (and constraints) for the installer to resolve, in one batch."""
+    by_text: Dict[str, Line] = {}
+    for dep in reached.leaves:
+        text = Dep(
+            name=dep.name, specifier=dep.specifier, extras=dep.extras, url=dep.url
+        ).requirement_string()
+        line = Line(text, dep.hashes, text)
+        by_text[line.render()] = line
+    constraints = tuple(
+        Line(
+            Dep(
+                name=c.name, specifier=c.specifier, extras=c.extras, url=c.url
+            ).requirement_string(),
+            c.hashes,
+        )
+        for c in recipe.constraints
+        if evaluate(c.marker, "")
+    )
+    if by_text:
+        all_lines = tuple(by_text[k] for k in sorted(by_text))
+        result.batches.append(
+            Batch(
+                all_lines,
+                base,
+                no_deps=False,
+                require_hashes=any(line.hashes for line in all_lines),
+                constraints=constraints,
+                platform=result.platform,
+            )
+        )
+
+
+def _plan_build(
+    result: InstallPlan, recipe: Recipe, environ: Mapping[str, str], base: IndexOptions,
+    evaluate: Evaluate, build_markers: Optional[Mapping[str, str]],
+) -> None:
+    """The build environment's batch."""
+    build, result.build_off = build_lines(recipe, environ)
+    if build:
+        # The build environment is the interpreter's too: the same markers as the target,
+        # except in a cross-cook, where it runs on the build machine.
+        evaluate_build = evaluate if build_markers is None else evaluator(build_markers)
+        pins = tuple(
+            Line(Dep(name=c.name, specifier=c.specifier, url=c.url).requirement_string())
+            for c in recipe.build_constraints
+            if evaluate_build(c.marker, "")
+        )
+        result.build_batch = Batch(
+            tuple(build),
+            replace(base, pre=False),
+            no_deps=False,
+            require_hashes=False,
+            constraints=pins,
+            purpose="build requirements",
+        )

@@ -1,4 +1,5 @@
-"""`chef cook` as a function: load the recipe, probe the target, plan, run the installer."""
+"""`chef cook` as a function: load the recipe (`cook_with`), plan for the target (`_plan`: a
+native cook or a cross-cook), execute (`_execute`: run the installer for each batch)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from chef.cook import credentials, installers, process
+from chef.cook import credentials, installers, process, stacked, urls
 from chef.cook.plan import Batch, InstallPlan, Overrides, plan
 from chef.cook.target import Target, probe, venv_python
 from chef.errors import ChefError, TargetEnvironmentError, Terminated, UsageError
@@ -68,13 +69,43 @@ def resolve_target(
         python = venv_python(spec.venv)
         if not python.exists():
             if not create:
-                return probe(sys.executable)
+                return _probe(sys.executable)
             echo(f"chef: creating virtual environment {spec.venv}")
             installers.run(
                 backend.create_venv(spec.venv, sys.executable), "creating the venv", quiet=True
             )
-        return probe(str(python))
-    return probe(spec.python or sys.executable)
+        return _probe(str(python))
+    return _probe(spec.python or sys.executable)
+
+
+def _probe(python: str) -> Target:
+    """The target interpreter's marker environment (chef.cook.target.probe). When it is the
+    very binary chef runs on (a venv made from chef's interpreter, or that interpreter: the
+    usual case, in Docker too), chef asks itself, with the probe's own code, instead of starting
+    it once more: ~17 ms of CPU and a process start, of a cook's ~100 ms (bench/cook.py)."""
+    own = _own_target(python)
+    return own if own is not None else probe(python)
+
+
+def _own_target(python: str) -> Optional[Target]:
+    """What `probe(python)` answers, when `python` is chef's own binary (else None)."""
+    try:
+        if not sys.executable or not os.path.samefile(python, sys.executable):
+            return None
+    except OSError:  # not there: the probe says so
+        return None
+    from chef.cook.target import MARKER_ENV
+
+    code: Dict[str, Any] = {}
+    exec(MARKER_ENV, code)  # noqa: S102 (chef's own constant: the code the probe runs)
+    try:
+        glibc: Optional[str] = os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):
+        glibc = None
+    # The probe runs without `site` (-S), which is what would set sys.prefix to a venv's: it
+    # reports the installation's prefix, the same binary's as chef's.
+    return Target(python=python, env=code["marker_env"](), prefix=sys.base_prefix,
+                  is_venv=False, glibc=glibc, abiflags=getattr(sys, "abiflags", ""))
 
 
 def ensure_build_env(path: Path, target: Target, backend: installers.Backend, echo: Echo) -> str:
@@ -105,66 +136,6 @@ def run_batch(
                        env=backend.batch_environment(batch, files, env), hidden=hidden)
 
 
-def describe(
-    install_plan: InstallPlan, backend: installers.Backend, python: str, build_python: str,
-    hidden: Optional[credentials.Credentials] = None,
-) -> List[str]:
-    """The dry-run text: what would be installed, from where, and the installer command."""
-    out: List[str] = []
-    mode = (
-        "locked: exact versions, no resolution"
-        if install_plan.locked
-        else "unlocked: the installer resolves"
-    )
-    out.append(f"plan ({mode}), installer {backend.name}, target {python}")
-    if install_plan.platform is not None:
-        out.append(f"cross-cook for {install_plan.platform.describe()}: its wheels only, "
-                   "markers evaluated for it; the build environment is this machine's")
-    for batch in install_plan.batches + (
-        [install_plan.build_batch] if install_plan.build_batch else []
-    ):
-        where = installers.mask(batch.options.index_url or "installer's default index")
-        if batch.options.no_index:
-            where = "no index"
-        if batch.options.find_links:
-            where += " + find-links " + " ".join(
-                installers.mask(u) for u in batch.options.find_links
-            )
-        target = build_python if batch.purpose == "build requirements" else python
-        out.append(
-            f"- {batch.purpose} from {where}" + (" (hash-checked)" if batch.require_hashes else "")
-        )
-        for line in batch.lines:
-            out.append(f"    {line.label or line.requirement}")
-        for line in batch.constraints:
-            out.append(f"    constraint {line.requirement}")
-        files = installers.BatchFiles(
-            Path("<requirements.txt>"), Path("<constraints.txt>") if batch.constraints else None,
-            urls_in_env=installers.hides_urls(batch, hidden))
-        out.append("    $ " + installers.display_argv(backend.install(target, files, batch, False))
-                   + (" (index URLs in its environment: they hold values from the environment)"
-                      if files.urls_in_env else ""))
-    if install_plan.earlier:
-        out.append("from an earlier layer (left out when the venv holds them, at these versions; "
-                   "installed here when it does not): "
-                   + ", ".join(f"{n}=={v}" for n, v in install_plan.earlier))
-    if install_plan.skipped:
-        out.append("not for this target (markers): " + ", ".join(install_plan.skipped))
-    if install_plan.build_off:
-        out.append("build requirements not switched on: " + ", ".join(install_plan.build_off))
-    if install_plan.target_wheels:
-        out.append("wheels for the target from --find-links: "
-                   + ", ".join(install_plan.target_wheels))
-    if install_plan.no_wheel:
-        out.append("no wheel for the target (cook will refuse before installing anything): "
-                   + ", ".join(install_plan.no_wheel))
-    if install_plan.unknown_files and install_plan.platform is not None:
-        out.append("note: the recipe lists no wheel files (its input has no file list): a "
-                   "package without a wheel for the target is refused by the installer, not "
-                   "before (cook then removes the venv it created)")
-    return out
-
-
 @dataclass(frozen=True)
 class Cross:
     """`chef cook --platform`: what to cook for, as given on the command line."""
@@ -175,6 +146,52 @@ class Cross:
 
 
 PLATFORM_RECORD = "chef-platform.json"  # in the build environment: install-project reads it
+
+
+@dataclass(frozen=True)
+class CookOptions:
+    """What `chef cook` is asked for besides the recipe and the target (its command line).
+    `layer_dir`: also export the files this cook adds to the venv there (chef.cook.layer)."""
+
+    installer: str = "auto"
+    overrides: Overrides = Overrides()
+    build_deps: bool = True
+    dry_run: bool = False
+    quiet: bool = False
+    credentials_file: Optional[Path] = None
+    cross: Optional[Cross] = None
+    layer_dir: Optional[Path] = None
+
+
+class Planned:
+    """The plan step's result, which the execute step (or the dry run) works from. A plain
+    class, as _Layering: a dataclass costs every cook ~0.3 ms of start-up to define."""
+
+    __slots__ = ("install_plan", "backend", "target", "python", "platform", "present")
+
+    def __init__(
+        self, install_plan: InstallPlan, backend: installers.Backend, target: Target,
+        python: str, platform: Optional[TargetPlatform] = None,
+        present: Optional[Dict[str, Tuple[str, str]]] = None,
+    ) -> None:
+        self.install_plan = install_plan
+        self.backend = backend
+        self.target = target  # the interpreter that owns the venv or creates it (cross: native)
+        self.python = python  # the interpreter the packages are installed for
+        self.platform = platform  # a cross-cook's target
+        # A layer recipe: name -> (version, dist-info directory) of what the venv holds.
+        self.present = present
+
+
+class _Layering:
+    """A cook into an existing venv, or one that exports its files (--layer-dir): whether the
+    venv existed before the cook, and its files then (chef.cook.layer.snapshot)."""
+
+    __slots__ = ("existed", "before")
+
+    def __init__(self, existed: bool) -> None:
+        self.existed = existed
+        self.before: Optional[Dict[str, Tuple[int, int, int, int]]] = None
 
 
 @process.takes_runner
@@ -193,34 +210,30 @@ def cook(
     layer_dir: Optional[Path] = None,
     runner: Optional[process.Runner] = None,
 ) -> InstallPlan:
-    """`layer_dir`: also export the files this cook adds to the venv there (chef.cook.layer).
-    `runner`: starts this cook's processes (`chef.cook.process`; tests give a fake one), but
-    for the layer step's compileall, not moved onto it yet.
-    A cook into an existing venv (a later layer recipe's) compiles the bytecode of the new
-    files only: uv's UV_COMPILE_BYTECODE would recompile (rewrite) every earlier layer's."""
-    if layer_dir is not None:
-        from chef.cook.layer import check_layer_dir
+    """Load the recipe, plan for the target, install (`CookOptions` says what each option
+    does). `runner`: starts this cook's processes (`chef.cook.process`; tests give a fake one).
+    A cook into an existing venv (a later layer recipe's) compiles the bytecode of the
+    new files only: uv's UV_COMPILE_BYTECODE would recompile (rewrite) every earlier layer's."""
+    options = CookOptions(installer, overrides, build_deps, dry_run, quiet, credentials_file,
+                          cross, layer_dir)
+    return cook_with(recipe_path, spec, options, echo)
 
-        check_layer_dir(layer_dir)  # before anything is read or created
-    if cross is not None:
-        from chef.cook.platform import parse_libc, parse_platform
 
-        parse_platform(cross.platform)  # usage errors first, before anything is read
-        parse_libc(cross.libc)
-    explicit = [u for u in (overrides.index_url, *overrides.extra_index_urls,
-                            *overrides.find_links) if u]
-    overrides = _without_userinfo(overrides)
+def cook_with(recipe_path: Path, spec: TargetSpec, options: CookOptions,
+              echo: Echo = print) -> InstallPlan:
+    """`cook`, with its options as one object: load -> plan -> execute."""
+    _check_usage(options)  # before anything is read or created
+    explicit = urls.urls_of(options.overrides)
+    options = replace(options, overrides=urls.without_userinfo(options.overrides))
     hidden: Set[str] = set()
-    recipe: Recipe = _expanded(load(recipe_path), os.environ, strict=not dry_run, echo=echo,
-                               hidden=hidden)
+    recipe = urls.expanded(load(recipe_path), os.environ, strict=not options.dry_run, echo=echo,
+                           hidden=hidden)
     masker = credentials.Credentials(hidden=hidden)
     try:
         # From here on, SIGTERM/SIGHUP unwind like Ctrl-C (no process left, no netrc left).
-        with _terminated_on_signals() if not dry_run else contextlib.nullcontext():
-            return _cook(recipe, recipe_path, spec, masker, explicit, installer=installer,
-                         overrides=overrides, build_deps=build_deps, dry_run=dry_run,
-                         quiet=quiet, echo=echo, credentials_file=credentials_file, cross=cross,
-                         layer_dir=layer_dir)
+        with _terminated_on_signals() if not options.dry_run else contextlib.nullcontext():
+            return _cook(recipe, recipe_path, spec, options, explicit, masker,
+                         _masked(echo, masker))
     except ChefError as exc:  # no value from the environment in an error either
         exc.message = masker.mask(exc.message)
         exc.hint = masker.mask(exc.hint) if exc.hint else exc.hint
@@ -228,26 +241,55 @@ def cook(
         raise
 
 
+def _check_usage(options: CookOptions) -> None:
+    """Usage errors first, before anything is read."""
+    if options.layer_dir is not None:
+        from chef.cook.layer import check_layer_dir
+
+        check_layer_dir(options.layer_dir)
+    if options.cross is not None:
+        from chef.cook.platform import parse_libc, parse_platform
+
+        parse_platform(options.cross.platform)
+        parse_libc(options.cross.libc)
+
+
 def _cook(
-    recipe: Recipe,
-    recipe_path: Path,
-    spec: TargetSpec,
-    masker: credentials.Credentials,
-    explicit: List[str],
-    *,
-    installer: str,
-    overrides: Overrides,
-    build_deps: bool,
-    dry_run: bool,
-    quiet: bool,
-    echo: Echo,
-    credentials_file: Optional[Path],
-    cross: Optional[Cross],
-    layer_dir: Optional[Path],
+    recipe: Recipe, recipe_path: Path, spec: TargetSpec, options: CookOptions,
+    explicit: List[str], masker: credentials.Credentials, echo: Echo,
 ) -> InstallPlan:
-    echo = _masked(echo, masker)
-    missing = _missing_local_links(recipe, overrides, recipe_path)
-    if missing and not dry_run:  # before anything is created
+    """`explicit`: cook's own index URLs as given (with their credentials); `echo` masks what
+    `masker` hides."""
+    _check_local_links(recipe, recipe_path, options, echo)
+    spec = spec.with_default()
+    layering = _layering(spec, options)
+    planned = _plan(recipe, recipe_path, spec, options, echo)
+    install_plan = urls.recipe_relative(planned.install_plan, recipe_path)
+    creds = credentials.collect(os.environ, options.credentials_file, explicit,
+                                urls.plan_urls(install_plan))
+    creds.hidden = masker.hidden
+    masker.hosts = creds.hosts  # errors from here on mask these too
+    urls.for_installer(install_plan, os.environ)
+    echo = _masked(echo, creds)
+    build_env = spec.default_build_env()
+    if options.dry_run:
+        from chef.cook.describe import describe
+
+        for line in describe(install_plan, planned.backend, planned.python,
+                             str(venv_python(build_env)), creds):
+            echo(line)
+        for line in creds.describe():
+            echo(line)
+        return install_plan
+    _check_layers(planned, recipe_path, echo)
+    _execute(planned, spec, options, creds, layering, echo)
+    return install_plan
+
+
+def _check_local_links(recipe: Recipe, recipe_path: Path, options: CookOptions,
+                       echo: Echo) -> None:
+    missing = urls.missing_local_links(recipe, options.overrides, recipe_path)
+    if missing and not options.dry_run:  # before anything is created
         raise TargetEnvironmentError(
             f"find-links directory {missing[0]} does not exist",
             hint="the recipe takes packages from it; copy it next to the recipe before cooking "
@@ -256,207 +298,150 @@ def _cook(
         )
     for link in missing:
         echo(f"warning: find-links directory {link} does not exist (cook will refuse to run)")
-    spec = spec.with_default()
-    if layer_dir is not None:
+
+
+def _layering(spec: TargetSpec, options: CookOptions) -> _Layering:
+    """Before the plan step, which may create the venv."""
+    if options.layer_dir is not None:
         if spec.venv is None:
             raise UsageError("--layer-dir exports files of a venv", hint="give --venv")
         from chef.cook.layer import check_layer_dir
 
-        check_layer_dir(layer_dir, spec.venv)
-    existed = spec.venv is not None and venv_python(spec.venv).exists()
-    before = None
-    if layer_dir is not None and spec.venv is not None and not dry_run:
+        check_layer_dir(options.layer_dir, spec.venv)
+    layering = _Layering(existed=spec.venv is not None and venv_python(spec.venv).exists())
+    if options.layer_dir is not None and spec.venv is not None and not options.dry_run:
         from chef.cook.layer import snapshot
 
-        before = snapshot(spec.venv)
-    platform: Optional[TargetPlatform] = None
-    if cross is not None:
-        platform, native = _cross_target(cross, spec, echo)
-    if platform is not None:
-        backend = installers.choose(installer, platform)
-        if backend.name == "uv":
-            platform = platform.for_uv()
-        elif not recipe.is_locked:
-            raise TargetEnvironmentError(
-                f"cannot cook an unlocked recipe for {platform.docker} with pip: pip resolves "
-                "the dependencies with this machine's markers, whatever its --platform",
-                hint="lock the project (uv, poetry, pdm, pylock.toml, hashed requirements), or "
-                "use uv (--installer uv), which resolves for the target",
-            )
-        # Nothing is created before the plan is known to be installable.
-        target = native
-        python = str(venv_python(spec.venv)) if spec.venv is not None else native.python
-        present = _present(python, recipe, dry_run)
-        install_plan = plan(
-            recipe, platform.marker_env(native.env), overrides, build_deps=build_deps,
-            environ=os.environ, platform=platform, build_markers=native.env,
-            find_wheel=_wheel_finder(recipe, overrides, recipe_path, platform),
-            present=None if present is None else {n: v for n, (v, _) in present.items()},
+        layering.before = snapshot(spec.venv)
+    return layering
+
+
+def _plan(recipe: Recipe, recipe_path: Path, spec: TargetSpec, options: CookOptions,
+          echo: Echo) -> Planned:
+    """The installer, the target and the install plan: a native cook, or a cross-cook (whose
+    target may turn out to be this machine's own platform: then a native cook)."""
+    if options.cross is not None:
+        platform, native = _cross_target(options.cross, spec, echo)
+        if platform is not None:
+            return _plan_cross(recipe, recipe_path, spec, options, platform, native)
+    return _plan_native(recipe, spec, options, echo)
+
+
+def _plan_native(recipe: Recipe, spec: TargetSpec, options: CookOptions, echo: Echo) -> Planned:
+    backend = installers.choose(options.installer)
+    target = resolve_target(spec, backend, echo, create=not options.dry_run)
+    python = target.python
+    if options.dry_run and spec.venv is not None:
+        python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
+    present = stacked.present(python, recipe, options.dry_run)
+    install_plan = plan(recipe, target.env, options.overrides, build_deps=options.build_deps,
+                        environ=os.environ, present=_versions(present))
+    return Planned(install_plan, backend, target, python, None, present)
+
+
+def _plan_cross(
+    recipe: Recipe, recipe_path: Path, spec: TargetSpec, options: CookOptions,
+    platform: TargetPlatform, native: Target,
+) -> Planned:
+    """Nothing is created before the plan is known to be installable."""
+    backend = installers.choose(options.installer, platform)
+    if backend.name == "uv":
+        platform = platform.for_uv()
+    elif not recipe.is_locked:
+        raise TargetEnvironmentError(
+            f"cannot cook an unlocked recipe for {platform.docker} with pip: pip resolves "
+            "the dependencies with this machine's markers, whatever its --platform",
+            hint="lock the project (uv, poetry, pdm, pylock.toml, hashed requirements), or "
+            "use uv (--installer uv), which resolves for the target",
         )
-        if install_plan.no_wheel and not dry_run:
-            raise TargetEnvironmentError(
-                f"no wheel for {platform.describe()} of {', '.join(install_plan.no_wheel)}: a "
-                "cross-cook installs wheels only and cannot build these",
-                hint="build them in a stage of the target platform (under emulation: cook there "
-                "without --platform), or build their wheels for the target there and give cook "
-                "the directory with --find-links DIR",
-            )
-    else:
-        backend = installers.choose(installer)
-        target = resolve_target(spec, backend, echo, create=not dry_run)
-        python = target.python
-        if dry_run and spec.venv is not None:
-            python = str(venv_python(spec.venv))  # not created yet: probed with chef's interpreter
-        present = _present(python, recipe, dry_run)
-        install_plan = plan(recipe, target.env, overrides, build_deps=build_deps,
-                            environ=os.environ,
-                            present=None if present is None else {
-                                n: v for n, (v, _) in present.items()})
-    install_plan = _recipe_relative(install_plan, recipe_path)
-    recipe_urls = _plan_urls(install_plan)
-    creds = credentials.collect(os.environ, credentials_file, explicit, recipe_urls)
-    creds.hidden = masker.hidden
-    masker.hosts = creds.hosts  # errors from here on mask these too
-    install_plan = _map_urls(  # a dry run keeps unset placeholders as written
-        install_plan, lambda u: u if "${" in u else credentials.split_url(u, os.environ)[0])
-    echo = _masked(echo, creds)
-    build_env = spec.default_build_env()
-    if dry_run:
-        for line in describe(install_plan, backend, python, str(venv_python(build_env)), creds):
-            echo(line)
-        for line in creds.describe():
-            echo(line)
-        return install_plan
+    python = str(venv_python(spec.venv)) if spec.venv is not None else native.python
+    present = stacked.present(python, recipe, options.dry_run)
+    install_plan = plan(
+        recipe, platform.marker_env(native.env), options.overrides,
+        build_deps=options.build_deps, environ=os.environ, platform=platform,
+        build_markers=native.env, present=_versions(present),
+        find_wheel=_wheel_finder(recipe, options.overrides, recipe_path, platform),
+    )
+    if install_plan.no_wheel and not options.dry_run:
+        raise TargetEnvironmentError(
+            f"no wheel for {platform.describe()} of {', '.join(install_plan.no_wheel)}: a "
+            "cross-cook installs wheels only and cannot build these",
+            hint="build them in a stage of the target platform (under emulation: cook there "
+            "without --platform), or build their wheels for the target there and give cook "
+            "the directory with --find-links DIR",
+        )
+    return Planned(install_plan, backend, native, python, platform, present)
+
+
+def _versions(present: Optional[Dict[str, Tuple[str, str]]]) -> Optional[Dict[str, str]]:
+    return None if present is None else {n: v for n, (v, _) in present.items()}
+
+
+def _check_layers(planned: Planned, recipe_path: Path, echo: Echo) -> None:
+    """A layer recipe: what its earlier layers installed is in the venv, unreplaced."""
+    install_plan = planned.install_plan
     if install_plan.earlier:
-        _check_no_replacement(install_plan, recipe_path)
-        machine = target.env.get("platform_machine", "")
+        stacked.check_no_replacement(install_plan, recipe_path)
+        machine = planned.target.env.get("platform_machine", "")
         accepts: Callable[[str], bool] = lambda tag: tag.endswith("-any") or machine in tag  # noqa: E731
         what = f"this machine ({machine})"
-        if platform is not None:
-            accepts, what = platform.accepts, platform.describe()
-        _check_earlier(install_plan.earlier, present or {}, python, recipe_path, accepts, what)
+        if planned.platform is not None:
+            accepts, what = planned.platform.accepts, planned.platform.describe()
+        stacked.check_earlier(install_plan.earlier, planned.present or {}, planned.python,
+                              recipe_path, accepts, what)
     for label in install_plan.earlier_missing:
         echo(f"chef: note: {label} is not in the venv (the earlier layers did not install it "
              "for this target): installing it in this layer")
+
+
+def _execute(planned: Planned, spec: TargetSpec, options: CookOptions,
+             creds: credentials.Credentials, layering: _Layering, echo: Echo) -> None:
+    """Run the installer for each batch; a cross-cook creates the venv only now, and leaves
+    no half-built venv behind."""
     created = None
-    if platform is not None and spec.venv is not None and not venv_python(spec.venv).exists():
+    if planned.platform is not None and spec.venv is not None \
+            and not venv_python(spec.venv).exists():
         echo(f"chef: creating virtual environment {spec.venv}")
-        installers.run(backend.create_venv(spec.venv, native.python), "creating the venv",
-                       quiet=True)
+        installers.run(planned.backend.create_venv(spec.venv, planned.target.python),
+                       "creating the venv", quiet=True)
         created = spec.venv
     try:
-        with installers.temp_dir() as private:
-            base = backend.environment(os.environ)
-            env = credentials.installer_env(creds, Path(private), base) or base
-            compile_new = False
-            if existed and backend.name == "uv" and spec.venv is not None:
-                from chef.cook import layer  # only for a cook on an existing venv
-
-                env, compile_new = layer.without_uv_compile(env)
-                if compile_new and before is None:
-                    before = layer.snapshot(spec.venv)
-            for batch in install_plan.batches:
-                run_batch(backend, python, batch, quiet, env, creds)
-            if before is not None and spec.venv is not None:
-                from chef.cook import layer
-
-                layer.finish_layer(spec.venv, before, python, compile_new, layer_dir, quiet,
-                                   echo)
-            if install_plan.build_batch is not None:
-                build_python = ensure_build_env(build_env, target, backend, echo)
-                run_batch(backend, build_python, install_plan.build_batch, quiet, env, creds)
-                _record_platform(build_env, platform)
+        _install(planned, spec, options, creds, layering, echo)
     except BaseException:
-        if created is not None:  # a cross-cook leaves no half-built venv behind
+        if created is not None:
             import shutil
 
             shutil.rmtree(created, ignore_errors=True)
             echo(f"chef: removed {created}, which this cook created")
         raise
-    return install_plan
 
 
-def _check_no_replacement(install_plan: InstallPlan, recipe_path: Path) -> None:
-    """A layer installs no other version of a package an earlier layer installed on this
-    target (the installer would replace the earlier layer's files)."""
-    earlier = dict(install_plan.earlier)
-    for batch in install_plan.batches:
-        for line in batch.lines:
-            name, _, version = (line.label or line.requirement).partition("==")
-            version = version.split(" ", 1)[0]
-            if name in earlier:
-                raise TargetEnvironmentError(
-                    f"this layer recipe installs {name} {version} where an earlier layer "
-                    f"installed {name} {earlier[name]} for this target",
-                    path=str(recipe_path),
-                    hint="a layer cannot replace an earlier layer's package: build this image "
-                    "from one recipe (the lock picks another version for this selection)",
-                )
+def _install(planned: Planned, spec: TargetSpec, options: CookOptions,
+             creds: credentials.Credentials, layering: _Layering, echo: Echo) -> None:
+    backend, python, install_plan = planned.backend, planned.python, planned.install_plan
+    quiet, before = options.quiet, layering.before
+    with installers.temp_dir() as private:
+        base = backend.environment(os.environ)
+        env = credentials.installer_env(creds, Path(private), base) or base
+        compile_new = False
+        if layering.existed and backend.name == "uv" and spec.venv is not None:
+            from chef.cook import layer  # only for a cook on an existing venv
 
+            env, compile_new = layer.without_uv_compile(env)
+            if compile_new and before is None:
+                before = layer.snapshot(spec.venv)
+        for batch in install_plan.batches:
+            run_batch(backend, python, batch, quiet, env, creds)
+        if before is not None and spec.venv is not None:
+            from chef.cook import layer
 
-def _present(python: str, recipe: Recipe, dry_run: bool) -> Optional[Dict[str, Tuple[str, str]]]:
-    """For a layer recipe: name -> (version, dist-info directory) of what the target's
-    site-packages holds ({} before the venv exists); None for other recipes and dry runs."""
-    if not recipe.earlier or dry_run:
-        return None
-    if not os.path.exists(python):
-        return {}
-    from chef.cook.relocate import venv_paths
-    from chef.model import canonical
-
-    paths = venv_paths(python)
-    found: Dict[str, Tuple[str, str]] = {}
-    for directory in sorted({paths["purelib"], paths["platlib"]}):
-        try:
-            entries = sorted(os.listdir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.endswith(".dist-info"):
-                name, _, version = entry[: -len(".dist-info")].partition("-")
-                found.setdefault(canonical(name), (version, os.path.join(directory, entry)))
-    return found
-
-
-def _check_earlier(
-    earlier: List[Tuple[str, str]], present: Dict[str, Tuple[str, str]], python: str,
-    recipe_path: Path, accepts: Callable[[str], bool], target: str,
-) -> None:
-    """A later layer recipe stacks on the venv its earlier layers made: each of their packages
-    this target needs that the venv holds must be at the locked version (else the installer
-    would replace an earlier layer's files) and from a wheel for this cook's platform (its
-    WHEEL's tags; else the earlier layer was cooked for another platform)."""
-    from packaging.version import InvalidVersion, Version
-
-    def same(a: str, b: str) -> bool:
-        try:
-            return Version(a) == Version(b)
-        except InvalidVersion:
-            return a == b
-
-    for name, version in earlier:
-        have, info = present[name]
-        if not same(have, version):
-            raise TargetEnvironmentError(
-                f"this layer recipe stacks on a venv that holds {name} {have}, and the earlier "
-                f"layers of its `chef prepare` install {name} {version}",
-                path=str(recipe_path),
-                hint="cook the earlier layer recipes (layer-1.json, ...) of the same `chef "
-                "prepare` into this venv first, for the same platform and Python",
-            )
-        try:
-            with open(os.path.join(info, "WHEEL"), encoding="utf-8") as handle:
-                tags = [line.partition(":")[2].strip() for line in handle
-                        if line.startswith("Tag:")]
-        except OSError:
-            continue
-        if tags and not any(accepts(tag) for tag in tags):
-            raise TargetEnvironmentError(
-                f"this layer recipe is cooked for {target}, and the venv's {name} {version} "
-                f"from an earlier layer is a wheel for {tags[0]}",
-                path=str(recipe_path),
-                hint="cook every layer for the same platform (the same --platform, or none)",
-            )
+            layer.finish_layer(spec.venv, before, python, compile_new, options.layer_dir, quiet,
+                               echo)
+        if install_plan.build_batch is not None:
+            build_env = spec.default_build_env()
+            build_python = ensure_build_env(build_env, planned.target, backend, echo)
+            run_batch(backend, build_python, install_plan.build_batch, quiet, env, creds)
+            _record_platform(build_env, planned.platform)
 
 
 def _cross_target(
@@ -468,9 +453,9 @@ def _cross_target(
 
     if spec.venv is not None:
         existing = venv_python(spec.venv)
-        native = probe(str(existing) if existing.exists() else sys.executable)
+        native = _probe(str(existing) if existing.exists() else sys.executable)
     else:
-        native = probe(spec.python or sys.executable)
+        native = _probe(spec.python or sys.executable)
     platform, same = target_platform(cross.platform, cross.libc, cross.python_version,
                                      native.env, native.glibc, native.python, native.abiflags)
     if same:
@@ -492,19 +477,8 @@ def _wheel_finder(
 ) -> Callable[[str, str], Optional[str]]:
     """A wheel for the target in a local --find-links directory (cook's own, or the recipe's):
     how a package that the lock has no wheel for gets into a cross-cook."""
-    base = recipe_path.resolve().parent
-    directories = []
-    for link in list(overrides.find_links) + list(recipe.index.find_links):
-        if "://" in link and not link.startswith("file:"):
-            continue
-        if link.startswith("file:"):
-            from urllib.parse import unquote, urlsplit
-
-            local = Path(unquote(urlsplit(link).path))
-        else:
-            local = base / link if _project_relative(link) else Path(link)
-        if local.is_dir() and local not in directories:
-            directories.append(local)
+    directories = urls.local_directories(
+        list(overrides.find_links) + list(recipe.index.find_links), recipe_path)
     found: Dict[Tuple[str, str], str] = {}
     if directories:
         from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -539,40 +513,6 @@ def _record_platform(build_env: Path, platform: Optional[TargetPlatform]) -> Non
 
     record.write_text(json.dumps({"platform": platform.docker, "libc": str(platform.libc)})
                       + "\n", "utf-8")
-
-
-def _expanded(recipe: Recipe, environ: Mapping[str, str], *, strict: bool, echo: Echo,
-              hidden: Set[str]) -> Recipe:
-    """The recipe's index URLs, find-links and registry sources with `${NAME}` placeholders
-    filled from cook's environment (the installers do not expand them on a command line); the
-    values that filled them are added to `hidden` (masked wherever they would show).
-    A dry run says which variables a real cook will need instead of failing."""
-    def fix(url: str) -> str:
-        expanded, values = credentials.expand_parts(url, environ, strict=strict)
-        hidden.update(values)
-        return expanded
-
-    index = recipe.index
-    recipe = replace(recipe, index=replace(  # Recipe is frozen
-        index,
-        index_url=fix(index.index_url) if index.index_url else None,
-        extra_index_urls=tuple(fix(u) for u in index.extra_index_urls),
-        find_links=tuple(fix(u) for u in index.find_links),
-    ))
-    if recipe.locked:
-        for key, package in list(recipe.locked.items()):
-            if package.source.kind == "registry" and package.source.url:
-                recipe.locked[key] = replace(
-                    package, source=replace(package.source, url=fix(package.source.url)))
-    if not strict:
-        urls = [u for u in (recipe.index.index_url, *recipe.index.extra_index_urls,
-                            *recipe.index.find_links) if u]
-        urls += [p.source.url for p in (recipe.locked or {}).values() if p.source.url]
-        unset = sorted({n for u in urls for n in credentials.placeholder_names(u)})
-        if unset:
-            echo(f"note: cook needs {', '.join(unset)} in its environment (index URLs of the "
-                 "recipe)")
-    return recipe
 
 
 @contextlib.contextmanager
@@ -610,93 +550,3 @@ def _masked(echo: Echo, creds: credentials.Credentials) -> Echo:
         echo(creds.mask(text))
 
     return masked
-
-
-def _without_userinfo(overrides: Overrides) -> Overrides:
-    """cook's own index options keep no credentials: they go to the installer via netrc."""
-    from chef.urls import strip_credentials
-
-    return replace(
-        overrides,
-        index_url=strip_credentials(overrides.index_url) if overrides.index_url else None,
-        extra_index_urls=tuple(strip_credentials(u) for u in overrides.extra_index_urls),
-        find_links=tuple(strip_credentials(u) for u in overrides.find_links),
-    )
-
-
-def _plan_urls(install_plan: InstallPlan) -> List[str]:
-    urls: List[str] = []
-    for batch in install_plan.batches + (
-        [install_plan.build_batch] if install_plan.build_batch else []
-    ):
-        options = batch.options
-        urls += [u for u in (options.index_url, *options.extra_index_urls, *options.find_links)
-                 if u]
-    return urls
-
-
-def _map_urls(install_plan: InstallPlan, fix: Callable[[str], str]) -> InstallPlan:
-    def batch_fixed(batch: Batch) -> Batch:
-        options = batch.options
-        return replace(batch, options=replace(
-            options,
-            index_url=fix(options.index_url) if options.index_url else None,
-            extra_index_urls=tuple(fix(u) for u in options.extra_index_urls),
-            find_links=tuple(fix(u) for u in options.find_links),
-        ))
-
-    install_plan.batches = [batch_fixed(b) for b in install_plan.batches]
-    if install_plan.build_batch is not None:
-        install_plan.build_batch = batch_fixed(install_plan.build_batch)
-    return install_plan
-
-
-def _missing_local_links(recipe: Recipe, overrides: Overrides, recipe_path: Path) -> List[str]:
-    """Directories on this machine's disk that the recipe (or --find-links) takes packages from
-    and that are not there. pip only warns about one and goes on to the index, where a package
-    of the same name may be someone else's. Relative paths are the project's, next to the
-    recipe (as `_recipe_relative` makes them for the installer)."""
-    links = list(recipe.index.find_links) + list(overrides.find_links)
-    for package in (recipe.locked or {}).values():
-        if package.source.kind == "registry" and package.source.url is not None:
-            links.append(package.source.url)  # a flat find-links directory (uv)
-    base = recipe_path.resolve().parent
-    missing: List[str] = []
-    for link in links:
-        if "${" in link:  # an unset placeholder (dry run): nothing to look at yet
-            continue
-        if link.startswith("file:"):
-            from urllib.parse import unquote, urlsplit
-
-            local = Path(unquote(urlsplit(link).path))
-        elif "://" in link:
-            continue
-        else:
-            local = base / link if _project_relative(link) else Path(link)
-        if not local.exists() and str(local) not in missing:
-            missing.append(str(local))
-    return missing
-
-
-def _project_relative(link: str) -> bool:
-    """A find-links entry that is a path relative to the project (no URL, not absolute)."""
-    return "://" not in link and not link.startswith("file:") and not Path(link).is_absolute()
-
-
-def _recipe_relative(install_plan: InstallPlan, recipe_path: Path) -> InstallPlan:
-    """find-links paths in a recipe are relative to the project, i.e. to the recipe's directory."""
-    from dataclasses import replace
-
-    base = recipe_path.resolve().parent
-
-    def fix(batch: Batch) -> Batch:
-        links = tuple(
-            str(base / link) if _project_relative(link) else link
-            for link in batch.options.find_links
-        )
-        return replace(batch, options=replace(batch.options, find_links=links))
-
-    install_plan.batches = [fix(b) for b in install_plan.batches]
-    if install_plan.build_batch is not None:
-        install_plan.build_batch = fix(install_plan.build_batch)
-    return install_plan

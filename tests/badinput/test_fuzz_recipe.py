@@ -109,9 +109,9 @@ def _load_and_plan(text: str) -> None:
     except ChefError as exc:
         check_error_or_pathless(exc)
         return
-    from chef.cook.run import _recipe_relative
+    from chef.cook.urls import recipe_relative
 
-    _safe_plan(_recipe_relative(result, Path("/project/recipe.json")))
+    _safe_plan(recipe_relative(result, Path("/project/recipe.json")))
 
 
 def check_error_or_pathless(exc: ChefError) -> None:
