@@ -17,11 +17,11 @@ from chef.errors import InputError
 from chef.freshness.common import Files, as_list, canon, table
 from chef.freshness.markers import marker_and, negate_marker, never
 from chef.freshness.uv.reqs import (
-    ARCHIVE,
     DEFAULT_INDEX,
     Req,
     Source,
     git_parts,
+    is_archive,
     norm_marker,
     norm_spec,
     posix,
@@ -243,7 +243,7 @@ class Lowering:
         target = self._path(str(entry["path"]), base)
         if entry.get("editable") is True:
             return Source("local", target), "editable", ""
-        if ARCHIVE.search(target):
+        if is_archive(target):
             return Source("local", target), "path", ""
         package = entry.get("package")
         if not isinstance(package, bool):

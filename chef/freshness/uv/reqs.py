@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -75,21 +74,53 @@ class Source:
 DEFAULT_INDEX = Source()
 
 
-@dataclass(frozen=True)
 class Req:
-    """A requirement as uv records it, reduced to what uv compares."""
+    """A requirement as uv records it, reduced to what uv compares. Frozen, equal by value; a
+    plain class with slots, as Source (as a @dataclass it cost 0.6 ms of every uv prepare)."""
 
+    __slots__ = ("name", "extras", "specifier", "source", "mode", "marker", "doubt", "extra",
+                 "base")
     name: str
     extras: Tuple[str, ...]
     specifier: str  # normalized; "" for every source but an index
     source: Source
     mode: str  # a local source's install mode (editable, directory, virtual, path); "" otherwise
     marker: Optional[str]
-    doubt: str = ""  # why chef cannot be sure uv records it this way ("" when it can)
+    doubt: str  # why chef cannot be sure uv records it this way ("" when it can)
     # From `[project.optional-dependencies]`: the extra, and the marker before `extra == ...`
     # was added (what flattening a self-reference needs).
-    extra: Optional[str] = None
-    base: Optional[str] = None
+    extra: Optional[str]
+    base: Optional[str]
+
+    def __init__(self, name: str, extras: Tuple[str, ...], specifier: str, source: Source,
+                 mode: str, marker: Optional[str], doubt: str = "", extra: Optional[str] = None,
+                 base: Optional[str] = None) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "name", name)
+        setattr_(self, "extras", extras)
+        setattr_(self, "specifier", specifier)
+        setattr_(self, "source", source)
+        setattr_(self, "mode", mode)
+        setattr_(self, "marker", marker)
+        setattr_(self, "doubt", doubt)
+        setattr_(self, "extra", extra)
+        setattr_(self, "base", base)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Req is frozen: cannot set {name}")
+
+    def _key(self) -> Tuple[Any, ...]:
+        return (self.name, self.extras, self.specifier, self.source, self.mode, self.marker,
+                self.doubt, self.extra, self.base)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Req) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Req{self._key()!r}"
 
     def fast_key(self) -> Tuple[Any, ...]:
         return (self.name, self.extras, self.specifier, self.source, self.mode,
@@ -211,4 +242,6 @@ def lock_req(entry: Any, where: str) -> Req:
     return Req(name, extras, spec, source, mode, norm_marker(entry.get("marker"), "uv.lock"))
 
 
-ARCHIVE = re.compile(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$")
+def is_archive(path: str) -> bool:
+    """A path uv installs as a file (a wheel or an sdist), not as a directory."""
+    return re.search(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$", path) is not None
