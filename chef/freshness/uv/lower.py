@@ -295,15 +295,21 @@ def _python_marker(spec: Optional[SpecifierSet]) -> Optional[str]:
 
 class GroupItem:
     """One item of a flattened dependency group: the requirement as written, the requires-python
-    marker `[tool.uv.dependency-groups]` puts on it, and whether one did (`involved`). Frozen by
-    convention; a plain class, as Workspace."""
+    marker `[tool.uv.dependency-groups]` puts on it, and whether one did (`involved`). Frozen;
+    a plain class, as Workspace."""
 
     __slots__ = ("item", "marker", "involved")
+    item: Any
+    marker: Optional[str]
+    involved: bool
 
     def __init__(self, item: Any, marker: Optional[str], involved: bool) -> None:
-        self.item = item
-        self.marker = marker
-        self.involved = involved
+        object.__setattr__(self, "item", item)
+        object.__setattr__(self, "marker", marker)
+        object.__setattr__(self, "involved", involved)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"GroupItem is frozen: cannot set {name}")
 
     def key(self) -> str:
         """What makes two items one (the spelling the include expansion deduplicates by)."""
