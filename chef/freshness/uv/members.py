@@ -25,8 +25,10 @@ from chef.freshness.uv.verdict import (
     BUILDS,
     BUILDS_IT,
     FAILS,
+    FAILS_ON_THAT,
     MAY_FAIL,
     MAY_FAIL_SHORT,
+    NOT_COMPARED,
     compare_default_groups,
     compare_groups,
     fails_but,
@@ -212,7 +214,7 @@ def check_path_packages(verdict: Verdict, files: Files, ws: Workspace,
                                 metadata)
         except InputError as exc:  # uv's check fails on it too; this check never refuses
             verdict.warn(f"{name} (a path dependency, {display}) cannot be read: {exc}",
-                         "not compared with uv.lock; chef goes on with the lock")
+                         NOT_COMPARED)
 
 
 def _check_path_package(verdict: Verdict, files: Files, ws: Workspace, package: Member,
@@ -291,14 +293,14 @@ def check_version(verdict: Verdict, name: str, display: str, project: Mapping[st
             differs = version != locked
         if differs:
             verdict.warn(
-                f"{name}'s version is {version} in {display} but {locked} in the "
-                "lock: `uv lock --check` fails on that, chef goes on (the project's own "
-                "version decides nothing it installs; `uv lock` records the new one)"
+                f"{name}'s version is {version} in {display} but {locked} in the lock: "
+                f"{FAILS_ON_THAT} (the project's own version decides nothing it installs; "
+                "`uv lock` records the new one)"
             )
     elif isinstance(version, str) and locked is None:
         verdict.warn(
             f"{name}'s version is {version} in {display} but the lock records it as dynamic: "
-            "`uv lock --check` fails on that, chef goes on")
+            f"{FAILS_ON_THAT}")
     elif dynamic and isinstance(locked, str):
         verdict.warn(
             f"{name}'s version is dynamic in {display} but the lock records {locked} (written "

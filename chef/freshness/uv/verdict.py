@@ -21,6 +21,9 @@ MAY_FAIL_SHORT = "`uv lock --check` may fail on this, chef goes on"
 NOT_MODELLED = "`uv lock --check` may fail on this; chef does not model it and goes on"
 BUILDS = "`uv lock --check` builds the metadata to compare; chef goes on"
 BUILDS_IT = "`uv lock --check` builds it to compare; chef goes on with the lock"
+NOT_COMPARED = "not compared with uv.lock; chef goes on with the lock"
+# ... and after a colon, where the sentence goes on (the project's own version).
+FAILS_ON_THAT = "`uv lock --check` fails on that, chef goes on"
 
 
 def fails_but(why: str) -> str:
