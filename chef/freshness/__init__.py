@@ -23,7 +23,8 @@ Each check is the manager's own, so chef agrees with `uv lock --check`, `poetry 
 - pipenv: `_meta.hash.sha256` of the Pipfile's normalized JSON (plette's algorithm; pipenv 2025+
   canonicalizes package names first, both are accepted).
 
-One module per manager (uv, poetry, pdm, pipenv), each imported only when its lock is checked.
+One module per manager (uv, poetry, pdm, pipenv; uv's a package: lower, compare, verdict), each
+imported only when its lock is checked.
 Files are read through a `Files` object (by default `chef.toml`, which parses each file once per
 process, so the reader's parse is reused here for free).
 """

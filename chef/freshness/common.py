@@ -70,6 +70,16 @@ class Verdict:
     # prepare (the lock is used), each naming the field and both values.
     warnings: List[str] = field(default_factory=list)
 
+    def refuse(self, reason: str) -> None:
+        """A difference chef is sure the manager refuses: the lock is stale."""
+        self.reasons.append(reason)
+        self.fresh = False
+
+    def warn(self, text: str, why: str = "") -> None:
+        """A difference chef cannot be sure the manager refuses (the lock is used); `why`, when
+        given, follows in parentheses: what the manager's check does and that chef goes on."""
+        self.warnings.append(f"{text} ({why})" if why else text)
+
     @property
     def relock(self) -> str:
         return RELOCK[self.manager]
