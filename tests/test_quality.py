@@ -53,3 +53,26 @@ def test_test_helper_module_names_are_unique() -> None:
             seen[path.stem] = folder
     stdlib = getattr(sys, "stdlib_module_names", frozenset())  # Python 3.10+
     assert not set(seen) & set(stdlib), sorted(set(seen) & set(stdlib))
+
+
+# Rooms a newcomer can hold in their head (issue 21): a module of chef/ is at most this long.
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_over_the_size_limit() -> None:
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in sorted((ROOT / "chef").rglob("*.py"))}
+    big = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not big, f"split these by job (at most {MAX_MODULE_LINES} lines): {big}"
+
+
+def test_one_module_starts_processes() -> None:
+    """chef/cook/process.py starts every process (one policy for missing programs, exit codes,
+    output, timeouts; a runner tests can replace): no other module of chef/ calls subprocess."""
+    runner = ROOT / "chef" / "cook" / "process.py"
+    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+             for p in sorted((ROOT / "chef").rglob("*.py")) if p != runner
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if "subprocess." in line or "import subprocess" in line or "os.system(" in line
+             or "os.exec" in line or "os.spawn" in line or "os.popen(" in line]
+    assert not found, "start processes through chef.cook.process:\n" + "\n".join(found)

@@ -1,1 +1,1 @@
-"""cook: recipe + target interpreter -> install plan -> installer backend -> subprocess."""
+"""cook: recipe + target interpreter -> install plan -> installer backend (chef.cook.process)."""
