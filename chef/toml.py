@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from chef.errors import InputError, TargetEnvironmentError
-from chef.readers.boundary import check_read
+from chef.readers.boundary import TEXTS, check_read, reading
 
 Loads = Callable[[str], Dict[str, Any]]
 Reader = Tuple[str, Loads, Type[Exception]]
@@ -148,7 +148,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 def read_text(path: Path, display: str) -> str:
     """Read a UTF-8 text file, turning OS and decoding errors into one-line InputErrors. While
-    prepare runs, a file outside the project is refused unopened (chef.readers.boundary)."""
+    prepare runs, a file outside the project is refused unopened (chef.readers.boundary), and
+    a file read again (the same open file: device, inode, size, mtime) is not read twice."""
     import stat
 
     check_read(path, display)
@@ -156,8 +157,15 @@ def read_text(path: Path, display: str) -> str:
         # O_NONBLOCK: a FIFO in place of a file must not hang the build waiting for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode):
                 raise InputError("not a regular file", path=display)
+            # (no inode number, as some file systems report: no identity, read it every time)
+            identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if st.st_ino else None
+            if identity is not None and reading():
+                seen = TEXTS.get(identity)
+                if seen is not None:
+                    return seen
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError("file not found", path=display) from None
@@ -173,12 +181,15 @@ def read_text(path: Path, display: str) -> str:
             hint="is this really a project file?",
         )
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             "not valid UTF-8", path=display, line=line, hint="save the file as UTF-8"
         ) from None
+    if identity is not None and reading():
+        TEXTS[identity] = text
+    return text
 
 
 _CACHE: Dict[str, Dict[str, Any]] = {}

@@ -131,3 +131,22 @@ def test_detection_does_not_import_the_pylock_reader(tmp_path: Path) -> None:
                          check=True).stdout.splitlines()
     assert out[0] == "['uv.lock', 'pylock.dev.toml']"
     assert "chef.readers.pylock" not in out[1] and "chef.readers.markers" not in out[1], out[1]
+
+
+def test_a_uv_prepare_imports_only_the_uv_reader(tmp_path: Path) -> None:
+    """A uv.lock prepare loads the uv reader and what it calls, not the flat-lock helpers
+    (chef.readers.flat, ~0.3 ms) or another manager's reader."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    code = (f"import sys; sys.path.insert(0, {str(bench)!r}); import synth; "
+            "from pathlib import Path; from chef.prepare import prepare; "
+            f"root = synth.write_small_uv_project(Path({str(tmp_path)!r})); "
+            "assert prepare(root).recipe.locked; "
+            "print(sorted(m for m in sys.modules if m.startswith('chef.readers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "chef.readers.uv_lock" in out, out
+    for name in ("flat", "pylock", "poetry", "pdm", "pipenv", "requirements", "markers"):
+        assert f"'chef.readers.{name}'" not in out and f"'chef.readers.{name}." not in out, out

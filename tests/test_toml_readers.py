@@ -233,3 +233,44 @@ def test_toml_rs_accepts_only_what_tomli_accepts_with_the_same_data() -> None:
             accepted_by_tomli_only += 1
     # The mutations do reach documents that only TOML 1.1 allows (which chef reads via tomli).
     assert accepted_by_tomli_only > 0
+
+
+def test_a_file_is_read_once_per_prepare_and_again_in_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While prepare runs (a project boundary is open), a file read again is the text read the
+    first time (uv.lock: reader, empty-lock detection, freshness check); a file rewritten between
+    two prepares, even to the same size within one mtime tick, is read again."""
+    from chef.readers import boundary
+    from chef.toml import read_text
+
+    path = tmp_path / "uv.lock"
+    path.write_text("version = 1\n")
+    stamp = os.stat(path).st_mtime_ns
+    reads: List[int] = []
+    real_open = os.open
+
+    def counting_open(*args: Any, **kwargs: Any) -> int:
+        fd = real_open(*args, **kwargs)
+        reads.append(fd)
+        return fd
+
+    with boundary.project_boundary(tmp_path):
+        first = read_text(path, "uv.lock")
+        assert read_text(path, "uv.lock") is first  # the same text object: not decoded again
+        assert boundary.TEXTS
+    assert not boundary.TEXTS
+    path.write_text("version = 2\n")  # same size; same mtime forced below
+    os.utime(path, ns=(stamp, stamp))
+    with boundary.project_boundary(tmp_path):
+        assert read_text(path, "uv.lock") == "version = 2\n"
+    # Outside prepare nothing is kept.
+    monkeypatch.setattr(os, "open", counting_open)
+    read_text(path, "uv.lock")
+    assert not boundary.TEXTS and reads
+    # A file that went away between two reads of one prepare is still "file not found".
+    with boundary.project_boundary(tmp_path):
+        read_text(path, "uv.lock")
+        path.unlink()
+        with pytest.raises(Exception, match="file not found"):
+            read_text(path, "uv.lock")

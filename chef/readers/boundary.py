@@ -22,13 +22,20 @@ import fnmatch
 import os
 import posixpath
 from pathlib import Path, PurePosixPath
-from typing import Iterator, List, Optional, Set
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from chef.errors import InputError
 from chef.limits import MAX_GLOB_DIRECTORIES, count
 
 # The real path of the project while prepare runs (one prepare at a time per process).
 _ROOT: List[Optional[str]] = [None]
+
+# The texts chef.toml.read_text read while prepare runs, by the identity of the open file (device,
+# inode, size, modification time): a uv.lock prepare reads the lock three times (the reader, the
+# detection of an empty lock, the freshness check), ~1.2 ms each at 1500 packages, and the later
+# reads are then an open and an fstat. Emptied when a boundary opens and closes, so a file
+# rewritten between two prepares of one process (the tests) is read again.
+TEXTS: Dict[Tuple[int, int, int, int], str] = {}
 
 
 def inside(root: Path, target: Path, display: Optional[str] = None) -> Optional[str]:
@@ -85,10 +92,17 @@ def project_boundary(root: Path) -> Iterator[None]:
     """While it is open, `check_read` refuses files outside `root` (see chef.toml.read_text)."""
     previous = _ROOT[0]
     _ROOT[0] = os.path.realpath(root)
+    TEXTS.clear()
     try:
         yield
     finally:
         _ROOT[0] = previous
+        TEXTS.clear()
+
+
+def reading() -> bool:
+    """Whether prepare is running (a project boundary is open)."""
+    return _ROOT[0] is not None
 
 
 def check_read(path: Path, display: str) -> None:
