@@ -22,6 +22,14 @@ Wall time is the `docker build` command's; "reused" says whether the step that i
 third-party dependencies was CACHED.
 
     python bench/docker_rebuild.py [--base IMAGE] [--repeat N] [--mode warm|ci|both]
+    python bench/docker_rebuild.py --source-edits N [--examples uv-app,poetry-app]
+
+`--source-edits N`: the issue's rebuild-time target (a source edit costs at most 0.5 s more than
+the manager's own pattern) measured on its own, paired: each example is built once per variant
+(manager, chef), then N source edits are made, each rebuilt with both variants back to back (the
+order alternating), so the machine's load hits both alike. It prints the medians, the median of
+the per-edit differences, and, for chef, the median of each step BuildKit ran (`DONE x.xs`,
+0.1 s resolution; steps of parallel stages overlap), with the machine's load average.
 
 Needs Docker with BuildKit and the package index (it installs real packages). Not a test: it
 prints markdown tables and asserts nothing about time.
@@ -183,12 +191,87 @@ def table(docker: Docker, base_image: str, mode: str, repeat: int, work: Path) -
     return rows
 
 
+def _step_label(name: str) -> str:
+    """`[builder 3/3] RUN chef install-project --recipe-path ...` -> `[builder 3/3] RUN chef
+    install-project`: short enough for a table cell."""
+    words = name.split()
+    return " ".join(words[:5]) if len(words) > 5 else name
+
+
+def source_edits(docker: Docker, base_image: str, names: List[str], edits: int,
+                 work: Path) -> List[str]:
+    """Paired, interleaved source-edit rebuilds (see the module docstring)."""
+    out: List[str] = []
+    base = dockerlib.test_base_image(docker, base_image, work)
+    for name in names:
+        example = dockerlib.EXAMPLES_BY_NAME[name]
+        variants = ("manager", "chef")
+        projects = {v: Project.copy(example, work / f"{example.name}-{v}") for v in variants}
+        files: Dict[str, Path] = {}
+        for v in variants:
+            if v == "chef":
+                files[v] = dockerlib.DOCKERFILE
+            else:
+                files[v] = work / f"Dockerfile.{example.manager}-{v}"
+                files[v].write_text(DOCKERFILES[(example.manager, v)])
+        tags = {v: f"chef-bench-{example.name}-{v}:latest" for v in variants}
+
+        def build(v: str, projects: Dict[str, Project] = projects, files: Dict[str, Path] = files,
+                  tags: Dict[str, str] = tags) -> dockerlib.Build:
+            result = docker.build(projects[v].root, tags[v], dockerfile=files[v],
+                                  build_args={"PYTHON_IMAGE": base})
+            assert projects[v].greeting() in docker.run(tags[v], "/app/.venv/bin/python", "-m",
+                                                        "app"), tags[v]
+            return result
+
+        for v in variants:  # cold, then one edit each: the rebuilds measured below are warm
+            build(v)
+            projects[v].edit_source("(warm-up)")
+            build(v)
+        seconds: Dict[str, List[float]] = {v: [] for v in variants}
+        reused: Dict[str, bool] = {v: True for v in variants}
+        steps: Dict[str, List[float]] = {}
+        loads: List[float] = []
+        for i in range(edits):
+            loads.append(os.getloadavg()[0])
+            order = variants if i % 2 == 0 else tuple(reversed(variants))
+            for v in order:
+                projects[v].edit_source(f"(edit {i})")
+                result = build(v)
+                seconds[v].append(result.seconds)
+                reused[v] &= result.all_cached(DEPENDENCY_STEP[(example.manager, v)])
+                if v == "chef":
+                    for step in result.steps.values():
+                        if step.done and not step.cached and step.seconds is not None:
+                            steps.setdefault(_step_label(step.name), []).append(step.seconds)
+        diff = statistics.median(c - m for c, m in zip(seconds["chef"], seconds["manager"]))
+        out += [f"{example.name}, {edits} source edits (load average {min(loads):.1f}-"
+                f"{max(loads):.1f}): manager {statistics.median(seconds['manager']):.2f} s"
+                f"{'' if reused['manager'] else ' (dependencies rebuilt)'}, chef "
+                f"{statistics.median(seconds['chef']):.2f} s"
+                f"{'' if reused['chef'] else ' (dependencies rebuilt)'}; chef - manager, "
+                f"median of the pairs: {diff:+.2f} s", "",
+                "| chef's step (BuildKit) | median | runs |", "| --- | --- | --- |"]
+        out += [f"| `{label}` | {statistics.median(values):.2f} s | {len(values)} |"
+                for label, values in steps.items()]
+        out.append("")
+        for v in variants:
+            print(f"# {example.name} {v}: " + " ".join(f"{x:.2f}" for x in seconds[v]),
+                  file=sys.stderr)
+        docker.remove_images()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=os.environ.get("CHEF_TEST_BASE_IMAGE",
                                                          dockerlib.DEFAULT_BASE))
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median shown)")
     parser.add_argument("--mode", choices=["warm", "ci", "both"], default="both")
+    parser.add_argument("--source-edits", type=int, default=0, metavar="N",
+                        help="only source edits: N paired rebuilds per example (manager, chef)")
+    parser.add_argument("--examples", default="uv-app,poetry-app",
+                        help="--source-edits: the examples, comma-separated")
     args = parser.parse_args()
     docker, why = Docker.find()
     if docker is None:
@@ -200,6 +283,10 @@ def main() -> None:
     out: List[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="chef-bench-") as tmp:
+            if args.source_edits:
+                out += source_edits(docker, args.base, args.examples.split(","),
+                                    args.source_edits, Path(tmp))
+                modes = []
             for mode in modes:
                 out += table(docker, args.base, mode, args.repeat, Path(tmp)) + [""]
     finally:
