@@ -14,6 +14,7 @@ are known to be good.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from chef.cook import installers
 from chef.cook.run import TargetSpec, resolve_target
-from chef.cook.target import MARKER_ENV, Target, venv_python
+from chef.cook.target import MARKER_ENV, Target, probe, venv_python
 from chef.errors import EnvironmentError_, InputError, InstallError, UsageError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
@@ -33,11 +34,21 @@ from chef.toml import load_toml
 if TYPE_CHECKING:
     from chef.cook.platform import TargetPlatform
 
-# Runs in the build environment. The result goes to the original stdout; the backend's own output
-# (and its subprocesses') goes to stderr, or nowhere when quiet, so it never mixes with the result.
+# Runs in the build environment, one process per local package, for the whole install-project:
+# it answers the commands chef writes to its stdin, one JSON line each, with one JSON line on the
+# original stdout: "requires" (what the backend asks for, checked by chef before anything is
+# built), "build" (the wheel), then, when it is the target's own interpreter, "compile" (the
+# bytecode of the project's new modules): one interpreter start and one backend import instead of
+# one per step. The backend's own output (and its subprocesses') goes to stderr, or nowhere when
+# quiet, so it never mixes with the results; its stdin is the null device (as pip gives it), the
+# pipe being chef's. EOF on stdin: exit.
 _HOOK = MARKER_ENV + r"""
 import importlib, json, os, sys
 cfg = json.loads(sys.argv[1])
+commands = os.fdopen(os.dup(0), "r")
+null_in = os.open(os.devnull, os.O_RDONLY)
+os.dup2(null_in, 0)
+os.close(null_in)
 result_fd = os.dup(1)
 if cfg["quiet"]:
     null = os.open(os.devnull, os.O_WRONLY)
@@ -45,12 +56,12 @@ if cfg["quiet"]:
     os.close(null)
 else:
     os.dup2(2, 1)
+results = os.fdopen(result_fd, "w")
 
-def done(result):
+def reply(result):
     sys.stdout.flush()
-    with os.fdopen(result_fd, "w") as out:
-        json.dump(result, out)
-    sys.exit(0)
+    results.write(json.dumps(result) + "\n")
+    results.flush()
 
 sys.path[:0] = [os.path.abspath(p) for p in cfg["backend_path"]]
 module, _, attr = cfg["backend"].partition(":")
@@ -59,11 +70,13 @@ try:
     for part in filter(None, attr.split(".")):
         backend = getattr(backend, part)
 except (ImportError, AttributeError) as exc:
-    done({"import_error": "%s: %s" % (type(exc).__name__, exc)})
+    reply({"import_error": "%s: %s" % (type(exc).__name__, exc)})
+    sys.exit(0)
 kind = cfg["kind"]
-if cfg["step"] == "requires":
+
+def requires():
     if getattr(backend, "build_" + kind, None) is None:
-        done({"error": "the build backend has no build_" + kind + " hook (PEP 660)"})
+        return {"error": "the build backend has no build_" + kind + " hook (PEP 660)"}
     get_requires = getattr(backend, "get_requires_for_build_" + kind, None)
     requires = [str(r) for r in get_requires({})] if get_requires else []
     from importlib import metadata
@@ -72,8 +85,27 @@ if cfg["step"] == "requires":
         name = dist.metadata["Name"]
         if name and name not in installed:  # the first on sys.path, as an import finds it
             installed[name] = dist.version
-    done({"requires": requires, "installed": installed, "env": marker_env()})
-done({"wheel": getattr(backend, "build_" + kind)(cfg["outdir"], {}, None)})
+    return {"requires": requires, "installed": installed, "env": marker_env()}
+
+def compile_files(files):
+    # As `python -I -m compileall -q -q -i -` makes them, which ignores PYTHONOPTIMIZE and
+    # PYTHONPYCACHEPREFIX: with either in effect here chef runs that command instead.
+    if sys.flags.optimize or getattr(sys, "pycache_prefix", None):
+        return {"compiled": False}
+    import compileall
+    for name in files:
+        compileall.compile_file(name, quiet=2)
+    return {"compiled": True}
+
+for line in commands:
+    command = json.loads(line)
+    step = command["step"]
+    if step == "requires":
+        reply(requires())
+    elif step == "build":
+        reply({"wheel": getattr(backend, "build_" + kind)(command["outdir"], {}, None)})
+    elif step == "compile":
+        reply(compile_files(command["files"]))
 """
 
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
@@ -141,49 +173,100 @@ def _backend(source_dir: Path) -> Tuple[str, Tuple[str, ...], str]:
     return backend, tuple(backend_path), display
 
 
-def _run_hook(
-    build_python: str, build: _Build, step: str, kind: str, quiet: bool, outdir: str = ""
-) -> Dict[str, Any]:
-    cfg = {
-        "backend": build.backend,
-        "backend_path": list(build.backend_path),
-        "kind": kind,
-        "step": step,
-        "outdir": outdir,
-        "quiet": quiet,
-    }
-    # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
-    scripts = str(Path(build_python).parent)
-    env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+class _Hook:
+    """The build environment's interpreter running `_HOOK` for one package: `ask` sends one
+    command and returns the backend's answer. Used as a context manager: on exit its stdin is
+    closed and it is waited for (killed when chef leaves on an error)."""
+
+    def __init__(self, build_python: str, build: _Build, kind: str, quiet: bool) -> None:
+        self.build = build
+        self.python = build_python
+        self.sent = False
+        cfg = {
+            "backend": build.backend,
+            "backend_path": list(build.backend_path),
+            "kind": kind,
+            "quiet": quiet,
+        }
+        # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
+        scripts = str(Path(build_python).parent)
+        env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+        self.process = _spawn([build_python, "-c", _HOOK, json.dumps(cfg)], build.source, env,
+                              build_python)
+
+    def ask(self, step: str, **arguments: Any) -> Dict[str, Any]:
+        """The answer to one command (`send`, then `answer`)."""
+        self.send(step, **arguments)
+        return self.answer(step)
+
+    def send(self, step: str, **arguments: Any) -> None:
+        """One command: the hook works on it while chef does something else."""
+        process = self.process
+        self.sent = False
+        if process.stdin is not None:
+            try:
+                process.stdin.write(json.dumps({"step": step, **arguments}).encode() + b"\n")
+                process.stdin.flush()
+                self.sent = True
+            except OSError:  # the process is gone: `answer` says so
+                pass
+
+    def answer(self, step: str) -> Dict[str, Any]:
+        """The answer to the command sent; a backend that failed (it printed its error) or a
+        process that is gone: one line, InstallError."""
+        process = self.process
+        result: Any = None
+        if self.sent and process.stdout is not None:
+            try:
+                result = json.loads(process.stdout.readline().decode("utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                result = None
+        if not isinstance(result, dict):
+            self.close(wait=True)
+            what = "asking" if step == "requires" else ("building" if step == "build"
+                                                         else "compiling")
+            build = self.build
+            raise InstallError(
+                f"{what} {build.package.name} with {build.backend} failed; the backend's error "
+                "is above",
+                path=build.display,
+                hint="are its build requirements in the recipe? run `chef cook` first",
+            )
+        return result
+
+    def close(self, wait: bool = True) -> None:
+        process = self.process
+        if process.stdin is not None and not process.stdin.closed:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+        if not wait:
+            process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> _Hook:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        self.close(wait=kind is None)
+
+
+def _spawn(argv: List[str], cwd: Path, env: Dict[str, str],
+           python: str) -> subprocess.Popen[bytes]:
+    """install-project's one way to start a process of its own (the hooks): stdin and stdout
+    are pipes to chef, stderr is chef's."""
     try:
-        done = subprocess.run(
-            [build_python, "-c", _HOOK, json.dumps(cfg)],
-            cwd=build.source,
-            env=env,
-            stdout=subprocess.PIPE,
-            check=False,
-        )
+        return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
     except OSError as exc:
         raise EnvironmentError_(
             f"cannot run the build environment's interpreter: {exc.strerror or exc}",
-            path=build_python,
+            path=python,
             hint="run `chef cook` again to recreate it",
         ) from None
-    result: Any = None
-    if done.returncode == 0:
-        try:
-            result = json.loads(done.stdout.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            result = None
-    if not isinstance(result, dict):
-        what = "asking" if step == "requires" else "building"
-        raise InstallError(
-            f"{what} {build.package.name} with {build.backend} failed; the backend's error is "
-            "above",
-            path=build.display,
-            hint="are its build requirements in the recipe? run `chef cook` first",
-        )
-    return result
 
 
 def missing_requirements(
@@ -259,11 +342,10 @@ def _name(requirement: str) -> str:
     return canonical(Requirement(requirement).name)
 
 
-def _check(
-    recipe: Recipe, build_python: str, build_env: Path, build: _Build, kind: str, quiet: bool
-) -> None:
+def _check(recipe: Recipe, build_env: Path, hook: _Hook) -> None:
     """Ask the backend what it needs and refuse, in one line, what the build env lacks."""
-    result = _run_hook(build_python, build, "requires", kind, quiet)
+    build = hook.build
+    result = hook.ask("requires")
     if "import_error" in result:
         where = f" (backend-path {', '.join(build.backend_path)})" if build.backend_path else ""
         raise InstallError(
@@ -428,22 +510,55 @@ def install_project(
             hint="install-project without --editable (the runtime stage copies the venv)",
         )
     kind = "editable" if editable else "wheel"
-    for build in builds:
-        _check(recipe, str(build_python), build_env, build, kind, quiet)
+    with contextlib.ExitStack() as stack:
+        hooks: List[_Hook] = []
+        for build in builds:  # one after another: the first refusal stops here
+            hooks.append(stack.enter_context(_Hook(str(build_python), build, kind, quiet)))
+            _check(recipe, build_env, hooks[-1])
+        _build_and_install(spec, backend, hooks, cross, layer_dir, quiet, echo)
+    return [build.package.name for build in builds]
+
+
+def _install_target(
+    spec: TargetSpec, backend: installers.Backend, echo: Echo, cross: Optional[Tuple[str, str]]
+) -> Tuple[str, Optional[TargetPlatform], bool]:
+    """(the target's interpreter, the platform of a cross install or None, whether the target was
+    probed). Into an existing venv of this machine only the interpreter's path is needed, so it
+    is not started here (one process less); a venv whose interpreter does not run is reported
+    when the installer fails (`_install`)."""
+    if cross is None and spec.venv is not None:
+        python = venv_python(spec.venv)
+        if python.exists():
+            return str(python), None, False
+    target = resolve_target(spec, backend, echo, create=True)
+    return target.python, _target_platform(cross, target) if cross is not None else None, True
+
+
+def _build_and_install(
+    spec: TargetSpec, backend: installers.Backend, hooks: Sequence[_Hook],
+    cross: Optional[Tuple[str, str]], layer_dir: Optional[Path], quiet: bool, echo: Echo,
+) -> None:
+    """Everything was checked: build each package's wheel with its hook, install them, and with
+    `layer_dir` compile the new modules and export what was added."""
     before = None
-    if layer_dir is not None and spec.venv is not None:
+    venv = spec.venv if layer_dir is not None else None  # the venv whose additions are exported
+    if venv is not None and not venv_python(venv).exists():
         from chef.cook.layer import snapshot
 
-        before = snapshot(spec.venv)
-    target = resolve_target(spec, backend, echo, create=True)
-    target_platform = _target_platform(cross, target) if cross is not None else None
+        before = snapshot(venv)  # before the venv is made
+    python, target_platform, probed = _install_target(spec, backend, echo, cross)
     wheels: List[str] = []
-    names: List[str] = []
     with tempfile.TemporaryDirectory(prefix="chef-wheels-") as tmp:
-        for build in builds:
+        for hook in hooks:
+            build = hook.build
             if not quiet:
                 echo(f"chef: building {build.package.name} ({build.package.path})")
-            result = _run_hook(str(build_python), build, "build", kind, quiet, outdir=tmp)
+            hook.send("build", outdir=tmp)
+            if venv is not None and before is None:
+                from chef.cook.layer import snapshot
+
+                before = snapshot(venv)  # while the first package builds (not into the venv)
+            result = hook.answer("build")
             wheel = result.get("wheel")
             if not isinstance(wheel, str) or not (Path(tmp) / wheel).is_file():
                 raise InstallError(
@@ -452,22 +567,34 @@ def install_project(
                     path=build.display,
                 )
             wheels.append(str(Path(tmp) / wheel))
-            names.append(build.package.name)
         if target_platform is not None:
-            _check_portable(builds, wheels, target_platform)
+            _check_portable([hook.build for hook in hooks], wheels, target_platform)
         env: Optional[Dict[str, str]] = None
         compile_new = False
         if before is not None and backend.name == "uv":
             from chef.cook.layer import without_uv_compile
 
             env, compile_new = without_uv_compile(None)
-        installers.run(
-            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet,
-            env=env,
-        )
-    if before is not None and spec.venv is not None:
-        from chef.cook.layer import finish_layer
+        try:
+            installers.run(backend.install_paths(python, wheels, quiet), "installing the project",
+                           quiet, env=env)
+        except InstallError:
+            if not probed:  # the interpreter itself does not run: say so, as the probe did
+                probe(python)
+            raise
+    if before is not None and venv is not None:
+        from chef.cook.layer import compile_files, finish_layer
 
-        finish_layer(spec.venv, before, target.python, compile_new, layer_dir, quiet, echo,
-                     what="install-project")
-    return names
+        def compile_sources(sources: List[str]) -> Optional[List[str]]:
+            """The project's new modules, by the hook's interpreter when it is the target's own
+            (no new process; it writes only their __pycache__ directories), else by the
+            target's (`compile_files`)."""
+            hook = hooks[-1]
+            same = os.path.realpath(hook.python) == os.path.realpath(python)
+            if same and len(sources) <= 200 and hook.ask("compile", files=sources).get("compiled"):
+                return [os.path.join(os.path.dirname(s), "__pycache__") for s in sources]
+            compile_files(python, sources)
+            return None
+
+        finish_layer(venv, before, python, compile_new, layer_dir, quiet, echo,
+                     what="install-project", compile=compile_sources)

@@ -126,3 +126,91 @@ def test_backend_that_cannot_be_imported(tmp_path: Path, index, isolated_env) ->
     line = one_line_error(done)
     assert "cannot import the build backend nosuch.backend:api in the build environment" in line
     assert "No module named 'nosuch'" in line
+
+
+# ------------------------------------------------------------------ processes: few, same result
+
+
+def test_one_hook_process_builds_and_compiles_without_a_probe(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --layer-dir and uv's compile on (Dockerfile.example's builder): one process of the
+    build environment asks the backend, builds the wheel and compiles the project's modules; the
+    venv's interpreter is not probed. The bytecode is what `python -I -m compileall` makes."""
+    import os
+
+    from chef.cook import buildenv, layer
+
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    venv = tmp_path / "venv"
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    spawned: List[List[str]] = []
+    spawn = buildenv._spawn
+
+    def counting(argv: List[str], *args, **kwargs):  # type: ignore[no-untyped-def]
+        spawned.append(argv)
+        return spawn(argv, *args, **kwargs)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("not expected here")
+
+    monkeypatch.setattr(buildenv, "_spawn", counting)
+    monkeypatch.setattr(buildenv, "probe", refuse)
+    monkeypatch.setattr(buildenv, "resolve_target", refuse)
+    monkeypatch.setattr(layer, "compile_files", refuse)
+    out = tmp_path / "out"
+    names = buildenv.install_project(recipe, TargetSpec(venv=venv), project_dir=project,
+                                     installer="uv", quiet=True, echo=lambda s: None,
+                                     layer_dir=out)
+    assert names == ["app"]
+    assert len(spawned) == 1
+    assert "app" in installed(venv / "bin" / "python")
+    py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    source = venv / "lib" / py / "site-packages" / "app" / "__init__.py"
+    (pyc,) = (source.parent / "__pycache__").glob("__init__.*.pyc")
+    exported = out / os.path.abspath(pyc).lstrip("/")
+    assert exported.read_bytes() == pyc.read_bytes()
+    made = pyc.read_bytes()
+    pyc.unlink()
+    subprocess.run([str(venv / "bin" / "python"), "-I", "-m", "compileall", "-q", str(source)],
+                   check=True)
+    assert pyc.read_bytes() == made
+
+
+def test_a_pycache_prefix_leaves_the_compile_to_the_target(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    """PYTHONPYCACHEPREFIX would send the hook's bytecode elsewhere; `python -I` ignores it, so
+    the project's bytecode is in the venv as before."""
+    import os
+
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    venv = tmp_path / "venv"
+    prefix = tmp_path / "prefix"
+    done = subprocess.run(
+        [sys.executable, "-m", "chef", "install-project", "--recipe-path", str(recipe), "--venv",
+         str(venv), "--installer", "uv", "--layer-dir", str(tmp_path / "out")],
+        cwd=project, capture_output=True, text=True, check=False,
+        env={**os.environ, "UV_COMPILE_BYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)})
+    assert done.returncode == 0, done.stderr
+    py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    cache = venv / "lib" / py / "site-packages" / "app" / "__pycache__"
+    assert list(cache.glob("__init__.*.pyc")), done.stderr
+    assert not [p for p in prefix.rglob("*.pyc") if "site-packages/app/" in p.as_posix()]
+
+
+def test_a_venv_whose_python_does_not_run(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
+    """Not probed before the build any more, the interpreter is still named in one line with the
+    environment's exit code (6) when it does not run."""
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    python = tmp_path / "venv" / "bin" / "python"
+    python.unlink()
+    python.write_text("#!/bin/sh\nexit 3\n")
+    python.chmod(0o755)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
+                "--installer", "uv", cwd=project)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    assert "target interpreter failed to report its environment" in one_line_error(done)
