@@ -590,9 +590,12 @@ def _build_and_install(
             (no new process; it writes only their __pycache__ directories), else by the
             target's (`compile_files`)."""
             hook = hooks[-1]
-            same = os.path.realpath(hook.python) == os.path.realpath(python)
-            if same and len(sources) <= 200 and hook.ask("compile", files=sources).get("compiled"):
-                return [os.path.join(os.path.dirname(s), "__pycache__") for s in sources]
+            if os.path.realpath(hook.python) == os.path.realpath(python) and len(sources) <= 200:
+                try:
+                    if hook.ask("compile", files=sources).get("compiled"):
+                        return [os.path.join(os.path.dirname(s), "__pycache__") for s in sources]
+                except InstallError:  # the hook is gone: the target's interpreter compiles them
+                    pass
             compile_files(python, sources)
             return None
 
