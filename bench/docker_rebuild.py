@@ -22,6 +22,16 @@ Wall time is the `docker build` command's; "reused" says whether the step that i
 third-party dependencies was CACHED.
 
     python bench/docker_rebuild.py [--base IMAGE] [--repeat N] [--mode warm|ci|both]
+    python bench/docker_rebuild.py --source-edits N [--examples uv-app,poetry-app] [--baseline REV]
+
+`--source-edits N`: the issue's rebuild-time target (a source edit costs at most 0.5 s more than
+the manager's own pattern) measured on its own, paired: each example is built once per variant
+(manager, chef, and with `--baseline REV` chef as of that git revision: its Dockerfile.example
+and its chef.pyz), then N source edits are made, each rebuilt with every variant back to back
+(the order alternating), so the machine's load hits them alike. It prints the medians, the
+median of the per-edit differences against the manager's, and for each variant the timeline of
+the steps that ran (when each step's first and last line of BuildKit's plain progress arrived,
+medians in seconds from the `docker build` command's start), with the machine's load average.
 
 Needs Docker with BuildKit and the package index (it installs real packages). Not a test: it
 prints markdown tables and asserts nothing about time.
@@ -183,12 +193,162 @@ def table(docker: Docker, base_image: str, mode: str, repeat: int, work: Path) -
     return rows
 
 
+def _step_label(name: str) -> str:
+    """`[builder 3/3] RUN chef install-project --recipe-path ...` -> `[builder 3/3] RUN chef
+    install-project`: short enough for a table cell."""
+    words = name.split()
+    return " ".join(words[:5]) if len(words) > 5 else name
+
+
+def baseline(rev: str, work: Path) -> Tuple[Path, Path]:
+    """Dockerfile.example and chef.pyz as of git revision `rev` (from `git archive`, built with
+    that revision's scripts/build_pyz.py and today's pinned wheels)."""
+    import subprocess
+
+    import pyzlib
+
+    tree = work / f"baseline-{rev}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=dockerlib.ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    pyz = work / f"chef-{rev}.pyz"
+    subprocess.run([sys.executable, str(tree / "scripts" / "build_pyz.py"), "--wheels",
+                    str(pyzlib.pinned_wheels()), "--output", str(pyz)], cwd=tree, check=True,
+                   capture_output=True)
+    return tree / "Dockerfile.example", pyz
+
+
+Timeline = Dict[str, Tuple[float, float]]
+
+
+def timed_build(docker: Docker, context: Path, tag: str, dockerfile: Path, base: str,
+                place_chef: bool) -> Tuple[dockerlib.Build, Timeline]:
+    """`docker build` as Docker.build runs it, each line of BuildKit's plain progress timed as
+    it arrives: (the build, {step: (first line, last line)} in seconds from the command's
+    start) for the steps that ran, and "exporting to image"."""
+    import re
+    import subprocess
+
+    if place_chef:
+        dockerlib.place_chef_pyz(context, docker.pyz())
+    argv = [docker.binary, "build", "--network", "host", "--progress", "plain", "-f",
+            str(dockerfile), "-t", tag, "--build-arg", f"PYTHON_IMAGE={base}", str(context)]
+    start = time.monotonic()
+    process = subprocess.Popen(argv, env=docker.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: List[str] = []
+    first: Dict[str, float] = {}
+    last: Dict[str, float] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        now = time.monotonic() - start
+        lines.append(line)
+        m = re.match(r"#(\d+) ", line)
+        if m:
+            first.setdefault(m.group(1), now)
+            last[m.group(1)] = now
+    process.wait()
+    log = "".join(lines)
+    if tag not in docker.tags:
+        docker.tags.append(tag)
+    docker.images.extend(re.findall(r"writing image (sha256:[0-9a-f]+)", log))
+    if process.returncode != 0:
+        raise dockerlib.CommandError(f"docker build of {context} failed:\n{log[-6000:]}")
+    build = dockerlib.Build(tag, log, time.monotonic() - start, dockerlib.parse_steps(log))
+    timeline = {_step_label(step.name): (first[str(n)], last[str(n)])
+                for n, step in build.steps.items()
+                if step.done and not step.cached and not step.name.startswith("[internal]")}
+    m = re.search(r"^#(\d+) exporting to image", log, re.M)
+    if m:
+        timeline["exporting to image"] = (first[m.group(1)], last[m.group(1)])
+    return build, timeline
+
+
+def source_edits(docker: Docker, base_image: str, names: List[str], edits: int,
+                 work: Path, rev: str = "") -> List[str]:
+    """Paired, interleaved source-edit rebuilds (see the module docstring)."""
+    out: List[str] = []
+    old = baseline(rev, work) if rev else None
+    for name in names:
+        base = dockerlib.test_base_image(docker, base_image, work)  # removed with the example's
+        example = dockerlib.EXAMPLES_BY_NAME[name]
+        variants: Tuple[str, ...] = ("manager", "chef") + ((f"chef@{rev}",) if rev else ())
+        projects = {v: Project.copy(example, work / f"{example.name}-{v}") for v in variants}
+        files: Dict[str, Path] = {}
+        for v in variants:
+            if v == "chef":
+                files[v] = dockerlib.DOCKERFILE
+            elif old is not None and v != "manager":
+                files[v] = old[0]
+                dockerlib.place_chef_pyz(projects[v].root, old[1])
+            else:
+                files[v] = work / f"Dockerfile.{example.manager}-{v}"
+                files[v].write_text(DOCKERFILES[(example.manager, v)])
+        tags = {v: f"chef-bench-{example.name}-{v.replace('@', '-')}:latest" for v in variants}
+
+        def build(v: str, projects: Dict[str, Project] = projects, files: Dict[str, Path] = files,
+                  tags: Dict[str, str] = tags,
+                  base: str = base) -> Tuple[dockerlib.Build, Timeline]:
+            result = timed_build(docker, projects[v].root, tags[v], files[v], base, v == "chef")
+            assert projects[v].greeting() in docker.run(tags[v], "/app/.venv/bin/python", "-m",
+                                                        "app"), tags[v]
+            return result
+
+        for v in variants:  # cold, then one edit each: the rebuilds measured below are warm
+            build(v)
+            projects[v].edit_source("(warm-up)")
+            build(v)
+        seconds: Dict[str, List[float]] = {v: [] for v in variants}
+        reused: Dict[str, bool] = {v: True for v in variants}
+        steps: Dict[str, Dict[str, List[Tuple[float, float]]]] = {v: {} for v in variants}
+        loads: List[float] = []
+        for i in range(edits):
+            loads.append(os.getloadavg()[0])
+            order = variants if i % 2 == 0 else tuple(reversed(variants))
+            for v in order:
+                projects[v].edit_source(f"(edit {i})")
+                result, timeline = build(v)
+                seconds[v].append(result.seconds)
+                reused[v] &= result.all_cached(DEPENDENCY_STEP[(example.manager, v.split("@")[0])])
+                for label, span in timeline.items():
+                    steps[v].setdefault(label, []).append(span)
+        cells = []
+        for v in variants:
+            cell = f"{v} {statistics.median(seconds[v]):.2f} s"
+            if v != "manager":
+                diff = statistics.median(c - m for c, m in zip(seconds[v], seconds["manager"]))
+                cell += f" ({diff:+.2f} s against the manager's, median of the pairs)"
+            cells.append(cell + ("" if reused[v] else " (dependencies rebuilt)"))
+        out += [f"{example.name}, {edits} source edits (load average {min(loads):.1f}-"
+                f"{max(loads):.1f}): " + "; ".join(cells), ""]
+        for v, found in steps.items():
+            out += [f"| {v}: step that ran | starts | ends | runs |", "| --- | --- | --- | --- |"]
+            rows = sorted((statistics.median(a for a, _ in spans),
+                           statistics.median(b for _, b in spans), label, len(spans))
+                          for label, spans in found.items() if " FROM " not in label)
+            out += [f"| `{label}` | {a:.2f} s | {b:.2f} s | {n} |" for a, b, label, n in rows]
+            out += [f"| (`docker build` returns) | | {statistics.median(seconds[v]):.2f} s | |", ""]
+        for v in variants:
+            print(f"# {example.name} {v}: " + " ".join(f"{x:.2f}" for x in seconds[v]),
+                  file=sys.stderr)
+        docker.remove_images()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=os.environ.get("CHEF_TEST_BASE_IMAGE",
                                                          dockerlib.DEFAULT_BASE))
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median shown)")
     parser.add_argument("--mode", choices=["warm", "ci", "both"], default="both")
+    parser.add_argument("--source-edits", type=int, default=0, metavar="N",
+                        help="only source edits: N paired rebuilds per example (manager, chef)")
+    parser.add_argument("--examples", default="uv-app,poetry-app",
+                        help="--source-edits: the examples, comma-separated")
+    parser.add_argument("--baseline", default="", metavar="REV",
+                        help="--source-edits: also chef as of git revision REV (its "
+                             "Dockerfile.example and chef.pyz), interleaved with the others")
     args = parser.parse_args()
     docker, why = Docker.find()
     if docker is None:
@@ -200,6 +360,10 @@ def main() -> None:
     out: List[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="chef-bench-") as tmp:
+            if args.source_edits:
+                out += source_edits(docker, args.base, args.examples.split(","),
+                                    args.source_edits, Path(tmp), args.baseline)
+                modes = []
             for mode in modes:
                 out += table(docker, args.base, mode, args.repeat, Path(tmp)) + [""]
     finally:

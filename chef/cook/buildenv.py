@@ -14,71 +14,25 @@ are known to be good.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chef import scm_version
 from chef.cook import installers, process
+from chef.cook.hook import _backend, _Build, _Hook
 from chef.cook.run import TargetSpec, resolve_target
-from chef.cook.target import MARKER_ENV, Target, venv_python
+from chef.cook.target import Target, probe, venv_python
 from chef.errors import InputError, InstallError, TargetEnvironmentError, UsageError
 from chef.model import LocalPackage, canonical
 from chef.recipe import Recipe, load
-from chef.scm_version import ScmVersion
-from chef.toml import load_toml
 
 if TYPE_CHECKING:
     from chef.cook.platform import TargetPlatform
 
-# Runs in the build environment. The result goes to the original stdout; the backend's own output
-# (and its subprocesses') goes to stderr, or nowhere when quiet, so it never mixes with the result.
-_HOOK = MARKER_ENV + r"""
-import importlib, json, os, sys
-cfg = json.loads(sys.argv[1])
-result_fd = os.dup(1)
-if cfg["quiet"]:
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.close(null)
-else:
-    os.dup2(2, 1)
-
-def done(result):
-    sys.stdout.flush()
-    with os.fdopen(result_fd, "w") as out:
-        json.dump(result, out)
-    sys.exit(0)
-
-sys.path[:0] = [os.path.abspath(p) for p in cfg["backend_path"]]
-module, _, attr = cfg["backend"].partition(":")
-try:
-    backend = importlib.import_module(module)
-    for part in filter(None, attr.split(".")):
-        backend = getattr(backend, part)
-except (ImportError, AttributeError) as exc:
-    done({"import_error": "%s: %s" % (type(exc).__name__, exc)})
-kind = cfg["kind"]
-if cfg["step"] == "requires":
-    if getattr(backend, "build_" + kind, None) is None:
-        done({"error": "the build backend has no build_" + kind + " hook (PEP 660)"})
-    get_requires = getattr(backend, "get_requires_for_build_" + kind, None)
-    requires = [str(r) for r in get_requires({})] if get_requires else []
-    from importlib import metadata
-    installed = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and name not in installed:  # the first on sys.path, as an import finds it
-            installed[name] = dist.version
-    done({"requires": requires, "installed": installed, "env": marker_env()})
-done({"wheel": getattr(backend, "build_" + kind)(cfg["outdir"], {}, None)})
-"""
-
-LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 
 Echo = Callable[[str], None]
 
@@ -103,93 +57,6 @@ def build_order(packages: Dict[str, LocalPackage]) -> List[LocalPackage]:
     for name in sorted(packages):
         visit(name)
     return order
-
-
-@dataclass(frozen=True)
-class _Build:
-    """One local package to build: where, with which backend, and the path errors show."""
-
-    package: LocalPackage
-    source: Path  # absolute
-    display: str  # absolute: the pyproject.toml (or directory) errors name
-    backend: str
-    backend_path: Tuple[str, ...]
-    scm: Optional[ScmVersion] = None  # the version comes from git (chef.scm_version)
-    version: Optional[str] = None  # install-project --version: handed to that tool
-
-
-def _backend(source_dir: Path) -> Tuple[str, Tuple[str, ...], str]:
-    """(backend, backend-path, display) of the package at `source_dir` (absolute)."""
-    pyproject = source_dir / "pyproject.toml"
-    if not pyproject.is_file():
-        if (source_dir / "setup.py").is_file():
-            return LEGACY_BACKEND, (), str(source_dir / "setup.py")
-        raise InputError(
-            "no pyproject.toml or setup.py to build",
-            path=str(source_dir),
-            hint="COPY the whole project before install-project; --project-dir, the current "
-            "directory by default, is the directory `chef prepare` read",
-        )
-    display = str(pyproject)
-    system = load_toml(pyproject, display).get("build-system") or {}
-    if not isinstance(system, dict):
-        raise InputError("[build-system] must be a table", path=display)
-    backend = system.get("build-backend") or LEGACY_BACKEND
-    backend_path = system.get("backend-path") or []
-    if (
-        not isinstance(backend, str)
-        or not isinstance(backend_path, list)
-        or not all(isinstance(p, str) for p in backend_path)
-    ):
-        raise InputError("invalid [build-system] build-backend/backend-path", path=display)
-    return backend, tuple(backend_path), display
-
-
-def _run_hook(
-    build_python: str, build: _Build, step: str, kind: str, quiet: bool, outdir: str = ""
-) -> Dict[str, Any]:
-    cfg = {
-        "backend": build.backend,
-        "backend_path": list(build.backend_path),
-        "kind": kind,
-        "step": step,
-        "outdir": outdir,
-        "quiet": quiet,
-    }
-    # PEP 517: the build requirements' scripts must be on PATH (uv_build runs `uv-build`).
-    scripts = str(Path(build_python).parent)
-    env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
-    try:
-        with scm_version.handed(build.source, build.scm, build.version) as version_env:
-            done = subprocess.run(
-                [build_python, "-c", _HOOK, json.dumps(cfg)],
-                cwd=build.source,
-                env={**env, **version_env},
-                stdout=subprocess.PIPE,
-                check=False,
-            )
-    except OSError as exc:
-        raise TargetEnvironmentError(
-            f"cannot run the build environment's interpreter: {exc.strerror or exc}",
-            path=build_python,
-            hint="run `chef cook` again to recreate it",
-        ) from None
-    result: Any = None
-    if done.returncode == 0:
-        try:
-            result = json.loads(done.stdout.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            result = None
-    if not isinstance(result, dict):
-        what = "asking" if step == "requires" else "building"
-        raise InstallError(
-            f"{what} {build.package.name} with {build.backend} failed; the backend's error is "
-            "above",
-            path=build.display,
-            hint=scm_version.HOW if build.scm is not None and build.version is None
-            else "are its build requirements in the recipe? run `chef cook` first",
-        )
-    return result
 
 
 def missing_requirements(
@@ -265,11 +132,10 @@ def _name(requirement: str) -> str:
     return canonical(Requirement(requirement).name)
 
 
-def _check(
-    recipe: Recipe, build_python: str, build_env: Path, build: _Build, kind: str, quiet: bool
-) -> None:
+def _check(recipe: Recipe, build_env: Path, hook: _Hook) -> None:
     """Ask the backend what it needs and refuse, in one line, what the build env lacks."""
-    result = _run_hook(build_python, build, "requires", kind, quiet)
+    build = hook.build
+    result = hook.ask("requires")
     if "import_error" in result:
         where = f" (backend-path {', '.join(build.backend_path)})" if build.backend_path else ""
         raise InstallError(
@@ -379,8 +245,8 @@ def install_project(
     refused before anything is installed: it must be built in a stage of the target platform.
 
     `layer_dir`: also write the files this installs into the venv there (chef.cook.layer).
-    `runner`: starts its processes (`chef.cook.process`; the build hooks' and compileall's are
-    not moved onto it yet).
+    `runner`: starts its processes that run to their end (`chef.cook.process`; tests give a
+    fake one); the build hooks, which answer several commands, are `process.spawn`ed.
     `version` (checked with chef.scm_version.check_version): handed to the build backend of
     each package whose version comes from git (chef.scm_version), for a tree without `.git`."""
     if platform is not None:
@@ -442,22 +308,56 @@ def install_project(
             hint="install-project without --editable (the runtime stage copies the venv)",
         )
     kind = "editable" if editable else "wheel"
-    for build in builds:
-        _check(recipe, str(build_python), build_env, build, kind, quiet)
+    with contextlib.ExitStack() as stack:
+        hooks: List[_Hook] = []
+        for build in builds:  # one after another: the first refusal stops here
+            hooks.append(stack.enter_context(_Hook(str(build_python), build, kind, quiet)))
+            _check(recipe, build_env, hooks[-1])
+        _build_and_install(spec, backend, hooks, cross, layer_dir, quiet, echo, editable)
+    return [build.package.name for build in builds]
+
+
+def _install_target(
+    spec: TargetSpec, backend: installers.Backend, echo: Echo, cross: Optional[Tuple[str, str]]
+) -> Tuple[str, Optional[TargetPlatform], bool]:
+    """(the target's interpreter, the platform of a cross install or None, whether the target was
+    probed). Into an existing venv of this machine only the interpreter's path is needed, so it
+    is not started here (one process less); a venv whose interpreter does not run is reported
+    when the installer fails (`_install`)."""
+    if cross is None and spec.venv is not None:
+        python = venv_python(spec.venv)
+        if python.exists():
+            return str(python), None, False
+    target = resolve_target(spec, backend, echo, create=True)
+    return target.python, _target_platform(cross, target) if cross is not None else None, True
+
+
+def _build_and_install(
+    spec: TargetSpec, backend: installers.Backend, hooks: Sequence[_Hook],
+    cross: Optional[Tuple[str, str]], layer_dir: Optional[Path], quiet: bool, echo: Echo,
+    editable: bool = False,
+) -> None:
+    """Everything was checked: build each package's wheel with its hook, install them, and with
+    `layer_dir` compile the new modules and export what was added."""
     before = None
-    if layer_dir is not None and spec.venv is not None:
+    venv = spec.venv if layer_dir is not None else None  # the venv whose additions are exported
+    if venv is not None and not venv_python(venv).exists():
         from chef.cook.layer import snapshot
 
-        before = snapshot(spec.venv)
-    target = resolve_target(spec, backend, echo, create=True)
-    target_platform = _target_platform(cross, target) if cross is not None else None
+        before = snapshot(venv)  # before the venv is made
+    python, target_platform, probed = _install_target(spec, backend, echo, cross)
     wheels: List[str] = []
-    names: List[str] = []
     with tempfile.TemporaryDirectory(prefix="chef-wheels-") as tmp:
-        for build in builds:
+        for hook in hooks:
+            build = hook.build
             if not quiet:
                 echo(f"chef: building {build.package.name} ({build.package.path})")
-            result = _run_hook(str(build_python), build, "build", kind, quiet, outdir=tmp)
+            hook.send("build", outdir=tmp)
+            if venv is not None and before is None:
+                from chef.cook.layer import snapshot
+
+                before = snapshot(venv)  # while the first package builds (not into the venv)
+            result = hook.answer("build")
             wheel = result.get("wheel")
             if not isinstance(wheel, str) or not (Path(tmp) / wheel).is_file():
                 raise InstallError(
@@ -466,27 +366,42 @@ def install_project(
                     path=build.display,
                 )
             wheels.append(str(Path(tmp) / wheel))
-            names.append(build.package.name)
         if target_platform is not None:
-            _check_portable(builds, wheels, target_platform)
+            _check_portable([hook.build for hook in hooks], wheels, target_platform)
         env: Optional[Dict[str, str]] = None
         compile_new = False
         if before is not None and backend.name == "uv":
             from chef.cook.layer import without_uv_compile
 
             env, compile_new = without_uv_compile(None)
-        installers.run(
-            backend.install_paths(target.python, wheels, quiet), "installing the project", quiet,
-            env=env,
-        )
+        try:
+            installers.run(backend.install_paths(python, wheels, quiet), "installing the project",
+                           quiet, env=env)
+        except InstallError:
+            if not probed:  # the interpreter itself does not run: say so, as the probe did
+                probe(python)
+            raise
         from chef.cook.direct_url import point_at_sources
 
         # The venv, or the prefix of the interpreter --python named (bin/python's grandparent).
-        prefix = spec.venv if spec.venv is not None else Path(target.python).parent.parent
-        point_at_sources(prefix, dict(zip(wheels, (b.source for b in builds))), editable)
-    if before is not None and spec.venv is not None:
-        from chef.cook.layer import finish_layer
+        prefix = spec.venv if spec.venv is not None else Path(python).parent.parent
+        point_at_sources(prefix, {w: h.build.source for w, h in zip(wheels, hooks)}, editable)
+    if before is not None and venv is not None:
+        from chef.cook.layer import compile_files, finish_layer
 
-        finish_layer(spec.venv, before, target.python, compile_new, layer_dir, quiet, echo,
-                     what="install-project")
-    return names
+        def compile_sources(sources: List[str]) -> Optional[List[str]]:
+            """The project's new modules, by the hook's interpreter when it is the target's own
+            (no new process; it writes only their __pycache__ directories), else by the
+            target's (`compile_files`)."""
+            hook = hooks[-1]
+            if os.path.realpath(hook.python) == os.path.realpath(python) and len(sources) <= 200:
+                try:
+                    if hook.ask("compile", files=sources).get("compiled"):
+                        return [os.path.join(os.path.dirname(s), "__pycache__") for s in sources]
+                except InstallError:  # the hook is gone: the target's interpreter compiles them
+                    pass
+            compile_files(python, sources)
+            return None
+
+        finish_layer(venv, before, python, compile_new, layer_dir, quiet, echo,
+                     what="install-project", compile=compile_sources)

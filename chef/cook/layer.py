@@ -26,7 +26,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from chef.errors import TargetEnvironmentError, UsageError
 
@@ -39,7 +39,36 @@ Snapshot = Dict[str, Entry]
 def snapshot(root: Path) -> Snapshot:
     """Every path under `root` (symbolic links not followed); {} when `root` does not exist."""
     out: Snapshot = {}
-    stack: List[Tuple[str, str]] = [(str(root), "")]
+    _walk(str(root), "", out)
+    return out
+
+
+def rescan(root: Path, base: Snapshot, directories: Iterable[str]) -> Snapshot:
+    """`base`, a snapshot of `root`, with these directories (absolute) taken again, and all
+    below them: what `snapshot(root)` gives when nothing outside them changed since `base`, for
+    `changes` (the entries of the directories above them, whose mtimes moved, are not
+    compared). A few lstat calls instead of one per path of the venv."""
+    top = os.path.abspath(root)
+    relatives = sorted({os.path.relpath(d, top).replace(os.sep, "/") for d in directories})
+    out = dict(base)
+    prefixes = tuple(r + "/" for r in relatives)
+    for key in [k for k in out if k in relatives or k.startswith(prefixes)]:
+        del out[key]
+    for relative in relatives:
+        try:
+            info = os.lstat(os.path.join(top, relative))
+        except FileNotFoundError:
+            continue
+        out[relative] = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_mode)
+        if stat.S_ISDIR(info.st_mode):
+            _walk(os.path.join(top, relative), relative + "/", out)
+    return out
+
+
+def _walk(top: str, top_prefix: str, out: Snapshot) -> None:
+    """Every path below the directory `top` into `out`, named `top_prefix` + its path below
+    `top`."""
+    stack: List[Tuple[str, str]] = [(top, top_prefix)]
     while stack:
         directory, prefix = stack.pop()
         try:
@@ -54,7 +83,6 @@ def snapshot(root: Path) -> Snapshot:
             out[relative] = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_mode)
             if stat.S_ISDIR(info.st_mode):
                 stack.append((entry.path, relative + "/"))
-    return out
 
 
 @dataclass(frozen=True)
@@ -230,16 +258,23 @@ def without_uv_compile(
 def finish_layer(
     venv: Path, before: Dict[str, Tuple[int, int, int, int]], python: str, compile_new: bool,
     layer_dir: Optional[Path], quiet: bool, echo: Callable[[str], None], what: str = "cook",
+    compile: Optional[Callable[[List[str]], Optional[List[str]]]] = None,
 ) -> None:
-    """After the installer: compile the new modules (`compile_new`), then export what this cook
-    wrote into the venv to `layer_dir`."""
+    """After the installer: compile the new modules (`compile_new`: with `compile`, by default
+    `compile_files` by `python`), then export what this cook wrote into the venv to
+    `layer_dir`. `compile` returns the directories it wrote into when it knows that it wrote
+    nowhere else (only these are taken again), or None (the whole venv is)."""
     after = snapshot(venv)
     found = changes(before, after)
     if compile_new:
         sources = site_sources(venv, found.written)
         if sources:
-            compile_files(python, sources)
-            after = snapshot(venv)
+            wrote = None
+            if compile is not None:
+                wrote = compile(sources)
+            else:
+                compile_files(python, sources)
+            after = snapshot(venv) if wrote is None else rescan(venv, after, wrote)
             found = changes(before, after)
     note = rewritten_note(found)
     if note:
@@ -255,14 +290,15 @@ def finish_layer(
 def compile_files(python: str, sources: List[str]) -> None:
     """Bytecode for these modules by the target's interpreter, as uv's own compile makes it
     (compileall, the interpreter's optimization level); a file that does not compile is left
-    as it is, as installers leave it."""
-    import subprocess
+    as it is, as installers leave it. (Its interpreter runs the venv's .pth files: where it
+    wrote is not known, so None.)"""
+    from chef.cook import process
 
     argv = [python, "-I", "-m", "compileall", "-q", "-q", "-i", "-"]
     if len(sources) > 200:
         argv[4:4] = ["-j", "0"]
-    try:
-        subprocess.run(argv, input="".join(s + "\n" for s in sources), text=True,
-                       stdout=subprocess.DEVNULL, check=False)
-    except OSError as exc:
-        raise TargetEnvironmentError(f"cannot compile bytecode: {exc}", path=python) from None
+    process.run(process.Call(
+        tuple(argv), "compiling bytecode", program="target interpreter", output="quiet",
+        input="".join(s + "\n" for s in sources), check=False, error=TargetEnvironmentError,
+        path=python, fix="pass --python PATH or --venv PATH",
+    ))

@@ -124,6 +124,18 @@ def cannot_start(call: Call, exc: OSError) -> TargetEnvironmentError:
     return TargetEnvironmentError(message, path=program, hint=call.fix)
 
 
+def spawn(call: Call) -> subprocess.Popen[bytes]:
+    """A program that stays up and answers chef: its stdin and stdout are pipes to chef, its
+    stderr is chef's (install-project's build hook: one process per package answers several
+    commands). Not through a runner, which runs a program to its end; the same line for a
+    program that cannot be started. The caller waits for it (or kills it on an error)."""
+    try:
+        return subprocess.Popen(list(call.argv), cwd=call.cwd, env=call.env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    except OSError as exc:
+        raise cannot_start(call, exc) from None
+
+
 # ---------------------------------------------------------------- the runners
 
 def subprocess_runner(call: Call) -> Completed:

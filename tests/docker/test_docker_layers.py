@@ -48,7 +48,7 @@ MB = 1_000_000
 VENV = "COPY /app/.venv /app/.venv"  # cook-1's venv: the heavy packages
 LIGHT = "COPY /chef/out/layer-2/ /"  # cook-2's export: the other packages
 PROJECT = "COPY /chef/out/project/ /"  # install-project's export
-SOURCE = "COPY /app/ /app/"
+SOURCE = "COPY /chef/src/ /app/"  # the project's files, from the planner
 DEPENDENCY_LAYERS = (VENV, LIGHT)
 
 APP_SOURCE = '''"""The layers test's app."""

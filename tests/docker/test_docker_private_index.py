@@ -92,7 +92,7 @@ def test_private_index_credentials_come_from_a_secret_and_stay_out_of_the_image(
     assert server.requests, "the private index was never asked"
     assert docker.run(tag, "python", "app.py").strip() == "private ok"
 
-    recipe = docker.run(planner.tag, "cat", "/app/recipe.json")
+    recipe = docker.run(planner.tag, "cat", "/chef/recipe.json")
     assert server.url in recipe  # the index is in the recipe, its credentials are not
     assert not _leaks(recipe, needles)
     for image in (tag, builder.tag):

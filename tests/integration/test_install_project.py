@@ -4,8 +4,10 @@ the backend asks for checked against the build environment, in one line (exit co
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import List
 
@@ -148,3 +150,89 @@ def test_direct_url_names_the_project_not_the_built_wheel(  # type: ignore[no-un
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     rows = list(csv.reader((direct.parent / "RECORD").read_text().splitlines()))
     assert [f"{direct.parent.name}/direct_url.json", f"sha256={digest}", str(len(data))] in rows
+
+
+# ------------------------------------------------------------------ processes: few, same result
+
+
+def test_one_hook_process_builds_and_compiles_without_a_probe(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --layer-dir and uv's compile on (Dockerfile.example's builder): one process of the
+    build environment asks the backend, builds the wheel and compiles the project's modules; the
+    venv's interpreter is not probed. The bytecode is what `python -I -m compileall` makes."""
+
+    from chef.cook import buildenv, layer, process
+
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    venv = tmp_path / "venv"
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    spawned: List[List[str]] = []
+    spawn = process.spawn
+
+    def counting(call: process.Call):  # type: ignore[no-untyped-def]
+        spawned.append(list(call.argv))
+        return spawn(call)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("not expected here")
+
+    monkeypatch.setattr(process, "spawn", counting)
+    monkeypatch.setattr(buildenv, "probe", refuse)
+    monkeypatch.setattr(buildenv, "resolve_target", refuse)
+    monkeypatch.setattr(layer, "compile_files", refuse)
+    out = tmp_path / "out"
+    names = buildenv.install_project(recipe, TargetSpec(venv=venv), project_dir=project,
+                                     installer="uv", quiet=True, echo=lambda s: None,
+                                     layer_dir=out)
+    assert names == ["app"]
+    assert len(spawned) == 1
+    assert "app" in installed(venv / "bin" / "python")
+    py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    source = venv / "lib" / py / "site-packages" / "app" / "__init__.py"
+    (pyc,) = (source.parent / "__pycache__").glob("__init__.*.pyc")
+    exported = out / os.path.abspath(pyc).lstrip("/")
+    assert exported.read_bytes() == pyc.read_bytes()
+    made = pyc.read_bytes()
+    pyc.unlink()
+    subprocess.run([str(venv / "bin" / "python"), "-I", "-m", "compileall", "-q", str(source)],
+                   check=True)
+    assert pyc.read_bytes() == made
+
+
+def test_a_pycache_prefix_leaves_the_compile_to_the_target(  # type: ignore[no-untyped-def]
+    tmp_path: Path, index, isolated_env
+) -> None:
+    """PYTHONPYCACHEPREFIX would send the hook's bytecode elsewhere; `python -I` ignores it, so
+    the project's bytecode is in the venv as before."""
+
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    venv = tmp_path / "venv"
+    prefix = tmp_path / "prefix"
+    done = subprocess.run(
+        [sys.executable, "-m", "chef", "install-project", "--recipe-path", str(recipe), "--venv",
+         str(venv), "--installer", "uv", "--layer-dir", str(tmp_path / "out")],
+        cwd=project, capture_output=True, text=True, check=False,
+        env={**os.environ, "UV_COMPILE_BYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)})
+    assert done.returncode == 0, done.stderr
+    py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    cache = venv / "lib" / py / "site-packages" / "app" / "__pycache__"
+    assert list(cache.glob("__init__.*.pyc")), done.stderr
+    assert not [p for p in prefix.rglob("*.pyc") if "site-packages/app/" in p.as_posix()]
+
+
+def test_a_venv_whose_python_does_not_run(tmp_path: Path, index, isolated_env) -> None:  # type: ignore[no-untyped-def]
+    """Not probed before the build any more, the interpreter is still named in one line with the
+    environment's exit code (6) when it does not run."""
+    project = make_app(tmp_path / "app")
+    recipe = docker_layout(tmp_path, project, index.url)
+    python = tmp_path / "venv" / "bin" / "python"
+    python.unlink()
+    python.write_text("#!/bin/sh\nexit 3\n")
+    python.chmod(0o755)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(tmp_path / "venv"),
+                "--installer", "uv", cwd=project)
+    assert done.returncode == errors.EXIT_ENVIRONMENT, done.stderr
+    assert "asking the target interpreter for its environment failed" in one_line_error(done)

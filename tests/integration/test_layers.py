@@ -177,6 +177,31 @@ def test_snapshot_sees_a_replaced_file(tmp_path: Path) -> None:
     assert layer.snapshot(tmp_path / "nothing") == {}
 
 
+
+def test_rescan_gives_the_changes_a_snapshot_gives(tmp_path: Path) -> None:
+    """What install-project does after compiling the project's modules in its hook: only the
+    directories the compile wrote are taken again."""
+    (tmp_path / "site" / "app").mkdir(parents=True)
+    (tmp_path / "site" / "old" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "site" / "old" / "__pycache__" / "m.pyc").write_text("old")
+    before = layer.snapshot(tmp_path)
+    (tmp_path / "site" / "app" / "__init__.py").write_text("x = 1\n")
+    (tmp_path / "site" / "old" / "__pycache__" / "m.pyc.1234").write_text("")  # a temporary
+    after = layer.snapshot(tmp_path)
+    (tmp_path / "site" / "old" / "__pycache__" / "m.pyc.1234").unlink()
+    (tmp_path / "site" / "app" / "__pycache__").mkdir()
+    (tmp_path / "site" / "app" / "__pycache__" / "__init__.pyc").write_text("new")
+    (tmp_path / "site" / "old" / "__pycache__" / "m.pyc").write_text("rewritten")
+    dirs = [str(tmp_path / "site" / "app" / "__pycache__"),
+            str(tmp_path / "site" / "old" / "__pycache__")]
+    again = layer.rescan(tmp_path, after, dirs)
+    assert layer.changes(before, again) == layer.changes(before, layer.snapshot(tmp_path))
+    assert layer.changes(before, again).written == (
+        "site/app/__init__.py", "site/app/__pycache__/__init__.pyc", "site/old/__pycache__/m.pyc")
+    assert layer.changes(before, again).new_dirs == ("site/app/__pycache__",)
+    assert layer.changes(before, layer.rescan(tmp_path, after, [])) == layer.changes(before, after)
+
+
 # ------------------------------------------------------------------ cook stacks layer recipes
 
 
