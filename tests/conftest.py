@@ -17,6 +17,14 @@ from wheelhouse import make_wheel
 # Every recipe prepare writes in any test must be one `chef cook --dry-run` accepts.
 pytest_plugins = ["recipe_property"]
 
+# The test extras install poetry-dynamic-versioning (a real build backend for
+# tests/integration/test_scm_versions.py). Beside poetry it is also a poetry plugin, which would
+# set a project's version from git during the oracles' `poetry export`/`lock`/`check` (and fail
+# without git, as on the corpus's airbyte-cdk): switched off for every poetry command. Oracle
+# environments that drop POETRY_* put it back (tests/oracles/oracle.py).
+POETRY_PLUGINS_OFF = {"POETRY_DYNAMIC_VERSIONING_COMMANDS": ""}
+os.environ.update(POETRY_PLUGINS_OFF)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The real-world corpus (../shared/corpus beside the checkout; README.md there). Every test that

@@ -70,6 +70,7 @@ def _env(home: Path) -> Dict[str, str]:
         HOME=str(home), XDG_CACHE_HOME=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"),
         XDG_DATA_HOME=str(home / "data"), POETRY_CACHE_DIR=str(home / "poetry-cache"),
         POETRY_CONFIG_DIR=str(home / "poetry-config"), POETRY_DATA_DIR=str(home / "poetry-data"),
+        POETRY_DYNAMIC_VERSIONING_COMMANDS="",
         PDM_HOME=str(home / "pdm"), PDM_CHECK_UPDATE="false", PDM_IGNORE_ACTIVE_VENV="1",
         PDM_USE_VENV="0", PDM_PYTHON=sys.executable, UV_NO_CONFIG="1",
         UV_PYTHON_DOWNLOADS="never", UV_CACHE_DIR=str(home / "uv-cache"), NO_COLOR="1",

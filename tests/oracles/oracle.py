@@ -148,6 +148,7 @@ def run_exporter(
         POETRY_CONFIG_DIR=str(home / "poetry-config"),
         POETRY_DATA_DIR=str(home / "poetry-data"),
         PDM_HOME=str(home / "pdm"),
+        POETRY_DYNAMIC_VERSIONING_COMMANDS="",  # the plugin off (tests/conftest.py)
         PDM_CHECK_UPDATE="false",
         PDM_IGNORE_ACTIVE_VENV="1",
         PDM_USE_VENV="0",
