@@ -185,9 +185,12 @@ def walk(
         return reached
     queue: Deque[Dep] = deque(d for d in roots if evaluate(d.marker, d.marker_extra or ""))
     seen: Set[Tuple[str, str]] = set()
+    seen_keys: Set[str] = set()  # keys whose own dependencies are queued (the common case)
     while queue:
         edge = queue.popleft()
         key = edge.key or edge.name
+        if not edge.extras and key in seen_keys:
+            continue  # nothing new: the package was found and its dependencies queued
         package = locked.get(key)
         if package is None:
             raise InputError(
@@ -196,8 +199,8 @@ def walk(
             )
         extras = reached.locked.setdefault(key, set())
         todo: List[Tuple[str, Tuple[Dep, ...]]] = []
-        if (key, "") not in seen:
-            seen.add((key, ""))
+        if key not in seen_keys:
+            seen_keys.add(key)
             todo.append(("", package.dependencies))
         for extra in edge.extras:
             if (key, extra) not in seen:
@@ -205,7 +208,10 @@ def walk(
                 extras.add(extra)
                 todo.append((extra, package.extra(extra)))
         for extra, deps in todo:
-            queue.extend(d for d in deps if evaluate(d.marker, extra))
+            if evaluate is always:
+                queue.extend(deps)
+            else:
+                queue.extend(d for d in deps if evaluate(d.marker, extra))
     return reached
 
 
