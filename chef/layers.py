@@ -24,12 +24,12 @@ Pure functions over a Recipe, except `lock_sizes`, which reads the lock's record
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from chef.errors import InputError, UsageError
-from chef.model import Dep, LocalPackage, LockedPackage
+from chef.model import Dep, LocalPackage, LockedPackage, replace
 from chef.recipe import Recipe
 
 # 10 MB: above every common pure-Python or small compiled package (requests, pydantic-core,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Literal, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Literal, Optional, Tuple, TypeVar
 
 from chef import pep508
 from chef.errors import InputError
@@ -54,26 +54,111 @@ def and_markers(a: Optional[str], b: Optional[str]) -> Optional[str]:
     return pep508.normalize_marker(f"({a}) and ({b})")
 
 
+_T = TypeVar("_T")
+
+
+def replace(obj: _T, **changes: Any) -> _T:
+    """`dataclasses.replace` for the model's plain records (Dep, Source, LockedPackage) as well
+    as for dataclasses: a copy with `changes`."""
+    names: Optional[Tuple[str, ...]] = getattr(type(obj), "_FIELDS", None)
+    if names is None:
+        import dataclasses
+
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    unknown = set(changes) - set(names)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    values = {name: changes[name] if name in changes else getattr(obj, name) for name in names}
+    return type(obj)(**values)
+
+
+class Record:
+    """Equality, hash and repr from `_FIELDS`, as a frozen dataclass has them. The records are
+    plain classes (a dataclass costs ~0.4 ms of every prepare to define, and its `__init__`
+    twice a plain one's per package): immutable by convention, copied with `replace`."""
+
+    __slots__ = ()
+    _FIELDS: Tuple[str, ...] = ()
+
+    def _values(self) -> Tuple[object, ...]:
+        return tuple([getattr(self, name) for name in self._FIELDS])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__qualname__}({shown})"
+
+
 @functools.total_ordering
-@dataclass(frozen=True)
-class Dep:
+class Dep(Record):
     """An edge of the dependency graph: a requirement on a package, local or third-party.
 
     Unlocked projects use `specifier`/`url`; locked ones point at a locked package by `key`.
     `groups` is only meaningful on an edge to a local package (selected dependency groups).
     """
 
+    __slots__ = (
+        "name", "specifier", "extras", "marker", "url", "key", "hashes", "groups", "marker_extra"
+    )
+    _FIELDS = __slots__
+
     name: str
-    specifier: str = ""
-    extras: Tuple[str, ...] = ()
-    marker: Optional[str] = None
-    url: Optional[str] = None
-    key: Optional[str] = None
-    hashes: Tuple[str, ...] = ()
-    groups: Tuple[str, ...] = ()
+    specifier: str
+    extras: Tuple[str, ...]
+    marker: Optional[str]
+    url: Optional[str]
+    key: Optional[str]
+    hashes: Tuple[str, ...]
+    groups: Tuple[str, ...]
     # The extra whose list held this edge, when its marker tests `extra` (PEP 621 allows
     # `pkg; extra == "x"` inside optional-dependencies.x): cook evaluates the marker with it.
-    marker_extra: Optional[str] = None
+    marker_extra: Optional[str]
+
+    def __init__(
+        self,
+        name: str,
+        specifier: str = "",
+        extras: Tuple[str, ...] = (),
+        marker: Optional[str] = None,
+        url: Optional[str] = None,
+        key: Optional[str] = None,
+        hashes: Tuple[str, ...] = (),
+        groups: Tuple[str, ...] = (),
+        marker_extra: Optional[str] = None,
+    ) -> None:
+        self.name = name
+        self.specifier = specifier
+        self.extras = extras
+        self.marker = marker
+        self.url = url
+        self.key = key
+        self.hashes = hashes
+        self.groups = groups
+        self.marker_extra = marker_extra
+
+    def _values(self) -> Tuple[object, ...]:
+        return (
+            self.name, self.specifier, self.extras, self.marker, self.url, self.key,
+            self.hashes, self.groups, self.marker_extra,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Dep:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:  # the values inline: sets of edges hash every Dep
+        return hash((
+            self.name, self.specifier, self.extras, self.marker, self.url, self.key,
+            self.hashes, self.groups, self.marker_extra,
+        ))
 
     def _sort_key(self) -> Tuple[object, ...]:
         # Optional fields sort None first: the same package may be required with and without
@@ -158,30 +243,58 @@ def parse_requirement(text: str, *, path: Optional[str] = None, line: Optional[i
     )
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     """Where a locked package comes from.
 
     kind: "registry" (url None = the installer's default index), "git", "url".
     """
 
+    __slots__ = ("kind", "url")
+    _FIELDS = __slots__
+
     kind: SourceKind
-    url: Optional[str] = None
+    url: Optional[str]
+
+    def __init__(self, kind: SourceKind, url: Optional[str] = None) -> None:
+        self.kind = kind
+        self.url = url
 
 
-@dataclass(frozen=True)
-class LockedPackage:
+class LockedPackage(Record):
+    __slots__ = ("name", "version", "source", "hashes", "dependencies", "extras", "key", "wheels")
+    _FIELDS = __slots__
+
     name: str
     version: str
     source: Source
-    hashes: Tuple[str, ...] = ()
-    dependencies: Tuple[Dep, ...] = ()
-    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
-    key: str = ""
+    hashes: Tuple[str, ...]
+    dependencies: Tuple[Dep, ...]
+    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...]
+    key: str
     # The tags of the wheels the lock lists for this version (chef.readers.locks.wheel_tags):
     # None when one of them is pure Python for any Python 3, or when the lock lists no files;
     # () when it lists an sdist only. What a cross-platform cook checks before installing.
-    wheels: Optional[Tuple[str, ...]] = None
+    wheels: Optional[Tuple[str, ...]]
+
+    def __init__(
+        self,
+        name: str,
+        version: str,
+        source: Source,
+        hashes: Tuple[str, ...] = (),
+        dependencies: Tuple[Dep, ...] = (),
+        extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = (),
+        key: str = "",
+        wheels: Optional[Tuple[str, ...]] = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.source = source
+        self.hashes = hashes
+        self.dependencies = dependencies
+        self.extras = extras
+        self.key = key
+        self.wheels = wheels
 
     def extra(self, name: str) -> Tuple[Dep, ...]:
         for extra_name, deps in self.extras:
@@ -195,23 +308,52 @@ class LockedPackage:
 ENV_ON = ("1", "true")
 
 
-@dataclass(frozen=True)
-class LocalPackage:
+class LocalPackage(Record):
     """A package whose source is part of the project: built after `COPY . .`, never in the recipe
     with its version."""
 
+    __slots__ = (
+        "name", "path", "build_requires", "dependencies", "extras", "groups", "installable",
+        "editable", "requires", "build_requires_env",
+    )
+    _FIELDS = __slots__
+
     name: str
     path: str  # POSIX, relative to the project root
-    build_requires: Tuple[str, ...] = ()
-    dependencies: Tuple[Dep, ...] = ()
-    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
-    groups: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = ()
-    installable: bool = True  # False for virtual/non-package projects: deps only
-    editable: bool = False
-    requires: Tuple[str, ...] = ()  # local packages this one needs (recipe: build order)
+    build_requires: Tuple[str, ...]
+    dependencies: Tuple[Dep, ...]
+    extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...]
+    groups: Tuple[Tuple[str, Tuple[Dep, ...]], ...]
+    installable: bool  # False for virtual/non-package projects: deps only
+    editable: bool
+    requires: Tuple[str, ...]  # local packages this one needs (recipe: build order)
     # Build requirements the build asks for only when an environment variable is on (a hatch
     # build hook that is off by default): variable -> requirements, sorted (chef.readers.build).
-    build_requires_env: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    build_requires_env: Tuple[Tuple[str, Tuple[str, ...]], ...]
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        build_requires: Tuple[str, ...] = (),
+        dependencies: Tuple[Dep, ...] = (),
+        extras: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = (),
+        groups: Tuple[Tuple[str, Tuple[Dep, ...]], ...] = (),
+        installable: bool = True,
+        editable: bool = False,
+        requires: Tuple[str, ...] = (),
+        build_requires_env: Tuple[Tuple[str, Tuple[str, ...]], ...] = (),
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.build_requires = build_requires
+        self.dependencies = dependencies
+        self.extras = extras
+        self.groups = groups
+        self.installable = installable
+        self.editable = editable
+        self.requires = requires
+        self.build_requires_env = build_requires_env
 
     def extra(self, name: str) -> Tuple[Dep, ...]:
         return dict(self.extras).get(name, ())
@@ -220,15 +362,31 @@ class LocalPackage:
         return dict(self.groups).get(name, ())
 
 
-@dataclass(frozen=True)
-class IndexConfig:
+class IndexConfig(Record):
     """Index options that decide where packages come from (credentials already stripped)."""
 
-    index_url: Optional[str] = None
-    extra_index_urls: Tuple[str, ...] = ()
-    find_links: Tuple[str, ...] = ()
-    no_index: bool = False
-    pre: bool = False
+    __slots__ = ("index_url", "extra_index_urls", "find_links", "no_index", "pre")
+    _FIELDS = __slots__
+
+    index_url: Optional[str]
+    extra_index_urls: Tuple[str, ...]
+    find_links: Tuple[str, ...]
+    no_index: bool
+    pre: bool
+
+    def __init__(
+        self,
+        index_url: Optional[str] = None,
+        extra_index_urls: Tuple[str, ...] = (),
+        find_links: Tuple[str, ...] = (),
+        no_index: bool = False,
+        pre: bool = False,
+    ) -> None:
+        self.index_url = index_url
+        self.extra_index_urls = extra_index_urls
+        self.find_links = find_links
+        self.no_index = no_index
+        self.pre = pre
 
 
 @dataclass
@@ -259,3 +417,73 @@ class Project:
     # Sets of (package, "extra" | "group", name) the lock says are never installed together
     # (uv's `conflicts`); a selection holding two of one set is refused, as uv refuses it.
     conflicts: List[Conflict] = field(default_factory=list)
+
+
+class Recipe(Record):
+    """What chef.recipe reads and writes (chef.recipe.tables: the JSON tables). Frozen:
+    assigning a field raises dataclasses.FrozenInstanceError; chef.model.replace copies it."""
+
+    __slots__ = (
+        "manager", "extras", "groups", "packages", "requires_python", "index", "local_packages",
+        "roots", "constraints", "locked", "build_constraints", "earlier",
+    )
+    _FIELDS = __slots__
+
+    manager: str
+    extras: Tuple[str, ...]
+    groups: Tuple[str, ...]
+    packages: Tuple[str, ...]
+    requires_python: Optional[str]
+    index: IndexConfig
+    local_packages: Dict[str, LocalPackage]
+    roots: List[Dep]
+    constraints: List[Dep]
+    locked: Optional[Dict[str, LockedPackage]]
+    build_constraints: List[Dep]
+    # A layer recipe of `prepare --layer-recipes` (chef.layers): locked keys that an earlier
+    # layer's recipe installs. Cook walks the whole graph and leaves these out (it checks that
+    # the venv holds them). Empty, and absent from the JSON, in every other recipe.
+    earlier: Tuple[str, ...]
+
+    def __init__(
+        self,
+        manager: str,
+        extras: Tuple[str, ...] = (),
+        groups: Tuple[str, ...] = (),
+        packages: Tuple[str, ...] = (),
+        requires_python: Optional[str] = None,
+        index: Optional[IndexConfig] = None,
+        local_packages: Optional[Dict[str, LocalPackage]] = None,
+        roots: Optional[List[Dep]] = None,
+        constraints: Optional[List[Dep]] = None,
+        locked: Optional[Dict[str, LockedPackage]] = None,
+        build_constraints: Optional[List[Dep]] = None,
+        earlier: Tuple[str, ...] = (),
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "manager", manager)
+        setattr_(self, "extras", extras)
+        setattr_(self, "groups", groups)
+        setattr_(self, "packages", packages)
+        setattr_(self, "requires_python", requires_python)
+        setattr_(self, "index", IndexConfig() if index is None else index)
+        setattr_(self, "local_packages", {} if local_packages is None else local_packages)
+        setattr_(self, "roots", [] if roots is None else roots)
+        setattr_(self, "constraints", [] if constraints is None else constraints)
+        setattr_(self, "locked", locked)
+        setattr_(self, "build_constraints", [] if build_constraints is None else build_constraints)
+        setattr_(self, "earlier", earlier)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked is not None

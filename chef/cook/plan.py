@@ -7,7 +7,7 @@ from the index its lock names; an unlocked recipe becomes requirement lines the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Literal, Mapping, Optional, Set, Tuple
 
 from packaging.specifiers import SpecifierSet
@@ -15,7 +15,7 @@ from packaging.specifiers import SpecifierSet
 from chef.cook.markers import conflict_names, evaluator
 from chef.cook.urls import is_url
 from chef.errors import TargetEnvironmentError
-from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage
+from chef.model import ENV_ON, Dep, IndexConfig, LockedPackage, replace
 from chef.recipe import Recipe
 from chef.select import Reached, walk
 

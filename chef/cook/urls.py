@@ -10,11 +10,10 @@ Pure functions over data, as chef.cook.plan.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Mapping, Optional, Set, TypeVar
 
-from chef.model import IndexConfig
+from chef.model import IndexConfig, replace
 
 if TYPE_CHECKING:
     from chef.cook.plan import InstallPlan, Overrides

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, List, Mapping, Set
 
@@ -56,19 +55,22 @@ class Files:
             ) from None
 
 
-@dataclass
 class Verdict:
-    """The outcome of one lock check."""
+    """The outcome of one lock check. (A plain class: a dataclass costs ~0.4 ms of every
+    prepare to define.)"""
 
-    manager: str
-    lock: str
-    fresh: bool
-    reasons: List[str] = field(default_factory=list)  # what differs (when stale)
-    unchecked: List[str] = field(default_factory=list)  # what chef could not verify, and why
-    ignored: List[str] = field(default_factory=list)  # differences that do not decide installs
-    # Differences chef cannot be sure the manager would refuse: printed on stderr on every
-    # prepare (the lock is used), each naming the field and both values.
-    warnings: List[str] = field(default_factory=list)
+    __slots__ = ("manager", "lock", "fresh", "reasons", "unchecked", "ignored", "warnings")
+
+    def __init__(self, manager: str, lock: str, fresh: bool) -> None:
+        self.manager = manager
+        self.lock = lock
+        self.fresh = fresh
+        self.reasons: List[str] = []  # what differs (when stale)
+        self.unchecked: List[str] = []  # what chef could not verify, and why
+        self.ignored: List[str] = []  # differences that do not decide installs
+        # Differences chef cannot be sure the manager would refuse: printed on stderr on every
+        # prepare (the lock is used), each naming the field and both values.
+        self.warnings: List[str] = []
 
     def refuse(self, reason: str) -> None:
         """A difference chef is sure the manager refuses: the lock is stale."""

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Set, Tuple
 
 from chef.errors import InputError
-from chef.model import Dep, Project, canonical
+from chef.model import Dep, Project, canonical, replace
 from chef.readers.lines import logical_lines
 from chef.readers.pyproject import (
     expect,

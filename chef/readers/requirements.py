@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Literal, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from chef.errors import InputError
 from chef.limits import count
-from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement
+from chef.model import Dep, LocalPackage, Project, canonical, parse_requirement, replace
 from chef.readers import root_only
 from chef.readers.boundary import project_file
 from chef.readers.lines import logical_lines

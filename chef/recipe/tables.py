@@ -15,39 +15,16 @@ once per edge (~3,500 on a 1500-package lock).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from chef.errors import InputError, RecipeError
 from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Source
+from chef.model import Recipe as Recipe  # re-exported: chef.recipe's Recipe
 from chef.pep508 import marker_variables
 from chef.recipe import values as v
 from chef.recipe.values import Invalid, at, each, fields, get, get_list, get_object, get_objects
 
 FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Recipe:
-    manager: str
-    extras: Tuple[str, ...] = ()
-    groups: Tuple[str, ...] = ()
-    packages: Tuple[str, ...] = ()
-    requires_python: Optional[str] = None
-    index: IndexConfig = field(default_factory=IndexConfig)
-    local_packages: Dict[str, LocalPackage] = field(default_factory=dict)
-    roots: List[Dep] = field(default_factory=list)
-    constraints: List[Dep] = field(default_factory=list)
-    locked: Optional[Dict[str, LockedPackage]] = None
-    build_constraints: List[Dep] = field(default_factory=list)
-    # A layer recipe of `prepare --layer-recipes` (chef.layers): locked keys that an earlier
-    # layer's recipe installs. Cook walks the whole graph and leaves these out (it checks that
-    # the venv holds them). Empty, and absent from the JSON, in every other recipe.
-    earlier: Tuple[str, ...] = ()
-
-    @property
-    def is_locked(self) -> bool:
-        return self.locked is not None
 
 
 def _marker_parses(text: str) -> str:

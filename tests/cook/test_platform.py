@@ -4,7 +4,6 @@ plan's refusal of packages with no wheel for the target, and the installers' arg
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -22,7 +21,7 @@ from chef.cook.platform import (
     target_platform,
 )
 from chef.errors import RecipeError, TargetEnvironmentError, UsageError
-from chef.model import Dep, LockedPackage, Source
+from chef.model import Dep, LockedPackage, Source, replace
 from chef.readers.locks import wheel_tags
 from chef.recipe import Recipe, dumps, loads
 
@@ -360,8 +359,6 @@ def test_plan_lists_what_has_no_wheel_and_takes_find_links_wheels() -> None:
 def test_markers_are_the_targets_and_the_build_env_the_build_machines() -> None:
     arm_only = Dep(name="armonly", key="armonly", marker='platform_machine == "aarch64"')
     x86_only = Dep(name="x86only", key="x86only", marker='platform_machine == "x86_64"')
-    from dataclasses import replace
-
     from chef.model import LocalPackage
 
     recipe = replace(

@@ -208,9 +208,7 @@ def test_rescan_gives_the_changes_a_snapshot_gives(tmp_path: Path) -> None:
 def split_recipe(recipe: Path, first: Tuple[str, ...], out: Path) -> Tuple[Path, Path]:
     """Two recipes of one locked recipe, in the shape `prepare --layer-recipes` writes: each
     layer's packages as roots (with the marker that reaches them), no edges between them."""
-    from dataclasses import replace
-
-    from chef.model import Dep
+    from chef.model import Dep, replace
     from chef.recipe import dumps, load
 
     full = load(recipe)

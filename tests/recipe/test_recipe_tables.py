@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict
 import pytest
 
 from chef.errors import InputError, RecipeError
-from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Source
+from chef.model import Dep, IndexConfig, LocalPackage, LockedPackage, Source, replace
 from chef.recipe import Recipe, check_cookable, dumps, loads
 
 HASH = "sha256:" + "ab" * 32
@@ -87,7 +87,7 @@ def test_the_recipe_is_frozen() -> None:
 def _alpha(**changes: Any) -> Dict[str, LockedPackage]:
     recipe = _recipe()
     assert recipe.locked is not None
-    return {**recipe.locked, "alpha": dataclasses.replace(recipe.locked["alpha"], **changes)}
+    return {**recipe.locked, "alpha": replace(recipe.locked["alpha"], **changes)}
 
 
 # Values a reader could let through, in every table: prepare must refuse each (as bad input,

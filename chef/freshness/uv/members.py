@@ -195,13 +195,18 @@ def check_path_packages(verdict: Verdict, files: Files, ws: Workspace,
     static). chef only warns here, never refuses: such a package is a workspace of its own to
     uv, whose lowering rules chef does not reproduce exactly."""
     for entry in packages:
-        if not isinstance(entry, dict):
+        # A registry package (nearly every entry) is passed over at once: this loop runs
+        # over the whole lock on every prepare.
+        source = entry.get("source") if isinstance(entry, dict) else None
+        if not isinstance(source, dict) or ("directory" not in source
+                                            and "editable" not in source):
             continue
-        name = canon(str(entry.get("name", "")))
-        source = table(entry.get("source"))
         path = source.get("directory", source.get("editable"))
         metadata = entry.get("metadata")
-        if name in ws.members or not isinstance(path, str) or not isinstance(metadata, dict):
+        if not isinstance(path, str) or not isinstance(metadata, dict):
+            continue
+        name = canon(str(entry.get("name", "")))
+        if name in ws.members:
             continue
         rel = posix(path)
         if rel in (".", "") or rel.startswith("../") or Path(rel).is_absolute():

@@ -9,7 +9,7 @@ for the installer to resolve, with the indexes poetry would search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Set, Tuple
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from chef.model import (
     canonical,
     norm_marker,
     parse_requirement,
+    replace,
 )
 from chef.readers.poetry.constraints import python_marker, requires_python_of, single_specifier
 from chef.readers.pyproject import (
