@@ -15,7 +15,7 @@ also reports what the cross-cooked venv holds: its extension modules and their E
 Prints Markdown tables; asserts nothing.
 
 The Docker half (--docker): `docker build --platform linux/arm64` of Dockerfile.example on this
-(amd64) machine, two ways from the same Dockerfile: `CHEF_COOK_PLATFORM=target` (chef's stages
+(amd64) machine, two ways from the same Dockerfile: `CHEF_COOK_PLATFORM=linux/arm64` (chef's stages
 on the target's platform: chef, uv and the cook run under QEMU user emulation, the way before
 cross-cooking) and the default (chef's stages on $BUILDPLATFORM, natively, `chef cook --platform
 $TARGETPLATFORM`). For the uv example (examples/uv-app) and the project above (numpy, pandas,
@@ -103,7 +103,9 @@ def elf_summary(venv: Path) -> Dict[str, int]:
 
 # name, Dockerfile.example's build args
 DOCKER_VARIANTS: Tuple[Tuple[str, Mapping[str, str]], ...] = (
-    ("emulated", {"CHEF_COOK_PLATFORM": "target"}),  # chef's stages under QEMU, the old way
+    # chef's stages under QEMU, the old way: CHEF_COOK_PLATFORM (the target's platform) and
+    # BUILD_PYTHON_IMAGE (the target's base) are set in docker_bench
+    ("emulated", {}),
     ("cross", {}),  # the default: chef's stages native, `chef cook --platform`
 )
 
@@ -142,6 +144,9 @@ def docker_bench(args: argparse.Namespace, packages: Sequence[str]) -> str:
                 for name, extra in DOCKER_VARIANTS:
                     build_args = {"PYTHON_IMAGE": target_base, "BUILD_PYTHON_IMAGE": build_base,
                                   **extra}
+                    if name == "emulated":
+                        build_args.update(CHEF_COOK_PLATFORM=args.platform,
+                                          BUILD_PYTHON_IMAGE=target_base)
                     tag = docker.tag(f"cross-bench-{name}")
                     docker.build(root, tag, build_args=build_args, platform=args.platform)
                     found[name] = []
@@ -173,7 +178,7 @@ def docker_bench(args: argparse.Namespace, packages: Sequence[str]) -> str:
         table(["project", "cook step, emulated", "cook step, cross", "emulated / cross",
                "whole build, emulated", "whole build, cross", "emulated / cross"], rows),
         "",
-        "Emulated: `CHEF_COOK_PLATFORM=target`, chef's stages on the target's platform (under "
+        "Emulated: `CHEF_COOK_PLATFORM=linux/arm64`, chef's stages on the target's platform (under "
         "QEMU), `chef cook` without --platform; cross: the default, chef's stages on "
         f"$BUILDPLATFORM, `chef cook --platform {args.platform}`.",
     ]) + "\n"

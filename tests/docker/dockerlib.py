@@ -296,6 +296,118 @@ class Docker:
         self.images.clear()
 
 
+class Podman(Docker):
+    """`podman build` (buildah) of the same Dockerfiles: its log's `[i/n] STEP j/m: INSTRUCTION`
+    lines are the steps, `--> Using cache ID` after one marks it reused. run/python/installed
+    work unchanged (`podman run` takes docker's options). Images come from a Docker engine with
+    `podman pull docker-daemon:IMAGE` (`from_docker`)."""
+
+    def __init__(self, binary: str) -> None:
+        super().__init__(binary)
+        self.env = dict(os.environ)
+
+    @classmethod
+    def find_podman(cls) -> Tuple[Optional[Podman], str]:
+        binary = os.environ.get("CHEF_PODMAN") or shutil.which("podman")
+        if not binary:
+            return None, "no podman (apt-get install podman buildah, or .ci/podman-setup.sh)"
+        done = subprocess.run([binary, "version", "--format", "{{.Client.Version}}"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            return None, "podman does not run: " + (done.stderr.strip().splitlines()
+                                                    or ["no answer"])[-1]
+        return cls(binary), ""
+
+    def from_docker(self, image: str) -> str:
+        """The Docker engine's `image` in podman's storage, under the same short name."""
+        if not self.has_image(image):
+            self("pull", "-q", f"docker-daemon:{image}")
+        return image
+
+    def run(self, image: str, *argv: str, workdir: Optional[str] = None) -> str:
+        """`podman run`; where the sandbox refuses its rlimits (runc cannot set RLIMIT_NPROC or
+        NOFILE without CAP_SYS_RESOURCE, as on this project's dev machines), `buildah run` in a
+        working container of the image: what the build's RUN steps use, with the image's config."""
+        done = subprocess.run([self.binary, "run", "--rm", "--network", "none",
+                               *(["-w", workdir] if workdir else []), image, *argv],
+                              capture_output=True, text=True, env=self.env, timeout=900,
+                              check=False)
+        if done.returncode == 0 or "error setting rlimit" not in done.stderr:
+            if done.returncode != 0:
+                raise CommandError(f"podman run {image} {' '.join(argv)} failed "
+                                   f"({done.returncode}):\n{done.stdout[-4000:]}\n"
+                                   f"{done.stderr[-4000:]}")
+            return done.stdout
+        buildah = shutil.which("buildah") or "buildah"
+        container = run([buildah, "from", "--pull-never", image], env=self.env).stdout.split()[-1]
+        try:
+            return run([buildah, "run", "--network", "none",
+                        *(["--workingdir", workdir] if workdir else []), container, "--", *argv],
+                       env=self.env).stdout
+        finally:
+            subprocess.run([buildah, "rm", container], capture_output=True, env=self.env,
+                           check=False)
+
+    def build(self, context: Path, tag: str, dockerfile: Path = DOCKERFILE,
+              build_args: Optional[Mapping[str, str]] = None,
+              secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
+              check: bool = True, place_chef: Optional[bool] = None,
+              no_cache: bool = False, cache_from: Sequence[str] = (),
+              platform: Optional[str] = None) -> Build:
+        if cache_from or platform:
+            raise NotImplementedError("Podman.build: no cache_from or platform")
+        if place_chef is None:
+            place_chef = (dockerfile == DOCKERFILE
+                          and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
+        if place_chef:
+            place_chef_pyz(context, self.pyz())
+        argv = [self.binary, "build", "--network", "host", "-f", str(dockerfile), "-t", tag]
+        for key, value in (build_args or {}).items():
+            argv += ["--build-arg", f"{key}={value}"]
+        for key, path in (secrets or {}).items():
+            argv += ["--secret", f"id={key},src={path}"]
+        if target:
+            argv += ["--target", target]
+        if no_cache:
+            argv.append("--no-cache")
+        argv.append(str(context))
+        start = time.monotonic()
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
+                              check=False)
+        seconds = time.monotonic() - start
+        log = done.stdout + done.stderr
+        if tag not in self.tags:
+            self.tags.append(tag)
+        if check and done.returncode != 0:
+            raise CommandError(f"podman build of {context} failed ({done.returncode}):\n"
+                               + log[-6000:])
+        return Build(tag, log, seconds, parse_podman_steps(log), ok=done.returncode == 0)
+
+
+_PODMAN_STEP = re.compile(r"^\[\d+/\d+\] STEP \d+/\d+: (.*)$")
+
+
+def parse_podman_steps(log: str) -> Dict[int, Step]:
+    """podman's build log: `[i/n] STEP j/m: INSTRUCTION`, then `--> Using cache ID` when reused,
+    or the command's output and `--> ID` when it ran. Only the first `-->` line after a step is
+    its own: a `COPY --from=STAGE` builds that stage first, and the COPY's own `-->` lines come
+    after the other stage's steps (they are ignored; that COPY shows as not done)."""
+    steps: Dict[int, Step] = {}
+    current: Optional[Step] = None
+    for line in log.splitlines():
+        m = _PODMAN_STEP.match(line)
+        if m:
+            current = steps[len(steps) + 1] = Step(len(steps) + 1, line)
+        elif current is None or current.done:
+            continue
+        elif line.startswith("--> "):
+            current.done = True
+            current.cached = line.startswith("--> Using cache ")
+        else:
+            current.output.append(line)
+    return steps
+
+
 # --- chef itself, from the checkout ------------------------------------------------------------
 
 def place_chef_pyz(context: Path, pyz: Path) -> Path:

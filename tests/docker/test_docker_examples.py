@@ -168,6 +168,8 @@ class TestRebuilds:
         # Writes nothing, even where it could: run as root on a writable root filesystem (a
         # missing .pyc would be written then), and the container's diff must be empty.
         name = f"{app.tag.replace(':', '-')}-writes"
+        # The app from the image's WORKDIR (an app that is no package is found only there), the
+        # check from / (nothing imported from /app by accident).
         app.docker("run", "--name", name, "--network", "none", app.tag, "sh", "-c",
                    f'python -m {app.example.module} >/dev/null && cd / && python -c "$0" >/dev/null',
                    RUNTIME_CHECK)

@@ -1,6 +1,7 @@
 """Dockerfile.example for linux/arm64 on this amd64 machine: cross-cooked (chef's stages on the
 build platform, `chef cook --platform $TARGETPLATFORM`) against cooked under QEMU emulation
-(`CHEF_COOK_PLATFORM=target`, the old way), both from one Dockerfile.
+(`CHEF_COOK_PLATFORM=linux/arm64`, the target's platform, with the arm64 base as
+BUILD_PYTHON_IMAGE too: the old way), both from one Dockerfile.
 
 The uv example: flask brings markupsafe, whose wheels carry a compiled extension (`_speedups`), so
 the arm64 image must hold an aarch64 `.so`. One engine without the containerd image store cannot
@@ -98,8 +99,10 @@ def images(docker: Docker, bases: Tuple[str, str], project: Project) -> Iterator
 
 def build_args(bases: Tuple[str, str], variant: str) -> Dict[str, str]:
     build_base, target_base = bases
-    args = {"PYTHON_IMAGE": target_base, "BUILD_PYTHON_IMAGE": build_base}
-    return {**args, "CHEF_COOK_PLATFORM": "target"} if variant == "emulated" else args
+    if variant == "emulated":  # chef's stages on the target's platform, from the target's image
+        return {"PYTHON_IMAGE": target_base, "BUILD_PYTHON_IMAGE": target_base,
+                "CHEF_COOK_PLATFORM": ARM64}
+    return {"PYTHON_IMAGE": target_base, "BUILD_PYTHON_IMAGE": build_base}
 
 
 def probe(docker: Docker, tag: str) -> Dict[str, object]:

@@ -8,6 +8,7 @@
   docker tests build with uv on an image that sets it).
 - The pip route (CHEF_FROM=pip): chef from an index that has it (here the wheelhouse image's
   PIP_FIND_LINKS), with no chef.pyz in the context.
+- The default route without chef.pyz: one line that names chef.pyz and CHEF_FROM=pip.
 """
 
 from __future__ import annotations
@@ -90,5 +91,16 @@ def test_the_pip_route_installs_chef_from_an_index(
                          build_args={"PYTHON_IMAGE": chef_pip_base, "CHEF_FROM": "pip"})
     assert not (project.root / "chef.pyz").exists(), "the pip route needs no chef.pyz"
     assert "Successfully installed" in dockerlib.step_output(build, "/opt/chef/bin/pip install")
-    assert not [s for s in build.steps.values() if "chef-pyz" in s.name]
     check_image(docker, project, build.tag)
+
+
+def test_the_pyz_route_without_chef_pyz_says_what_to_do(
+        docker: Docker, chef_base: str, tmp_path: Path) -> None:
+    """CHEF_FROM=pyz (the default) and no chef.pyz in the context: BuildKit copies nothing for
+    `COPY chef.py[z]` (so the pip route needs none), and the RUN stops with one line."""
+    project = Project.copy(UV_APP, tmp_path)
+    build = docker.build(project.root, docker.tag("pyz-missing"), place_chef=False, check=False,
+                         build_args={"PYTHON_IMAGE": chef_base})
+    assert not build.ok
+    lines = [line for line in build.log.splitlines() if "chef: no chef.pyz" in line]
+    assert lines and "CHEF_FROM=pip" in lines[0], build.log[-3000:]
