@@ -12,13 +12,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Dict, Iterator, List, Set
 
 import pytest
 from backendwheels import repack
+from clirun import chef
 from conftest import installed, write
 from index_server import IndexServer
 from wheelhouse import make_wheel
@@ -128,11 +128,6 @@ def version_in(venv: Path, name: str) -> str:
     return done.stdout.strip()
 
 
-def chef_cli(*args: str, env: Dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chef", *args], capture_output=True, text=True,
-                          check=False, env=env)
-
-
 @pytest.mark.parametrize("tool", TOOLS)
 def test_version_given_builds_without_git(
     tmp_path: Path, backend_index: IndexServer, isolated_env: Dict[str, str], tool: str
@@ -156,9 +151,8 @@ def test_no_version_no_git_is_one_line_naming_version(
     project = project_named(tmp_path, tool)
     venv = tmp_path / "venv"
     recipe = cooked(project, venv, backend_index.url)
-    env = {k: v for k, v in isolated_env.items() if k != "CHEF_PROJECT_VERSION"}
-    done = chef_cli("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                    "--project-dir", str(project), "--quiet", env=env)
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--project-dir", str(project), "--quiet", env={"CHEF_PROJECT_VERSION": None})
     assert done.returncode == 3, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
@@ -169,9 +163,8 @@ def test_no_version_no_git_is_one_line_naming_version(
     assert "build requirements" not in lines[0]
     assert "vcsapp" not in installed(venv / "bin" / "python")
     # CHEF_PROJECT_VERSION, what a Dockerfile's ARG/ENV gives, does it too.
-    done = chef_cli("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
-                    "--project-dir", str(project), "--quiet",
-                    env={**env, "CHEF_PROJECT_VERSION": "v2.3.5"})
+    done = chef("install-project", "--recipe-path", str(recipe), "--venv", str(venv),
+                "--project-dir", str(project), "--quiet", env={"CHEF_PROJECT_VERSION": "v2.3.5"})
     assert done.returncode == 0, done.stderr
     assert version_in(venv, "vcsapp") == "2.3.5"
 
@@ -181,12 +174,13 @@ def test_an_invalid_version_is_a_usage_error(
 ) -> None:
     project = project_named(tmp_path, "hatch-vcs")
     recipe = cooked(project, tmp_path / "venv", backend_index.url)
-    for args, env in (
-        (["--version", "v2.3.4-3-gabcdef"], isolated_env),
-        ([], {**isolated_env, "CHEF_PROJECT_VERSION": "not a version"}),
+    for args, version in (
+        (["--version", "v2.3.4-3-gabcdef"], None),
+        ([], "not a version"),
     ):
-        done = chef_cli("install-project", "--recipe-path", str(recipe), "--venv",
-                        str(tmp_path / "venv"), "--project-dir", str(project), *args, env=env)
+        done = chef("install-project", "--recipe-path", str(recipe), "--venv",
+                    str(tmp_path / "venv"), "--project-dir", str(project), *args,
+                    env={"CHEF_PROJECT_VERSION": version})
         assert done.returncode == 2, done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "is not a valid version" in lines[0], done.stderr
@@ -246,14 +240,13 @@ def test_explain_says_the_version_comes_from_git_and_the_recipe_does_not_change(
     project = tmp_path / "project"
     write(project / "pyproject.toml", pyproject("hatch-vcs", "vcsapp"))
     write(project / "vcsapp" / "__init__.py", "")
-    done = chef_cli("prepare", "--project-dir", str(project), "--stdout", "--explain",
-                    env=dict(os.environ))
+    done = chef("prepare", "--project-dir", str(project), "--stdout", "--explain")
     assert done.returncode == 0, done.stderr
     notes = [line for line in done.stderr.splitlines() if "comes from git" in line]
     assert notes == ["chef: note: pyproject.toml: the version of vcsapp comes from git through "
                      "hatch-vcs; install-project needs .git and git, or `--version`/"
                      "CHEF_PROJECT_VERSION (the recipe does not depend on it)"], done.stderr
-    plain = chef_cli("prepare", "--project-dir", str(project), "--stdout", env=dict(os.environ))
+    plain = chef("prepare", "--project-dir", str(project), "--stdout")
     assert plain.stdout == done.stdout and json.loads(plain.stdout)
 
 
