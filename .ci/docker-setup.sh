@@ -103,17 +103,6 @@ log "verify: pip download in a --network host container"
   >"$WORK/pip.log" 2>&1 || { tail -n 20 "$WORK/pip.log" | redact >&2; die "pip cannot reach the registry"; }
 
 log "verify: BuildKit build with --network host, cache mount and secret mount"
-mkdir -p "$WORK/ctx"
-cat >"$WORK/ctx/Dockerfile" <<EOF
-FROM $IMAGE
-RUN --mount=type=cache,target=/root/.cache true
-RUN --mount=type=secret,id=tok cat /run/secrets/tok >/dev/null
-EOF
-(umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/tok")  # dummy secret
-TAG=chef-docker-setup-selftest:latest
-DOCKER_BUILDKIT=1 "$DOCKER" build --network host --no-cache --progress plain \
-  --secret id=tok,src="$WORK/tok" -t "$TAG" "$WORK/ctx" >"$WORK/build.log" 2>&1 ||
-  { tail -n 30 "$WORK/build.log" >&2; die "BuildKit self-test build failed"; }
-"$DOCKER" image rm "$TAG" >/dev/null
+mount_selftest "$DOCKER" "$IMAGE" chef-docker-setup-selftest:latest --progress plain
 
 echo "docker ready: engine $VERSION, base image $IMAGE"

@@ -1,4 +1,4 @@
-# Shared by .ci/docker-setup.sh, .ci/qemu-setup.sh and .ci/ci-cache-setup.sh (sourced, never run).
+# Shared by the .ci/*-setup.sh scripts (sourced, never run).
 # The sourcing script sets LOG_NAME (its log prefix) first; WORK (a scratch directory) before it
 # calls apt_install.
 
@@ -32,4 +32,19 @@ finish_rootfs() {  # $1 = a debootstrapped root: the host's CA bundle in, apt's 
     cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/"
   fi
   rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*
+}
+
+mount_selftest() {  # $1 = engine (docker, podman), $2 = base image, $3 = tag, $4... = build options
+  # One build with --network host, a cache mount and a secret mount (a dummy secret in $WORK),
+  # then the image removed: the engine can build what Dockerfile.example needs.
+  local engine=$1 image=$2 tag=$3
+  shift 3
+  mkdir -p "$WORK/selftest"
+  printf '%s\n' "FROM $image" "RUN --mount=type=cache,target=/root/.cache true" \
+    "RUN --mount=type=secret,id=tok cat /run/secrets/tok >/dev/null" >"$WORK/selftest/Dockerfile"
+  (umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/tok")
+  DOCKER_BUILDKIT=1 "$engine" build "$@" --network host --no-cache --secret id=tok,src="$WORK/tok" \
+    -t "$tag" -f "$WORK/selftest/Dockerfile" "$WORK/selftest" >"$WORK/build.log" 2>&1 ||
+    { tail -n 30 "$WORK/build.log" >&2; die "$engine self-test build failed"; }
+  "$engine" image rm "$tag" >/dev/null
 }

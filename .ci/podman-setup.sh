@@ -17,7 +17,7 @@ set -euo pipefail
 IMAGE="${CHEF_TEST_BASE_IMAGE:-chef-test-base:bookworm}"
 LOG_NAME=podman-setup
 # shellcheck source=.ci/lib.sh
-. "$(dirname "$0")/lib.sh"  # DOCKER, log, die, redact, apt_install
+. "$(dirname "$0")/lib.sh"  # DOCKER, log, die, redact, apt_install, mount_selftest
 export DOCKER_HOST=unix:///var/run/docker.sock
 
 require_root
@@ -44,17 +44,7 @@ fi
 
 # --- 3. verify ---------------------------------------------------------------
 log "verify: podman build with --network host, a cache mount and a secret mount"
-mkdir -p "$WORK/ctx"
-cat >"$WORK/ctx/Containerfile" <<EOT
-FROM $IMAGE
-RUN --mount=type=cache,target=/root/.cache true
-RUN --mount=type=secret,id=tok cat /run/secrets/tok >/dev/null
-EOT
-(umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/tok")  # dummy secret
-TAG=chef-podman-setup-selftest:latest
-podman build --network host --no-cache --secret id=tok,src="$WORK/tok" -t "$TAG" "$WORK/ctx" \
-  >"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log" >&2; die "podman self-test build failed"; }
-podman image rm "$TAG" >/dev/null
+mount_selftest podman "$IMAGE" chef-podman-setup-selftest:latest
 
 echo "podman ready: $(podman version --format '{{.Client.Version}}'), buildah" \
   "$(buildah version --json 2>/dev/null | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' | head -n 1)," \
