@@ -102,10 +102,8 @@ def _own_target(python: str) -> Optional[Target]:
         glibc: Optional[str] = os.confstr("CS_GNU_LIBC_VERSION")
     except (AttributeError, ValueError, OSError):
         glibc = None
-    # The probe runs without `site` (-S), which is what would set sys.prefix to a venv's: it
-    # reports the installation's prefix, the same binary's as chef's.
-    return Target(python=python, env=code["marker_env"](), prefix=sys.base_prefix,
-                  is_venv=False, glibc=glibc, abiflags=getattr(sys, "abiflags", ""))
+    return Target(python=python, env=code["marker_env"](), glibc=glibc,
+                  abiflags=getattr(sys, "abiflags", ""))
 
 
 def ensure_build_env(path: Path, target: Target, backend: installers.Backend, echo: Echo) -> str:

@@ -49,8 +49,6 @@ except (AttributeError, ValueError, OSError):
     glibc = None
 print(json.dumps({
     "env": marker_env(),
-    "prefix": sys.prefix,
-    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "executable": sys.executable,
     "glibc": glibc,
     "abiflags": getattr(sys, "abiflags", ""),
@@ -62,8 +60,6 @@ print(json.dumps({
 class Target:
     python: str  # path to the interpreter
     env: Dict[str, str]
-    prefix: str
-    is_venv: bool
     glibc: Optional[str] = None  # "glibc 2.36" (os.confstr), None elsewhere (musl, macOS)
     abiflags: str = ""  # sys.abiflags: "t" for a free-threaded build
 
@@ -84,8 +80,6 @@ def probe(python: str, runner: Optional[process.Runner] = None) -> Target:
     return Target(
         python=python,
         env=data["env"],
-        prefix=data["prefix"],
-        is_venv=data["prefix"] != data["base_prefix"],
         glibc=data.get("glibc"),
         abiflags=data.get("abiflags") or "",
     )
