@@ -41,6 +41,8 @@ import pyzlib  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 DOCKERFILE = ROOT / "Dockerfile.example"
+# For builders without RUN --mount (generated from DOCKERFILE by scripts/nomount_dockerfile.py).
+NOMOUNT_DOCKERFILE = ROOT / "Dockerfile.nomount"
 DEFAULT_BASE = "python:3.12-slim"
 
 # Managers installed into a scratch venv (never into the repo or chef's venv). Pinned: a lock made
@@ -76,6 +78,8 @@ class Step:
     output: List[str] = field(default_factory=list)
     # Layers BuildKit pulled for it from a registry cache (`#N pulling sha256:...`).
     pulled: List[str] = field(default_factory=list)
+    # The legacy builder's image after the step (` ---> ID`).
+    image: Optional[str] = None
 
 
 @dataclass
@@ -227,43 +231,65 @@ class Docker:
               no_cache: bool = False, cache_from: Sequence[str] = (),
               platform: Optional[str] = None) -> Build:
         """`docker build`. place_chef: put chef.pyz into the context first; by default, for
-        Dockerfile.example on its default route (CHEF_FROM=pyz), as a user of it does.
-        no_cache: build every step again (`--no-cache`; cache mounts stay). cache_from: registry
-        images carrying an inline cache (`--cache-from`). platform: the target platform
-        (`--platform linux/arm64`; None: the engine's own)."""
+        Dockerfile.example on its default route (CHEF_FROM=pyz), as a user of it does, and for
+        Dockerfile.nomount. no_cache: build every step again (`--no-cache`; cache mounts stay).
+        cache_from: registry images carrying an inline cache (`--cache-from`). platform: the
+        target platform (`--platform linux/arm64`; None: the engine's own)."""
+        argv = self.build_argv(context, tag, dockerfile, build_args, secrets, target, place_chef,
+                               no_cache, ["--progress", "plain"])
+        if platform:
+            argv += ["--platform", platform]
+        for ref in cache_from:
+            argv += ["--cache-from", ref]
+        return self.run_build([*argv, str(context)], context, tag, check)
+
+    def build_argv(self, context: Path, tag: str, dockerfile: Path,
+                   build_args: Optional[Mapping[str, str]], secrets: Optional[Mapping[str, Path]],
+                   target: Optional[str], place_chef: Optional[bool], no_cache: bool,
+                   options: Sequence[str] = ()) -> List[str]:
+        """`BINARY build` with the options every engine here takes (the context not yet), after
+        putting chef.pyz into the context where the Dockerfile's route needs it."""
         if place_chef is None:
-            place_chef = (dockerfile == DOCKERFILE
-                          and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
+            place_chef = dockerfile == NOMOUNT_DOCKERFILE or (
+                dockerfile == DOCKERFILE and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
         if place_chef:
             place_chef_pyz(context, self.pyz())
-        argv = [self.binary, "build", "--network", "host", "--progress", "plain",
-                "-f", str(dockerfile), "-t", tag]
+        argv = [self.binary, "build", "--network", "host", *options, "-f", str(dockerfile),
+                "-t", tag]
         for key, value in (build_args or {}).items():
             argv += ["--build-arg", f"{key}={value}"]
         for key, path in (secrets or {}).items():
             argv += ["--secret", f"id={key},src={path}"]
         if target:
             argv += ["--target", target]
-        if platform:
-            argv += ["--platform", platform]
         if no_cache:
             argv.append("--no-cache")
-        for ref in cache_from:
-            argv += ["--cache-from", ref]
-        argv.append(str(context))
+        return argv
+
+    def run_build(self, argv: Sequence[str], context: Path, tag: str, check: bool) -> Build:
+        """Run a build command and record what it made (for remove_images): the one body behind
+        every engine's `build`, each parsing its own log (`parse_log`)."""
         start = time.monotonic()
-        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
-                              check=False)
+        done = subprocess.run(list(argv), env=self.env, capture_output=True, text=True,
+                              timeout=1200, check=False)
         seconds = time.monotonic() - start
         log = done.stdout + done.stderr
         if tag not in self.tags:
             self.tags.append(tag)
+        steps = self.parse_log(log)
         # Image ids too: a rebuilt tag leaves its previous image behind, untagged.
-        self.images.extend(re.findall(r"writing image (sha256:[0-9a-f]+)", log))
+        self.images.extend(self.built_images(log, steps))
         if check and done.returncode != 0:
-            raise CommandError(f"docker build of {context} failed ({done.returncode}):\n"
-                               + log[-6000:])
-        return Build(tag, log, seconds, parse_steps(log), ok=done.returncode == 0)
+            raise CommandError(f"{Path(self.binary).name} build of {context} failed "
+                               f"({done.returncode}):\n" + log[-6000:])
+        return Build(tag, log, seconds, steps, ok=done.returncode == 0)
+
+    def parse_log(self, log: str) -> Dict[int, Step]:
+        return parse_steps(log)
+
+    def built_images(self, log: str, steps: Mapping[int, Step]) -> List[str]:
+        """Images the build made, beyond its tag (removed with it)."""
+        return re.findall(r"writing image (sha256:[0-9a-f]+)", log)
 
     def run(self, image: str, *argv: str, workdir: Optional[str] = None) -> str:
         args = ["run", "--rm", "--network", "none"]
@@ -356,32 +382,15 @@ class Podman(Docker):
               platform: Optional[str] = None) -> Build:
         if cache_from or platform:
             raise NotImplementedError("Podman.build: no cache_from or platform")
-        if place_chef is None:
-            place_chef = (dockerfile == DOCKERFILE
-                          and (build_args or {}).get("CHEF_FROM", "pyz") == "pyz")
-        if place_chef:
-            place_chef_pyz(context, self.pyz())
-        argv = [self.binary, "build", "--network", "host", "-f", str(dockerfile), "-t", tag]
-        for key, value in (build_args or {}).items():
-            argv += ["--build-arg", f"{key}={value}"]
-        for key, path in (secrets or {}).items():
-            argv += ["--secret", f"id={key},src={path}"]
-        if target:
-            argv += ["--target", target]
-        if no_cache:
-            argv.append("--no-cache")
-        argv.append(str(context))
-        start = time.monotonic()
-        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=1200,
-                              check=False)
-        seconds = time.monotonic() - start
-        log = done.stdout + done.stderr
-        if tag not in self.tags:
-            self.tags.append(tag)
-        if check and done.returncode != 0:
-            raise CommandError(f"podman build of {context} failed ({done.returncode}):\n"
-                               + log[-6000:])
-        return Build(tag, log, seconds, parse_podman_steps(log), ok=done.returncode == 0)
+        argv = self.build_argv(context, tag, dockerfile, build_args, secrets, target, place_chef,
+                               no_cache)
+        return self.run_build([*argv, str(context)], context, tag, check)
+
+    def parse_log(self, log: str) -> Dict[int, Step]:
+        return parse_podman_steps(log)
+
+    def built_images(self, log: str, steps: Mapping[int, Step]) -> List[str]:
+        return []
 
 
 _PODMAN_STEP = re.compile(r"^\[\d+/\d+\] STEP \d+/\d+: (.*)$")
@@ -405,6 +414,78 @@ def parse_podman_steps(log: str) -> Dict[int, Step]:
             current.cached = line.startswith("--> Using cache ")
         else:
             current.output.append(line)
+    return steps
+
+
+class LegacyDocker(Docker):
+    """Docker's legacy builder (`DOCKER_BUILDKIT=0`): no RUN --mount, no secrets, no
+    `--progress`; its log's `Step N/M : INSTRUCTION` lines are the steps, ` ---> Using cache`
+    after one marks it reused (parse_legacy_steps). It keeps an image per step: those a build
+    made are recorded, and removed with its tags."""
+
+    def __init__(self, binary: str, host: Optional[str] = None) -> None:
+        super().__init__(binary, host)
+        self.env["DOCKER_BUILDKIT"] = "0"
+
+    @classmethod
+    def beside(cls, docker: Docker) -> LegacyDocker:
+        """The legacy builder of `docker`'s engine, with its chef.pyz."""
+        legacy = cls(docker.binary, docker.env.get("DOCKER_HOST"))
+        legacy.chef_pyz = docker.pyz()
+        return legacy
+
+    def build(self, context: Path, tag: str, dockerfile: Path = NOMOUNT_DOCKERFILE,
+              build_args: Optional[Mapping[str, str]] = None,
+              secrets: Optional[Mapping[str, Path]] = None, target: Optional[str] = None,
+              check: bool = True, place_chef: Optional[bool] = None,
+              no_cache: bool = False, cache_from: Sequence[str] = (),
+              platform: Optional[str] = None) -> Build:
+        if secrets or cache_from or platform:
+            raise NotImplementedError("LegacyDocker.build: no secrets, cache_from or platform")
+        # --force-rm: a failed RUN's container goes too (it would hold its image).
+        argv = self.build_argv(context, tag, dockerfile, build_args, None, target, place_chef,
+                               no_cache, ["--force-rm"])
+        return self.run_build([*argv, str(context)], context, tag, check)
+
+    def parse_log(self, log: str) -> Dict[int, Step]:
+        return parse_legacy_steps(log)
+
+    def built_images(self, log: str, steps: Mapping[int, Step]) -> List[str]:
+        return [s.image for s in steps.values()
+                if s.image and not s.cached and not s.name.startswith("FROM ")]
+
+
+_LEGACY_STEP = re.compile(r"^Step (\d+)/\d+ : (.*)$")
+_LEGACY_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def parse_legacy_steps(log: str) -> Dict[int, Step]:
+    """The legacy builder's log: `Step N/M : INSTRUCTION` (numbered through every stage), then
+    ` ---> Using cache` when reused, or ` ---> Running in ID`, the command's output and `Removing
+    intermediate container ID` when it ran, and ` ---> IMAGE` when done. A step that never got its
+    ` ---> IMAGE` in a failed build (`returned a non-zero code`, `COPY failed`) is the error."""
+    log = _ANSI.sub("", log)  # the engine colours what a RUN wrote to stderr
+    steps: Dict[int, Step] = {}
+    current: Optional[Step] = None
+    for line in log.splitlines():
+        m = _LEGACY_STEP.match(line)
+        if m:
+            current = steps[int(m.group(1))] = Step(int(m.group(1)), m.group(2))
+            continue
+        if current is None or current.done:
+            continue
+        image = _LEGACY_IMAGE.match(line)
+        if image:
+            current.done, current.image = True, image.group(1)
+        elif line == " ---> Using cache":
+            current.cached = True
+        elif not line.startswith((" ---> Running in ", "Removing intermediate container ")):
+            current.output.append(line)
+    failed = re.search(r"^(The command .* returned a non-zero code|COPY failed|ADD failed)", log,
+                       re.M)
+    if failed and current is not None and not current.done:
+        current.error = True
     return steps
 
 
@@ -793,3 +874,25 @@ def iter_examples(names: Optional[Sequence[str]] = None) -> Iterator[Example]:
     for e in EXAMPLE_LIST:
         if names is None or e.name in names:
             yield e
+
+
+# --- checks shared by the engines' example tests ------------------------------------------------
+
+def describe_steps(build: Build) -> str:
+    """Each step of a build, reused or run: the message of a failed cache check."""
+    return "build steps were:\n" + "\n".join(
+        f"  {'CACHED' if s.cached else 'ran   '} {s.name[:110]}" for s in build.steps.values())
+
+
+def check_installed(engine: Docker, project: Project, tag: str) -> None:
+    """The image holds the project's own packages and, beyond them, exactly what its manager's
+    export says for the image's interpreter."""
+    installed = engine.installed(tag)
+    local = set(project.example.local)
+    assert local <= set(installed), f"the project's own packages are not installed: {installed}"
+    third_party = {k: v for k, v in installed.items() if k not in local}
+    expected = project.export(engine.marker_env(tag))
+    assert third_party == expected, (
+        f"image differs from the {project.example.manager} export:\n"
+        f"  only in the image: {sorted(set(third_party.items()) - set(expected.items()))}\n"
+        f"  only in the lock:  {sorted(set(expected.items()) - set(third_party.items()))}")

@@ -49,21 +49,8 @@ def podman_base(podman: Podman, docker: Docker, chef_base: str) -> str:
     return podman.from_docker(chef_base)
 
 
-def why(build: Build) -> str:
-    return "build steps were:\n" + "\n".join(
-        f"  {'CACHED' if s.cached else 'ran   '} {s.name[:110]}" for s in build.steps.values())
-
-
-def check_image(podman: Podman, project: Project, tag: str) -> None:
-    installed = podman.installed(tag)
-    local = set(project.example.local)
-    assert local <= set(installed), f"the project's own packages are not installed: {installed}"
-    third_party = {k: v for k, v in installed.items() if k not in local}
-    expected = project.export(podman.marker_env(tag))
-    assert third_party == expected, (
-        f"image differs from the {project.example.manager} export:\n"
-        f"  only in the image: {sorted(set(third_party.items()) - set(expected.items()))}\n"
-        f"  only in the lock:  {sorted(set(expected.items()) - set(third_party.items()))}")
+why = dockerlib.describe_steps
+check_image = dockerlib.check_installed
 
 
 def assert_cook_reused(project: Project, build: Build) -> None:
