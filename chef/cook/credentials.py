@@ -228,8 +228,10 @@ def _read_netrc(path: Path) -> Dict[str, Tuple[str, str]]:
             hint="check --credentials-file / CHEF_CREDENTIALS_FILE",
         ) from None
     if not found:
-        raise TargetEnvironmentError("credentials file not found", path=str(path),
-                                     hint="mount it, e.g. RUN --mount=type=secret,id=netrc,...")
+        raise TargetEnvironmentError(
+            "credentials file not found", path=str(path),
+            hint="mount it where the build sees it (BuildKit: RUN --mount=type=secret,id=netrc,"
+                 "...; kaniko: a mounted volume) or fix the path")
     try:
         parsed = netrc.netrc(str(path))
     except (netrc.NetrcParseError, OSError, UnicodeDecodeError) as exc:
