@@ -59,6 +59,9 @@ def configured_indexes(data: Mapping[str, Any]) -> Set[str]:
 
 
 def _source_id(source: Mapping[str, Any]) -> str:
+    if len(source) == 1:  # nearly every package: `{ registry = "..." }`, without the sort
+        for k, value in source.items():
+            return f"{k}={value}"
     return ",".join(f"{k}={source[k]}" for k in sorted(source))
 
 
@@ -188,10 +191,16 @@ class _Index:
         packages = expect(lock.get("package", []), list, display, "package")
         entries: List[Ident] = []
         self.raw: Dict[Ident, Mapping[str, Any]] = {}
-        for entry in packages:
-            expect(entry, dict, display, "[[package]]")
-            name = canonical(expect(entry.get("name"), str, display, "package.name"))
-            source = expect(entry.get("source", {}), dict, display, f"package {name} source")
+        for entry in packages:  # (the type tests inline, `expect` on the error path: per package)
+            if type(entry) is not dict:
+                expect(entry, dict, display, "[[package]]")
+            raw_name = entry.get("name")
+            if type(raw_name) is not str:
+                expect(raw_name, str, display, "package.name")
+            name = canonical(raw_name)
+            source = entry.get("source", {})
+            if type(source) is not dict:
+                expect(source, dict, display, f"package {name} source")
             ident = (name, str(entry.get("version", "")), _source_id(source))
             entries.append(ident)
             self.raw[ident] = entry
@@ -209,6 +218,8 @@ def _local_idents(
     local_idents: Dict[Ident, str] = {}
     for ident, entry in raw.items():
         source = entry.get("source", {})
+        if "editable" not in source and "virtual" not in source and "directory" not in source:
+            continue  # (LOCAL_SOURCES, tested inline: once per package)
         kind = next((k for k in LOCAL_SOURCES if k in source), None)
         if kind is not None:
             rel = inside(root, root / str(source[kind]), display)
