@@ -334,9 +334,15 @@ def _edge_readers(
     # A lock repeats the same edges (half of them, in real locks): each distinct one is resolved
     # once. Only plain values make a memo key, so whatever is malformed still reaches resolve.
     memo: Dict[Tuple[Any, ...], Dep] = {}
+    by_bare_name: Dict[str, Dep] = {}  # `{ name = "..." }`, most edges: keyed by the name alone
 
     def edge(dep: Any, where: str) -> Dep:
         # Called for every edge of the lock: the error texts are built only on the error path.
+        if type(dep) is dict and len(dep) == 1 and type(dep.get("name")) is str:
+            found = by_bare_name.get(dep["name"])
+            if found is None:
+                found = by_bare_name[dep["name"]] = resolve(dep, where)
+            return found
         if type(dep) is not dict or "source" in dep:
             return resolve(dep, where)
         name, version, marker, extras = (
@@ -358,12 +364,7 @@ def _edge_readers(
             return ()
         if type(items) is not list:
             expect(items, list, display, where)
-        deps = [edge(d, where) for d in items]
-        # uv writes edges sorted by name: strictly increasing names are already the sorted,
-        # duplicate-free order (Dep sorts by name first), so skip the set and the sort.
-        if all(a.name < b.name for a, b in zip(deps, deps[1:])):
-            return tuple(deps)
-        return tuple(sorted(set(deps)))
+        return _sorted_distinct([edge(d, where) for d in items])
 
     def edge_map(table: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
         if not table:
@@ -372,6 +373,14 @@ def _edge_readers(
         return tuple(sorted((canonical(k), edges(v, f"{where}.{k}")) for k, v in table.items()))
 
     return edges, edge_map
+
+
+def _sorted_distinct(deps: List[Dep]) -> Tuple[Dep, ...]:
+    # uv writes edges sorted by name: strictly increasing names are already the sorted,
+    # duplicate-free order (Dep sorts by name first), so skip the set and the sort.
+    if all(a.name < b.name for a, b in zip(deps, deps[1:])):
+        return tuple(deps)
+    return tuple(sorted(set(deps)))
 
 
 def _local_package(
