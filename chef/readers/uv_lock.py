@@ -24,7 +24,7 @@ from chef.model import (
 )
 from chef.readers import root_only
 from chef.readers.build import uv_build_constraints
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -39,7 +39,7 @@ from chef.readers.pyproject import (
     tool_table,
     uv_index_config,
 )
-from chef.readers.sources import archive_url, file_hashes, locked_wheels, vcs_url
+from chef.readers.sources import archive_url, file_names, installer_hashes, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -86,8 +86,25 @@ def _files(entry: Mapping[str, Any]) -> Tuple[Tuple[str, ...], Optional[Tuple[st
     elif type(wheels) is not list:
         expect(wheels, list, "uv.lock", "package.wheels")
     sdist = entry.get("sdist")
-    hashes = file_hashes([*wheels, sdist] if type(sdist) is dict else wheels)
-    return hashes, locked_wheels(wheels, ("url", "filename", "path"), sdist=type(sdist) is dict)
+    # = file_hashes([*wheels, sdist]) and locked_wheels(wheels, _FILE_KEYS, sdist=...), in one
+    # pass over the wheels (run for every package)
+    values: List[Any] = []
+    names: List[str] = []
+    for item in wheels:
+        if type(item) is dict:
+            values.append(item.get("hash"))
+            name = item.get("url")
+            if name and type(name) is str:
+                names.append(name)
+            else:
+                names.extend(file_names([item], _FILE_KEYS))
+    if type(sdist) is dict:
+        values.append(sdist.get("hash"))
+        return installer_hashes(values), wheel_tags(names) if names else ()
+    return installer_hashes(values), wheel_tags(names) if names else None
+
+
+_FILE_KEYS = ("url", "filename", "path")  # what names a file in uv.lock, first found first
 
 
 def _virtual_root_groups(
@@ -141,7 +158,7 @@ def _virtual_root_groups(
 
 
 def _third_party(deps: Tuple[Dep, ...]) -> Tuple[Dep, ...]:
-    return tuple(d for d in deps if d.key is not None)
+    return tuple([d for d in deps if d.key is not None])
 
 
 def read_project(root: Path, subdir: str = ".") -> Project:
