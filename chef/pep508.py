@@ -8,15 +8,28 @@ lockfile repeats the same few markers thousands of times.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Dict
 
 
 def canonical_name(name: str) -> str:
     """PEP 503 normalization (`packaging.utils.canonicalize_name`): runs of `-_.` become `-`,
-    lowercase. Plain string operations; packaging.utils would import packaging.tags."""
-    value = name.lower().replace("_", "-").replace(".", "-")
-    while "--" in value:
-        value = value.replace("--", "-")
+    lowercase. Plain string operations; packaging.utils would import packaging.tags.
+
+    Memoized: a prepare normalizes each locked name three or four times (the reader, the
+    freshness check, the recipe's checks): ~4,800 calls for 1500 packages, ~1 ms less."""
+    value = _CANONICAL.get(name)
+    if value is None:
+        value = name.lower().replace("_", "-").replace(".", "-")
+        while "--" in value:
+            value = value.replace("--", "-")
+        if len(_CANONICAL) >= _CANONICAL_SIZE:  # a long-lived caller's: bounded
+            _CANONICAL.clear()
+        _CANONICAL[name] = value
     return value
+
+
+_CANONICAL: Dict[str, str] = {}
+_CANONICAL_SIZE = 65536
 
 
 @lru_cache(maxsize=4096)

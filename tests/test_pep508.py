@@ -34,3 +34,15 @@ def test_errors_are_packagings() -> None:
         normalize_marker("python_version <")
     with pytest.raises(InvalidSpecifier):
         normalize_specifier("~=3")
+
+
+def test_canonical_name_memo_is_bounded_and_gives_the_same_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chef import pep508
+
+    monkeypatch.setattr(pep508, "_CANONICAL", {})
+    monkeypatch.setattr(pep508, "_CANONICAL_SIZE", 3)
+    names = ["A_b", "c..D", "e-_-F", "A_b", "G", "h.I", "c..D"]
+    assert [canonical_name(n) for n in names] == [canonicalize_name(n) for n in names]
+    assert 0 < len(pep508._CANONICAL) <= 3

@@ -24,7 +24,7 @@ from chef.model import (
 )
 from chef.readers import root_only
 from chef.readers.build import uv_build_constraints
-from chef.readers.locks import assign_keys
+from chef.readers.locks import assign_keys, wheel_tags
 from chef.readers.pyproject import (
     DEFAULT_BUILD_REQUIRES,
     build_requires,
@@ -39,7 +39,7 @@ from chef.readers.pyproject import (
     tool_table,
     uv_index_config,
 )
-from chef.readers.sources import archive_url, file_hashes, locked_wheels, vcs_url
+from chef.readers.sources import archive_url, file_names, installer_hashes, vcs_url
 from chef.toml import load_toml
 from chef.urls import normalize_index_url, strip_credentials
 
@@ -59,6 +59,9 @@ def configured_indexes(data: Mapping[str, Any]) -> Set[str]:
 
 
 def _source_id(source: Mapping[str, Any]) -> str:
+    if len(source) == 1:  # nearly every package: `{ registry = "..." }`, without the sort
+        for k, value in source.items():
+            return f"{k}={value}"
     return ",".join(f"{k}={source[k]}" for k in sorted(source))
 
 
@@ -83,8 +86,25 @@ def _files(entry: Mapping[str, Any]) -> Tuple[Tuple[str, ...], Optional[Tuple[st
     elif type(wheels) is not list:
         expect(wheels, list, "uv.lock", "package.wheels")
     sdist = entry.get("sdist")
-    hashes = file_hashes([*wheels, sdist] if type(sdist) is dict else wheels)
-    return hashes, locked_wheels(wheels, ("url", "filename", "path"), sdist=type(sdist) is dict)
+    # = file_hashes([*wheels, sdist]) and locked_wheels(wheels, _FILE_KEYS, sdist=...), in one
+    # pass over the wheels (run for every package)
+    values: List[Any] = []
+    names: List[str] = []
+    for item in wheels:
+        if type(item) is dict:
+            values.append(item.get("hash"))
+            name = item.get("url")
+            if name and type(name) is str:
+                names.append(name)
+            else:
+                names.extend(file_names([item], _FILE_KEYS))
+    if type(sdist) is dict:
+        values.append(sdist.get("hash"))
+        return installer_hashes(values), wheel_tags(names) if names else ()
+    return installer_hashes(values), wheel_tags(names) if names else None
+
+
+_FILE_KEYS = ("url", "filename", "path")  # what names a file in uv.lock, first found first
 
 
 def _virtual_root_groups(
@@ -138,7 +158,7 @@ def _virtual_root_groups(
 
 
 def _third_party(deps: Tuple[Dep, ...]) -> Tuple[Dep, ...]:
-    return tuple(d for d in deps if d.key is not None)
+    return tuple([d for d in deps if d.key is not None])
 
 
 def read_project(root: Path, subdir: str = ".") -> Project:
@@ -188,10 +208,16 @@ class _Index:
         packages = expect(lock.get("package", []), list, display, "package")
         entries: List[Ident] = []
         self.raw: Dict[Ident, Mapping[str, Any]] = {}
-        for entry in packages:
-            expect(entry, dict, display, "[[package]]")
-            name = canonical(expect(entry.get("name"), str, display, "package.name"))
-            source = expect(entry.get("source", {}), dict, display, f"package {name} source")
+        for entry in packages:  # (the type tests inline, `expect` on the error path: per package)
+            if type(entry) is not dict:
+                expect(entry, dict, display, "[[package]]")
+            raw_name = entry.get("name")
+            if type(raw_name) is not str:
+                expect(raw_name, str, display, "package.name")
+            name = canonical(raw_name)
+            source = entry.get("source", {})
+            if type(source) is not dict:
+                expect(source, dict, display, f"package {name} source")
             ident = (name, str(entry.get("version", "")), _source_id(source))
             entries.append(ident)
             self.raw[ident] = entry
@@ -209,6 +235,8 @@ def _local_idents(
     local_idents: Dict[Ident, str] = {}
     for ident, entry in raw.items():
         source = entry.get("source", {})
+        if "editable" not in source and "virtual" not in source and "directory" not in source:
+            continue  # (LOCAL_SOURCES, tested inline: once per package)
         kind = next((k for k in LOCAL_SOURCES if k in source), None)
         if kind is not None:
             rel = inside(root, root / str(source[kind]), display)
@@ -323,9 +351,15 @@ def _edge_readers(
     # A lock repeats the same edges (half of them, in real locks): each distinct one is resolved
     # once. Only plain values make a memo key, so whatever is malformed still reaches resolve.
     memo: Dict[Tuple[Any, ...], Dep] = {}
+    by_bare_name: Dict[str, Dep] = {}  # `{ name = "..." }`, most edges: keyed by the name alone
 
     def edge(dep: Any, where: str) -> Dep:
         # Called for every edge of the lock: the error texts are built only on the error path.
+        if type(dep) is dict and len(dep) == 1 and type(dep.get("name")) is str:
+            found = by_bare_name.get(dep["name"])
+            if found is None:
+                found = by_bare_name[dep["name"]] = resolve(dep, where)
+            return found
         if type(dep) is not dict or "source" in dep:
             return resolve(dep, where)
         name, version, marker, extras = (
@@ -347,12 +381,7 @@ def _edge_readers(
             return ()
         if type(items) is not list:
             expect(items, list, display, where)
-        deps = [edge(d, where) for d in items]
-        # uv writes edges sorted by name: strictly increasing names are already the sorted,
-        # duplicate-free order (Dep sorts by name first), so skip the set and the sort.
-        if all(a.name < b.name for a, b in zip(deps, deps[1:])):
-            return tuple(deps)
-        return tuple(sorted(set(deps)))
+        return _sorted_distinct([edge(d, where) for d in items])
 
     def edge_map(table: Any, where: str) -> Tuple[Tuple[str, Tuple[Dep, ...]], ...]:
         if not table:
@@ -361,6 +390,14 @@ def _edge_readers(
         return tuple(sorted((canonical(k), edges(v, f"{where}.{k}")) for k, v in table.items()))
 
     return edges, edge_map
+
+
+def _sorted_distinct(deps: List[Dep]) -> Tuple[Dep, ...]:
+    # uv writes edges sorted by name: strictly increasing names are already the sorted,
+    # duplicate-free order (Dep sorts by name first), so skip the set and the sort.
+    if all(a.name < b.name for a, b in zip(deps, deps[1:])):
+        return tuple(deps)
+    return tuple(sorted(set(deps)))
 
 
 def _local_package(
