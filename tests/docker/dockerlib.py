@@ -896,3 +896,55 @@ def check_installed(engine: Docker, project: Project, tag: str) -> None:
         f"image differs from the {project.example.manager} export:\n"
         f"  only in the image: {sorted(set(third_party.items()) - set(expected.items()))}\n"
         f"  only in the lock:  {sorted(set(expected.items()) - set(third_party.items()))}")
+
+
+COOK = "chef cook"
+PREPARE = "chef prepare"
+INSTALL_PROJECT = "chef install-project"
+NEW_DEPENDENCY = ("tabulate==0.9.0", "tabulate", "0.9.0")  # (requirement, module, version)
+
+
+def assert_cook_reused(project: Project, build: Build) -> None:
+    """The planner saw the change, every cook step was reused, install-project ran again."""
+    assert not build.cached(PREPARE), "the planner did not see the change: " + describe_steps(build)
+    assert build.all_cached(COOK), "a dependency layer was rebuilt: " + describe_steps(build)
+    if project.example.local:
+        assert not build.cached(INSTALL_PROJECT), describe_steps(build)
+
+
+def check_edit_cycle(engine: Docker, project: Project, tag: str, args: Dict[str, str]) -> None:
+    """What a user of `engine` sees, from its own log (podman, the legacy builder): a cold build
+    cooks; after a source edit plus a version bump, and after a `[tool.*]` edit, every cook step
+    is reused while the planner and install-project run again; after a dependency add the cook
+    steps run again; the image runs the new code and holds what the manager's export says."""
+    example = project.example
+    cold = engine.build(project.root, tag, build_args=args)
+    # Cold: layer 2 is cooked (layer 1 may come from another example's build: with no heavy
+    # package, its layer recipe is the same bytes).
+    assert all(s.done for s in cold.matching(COOK)) and not cold.all_cached(COOK), \
+        describe_steps(cold)
+    check_installed(engine, project, tag)
+
+    greeting = project.edit_source("(edited)")
+    version = project.bump_version()
+    assert_cook_reused(project, engine.build(project.root, tag, build_args=args))
+    assert greeting in engine.run(tag, "python", "-m", example.module)
+    if example.dist:
+        assert engine.installed(tag)[example.dist] == version
+    else:  # not a package: the version lives in the code
+        assert engine.run(tag, "python", "-c", "import app; print(app.__version__)").strip() \
+            == version
+
+    project.edit_tool_config()
+    assert_cook_reused(project, engine.build(project.root, tag, build_args=args))
+
+    requirement, module, new_version = NEW_DEPENDENCY
+    project.add_dependency(requirement)
+    added = engine.build(project.root, tag, build_args=args)
+    assert not added.all_cached(COOK), "a new dependency must rerun chef cook: " \
+        + describe_steps(added)
+    assert all(s.done for s in added.matching(COOK)), describe_steps(added)
+    code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
+    assert engine.python(tag, code).strip() == new_version
+    assert greeting in engine.run(tag, "python", "-m", example.module)
+    check_installed(engine, project, tag)

@@ -19,14 +19,10 @@ from typing import Dict, Iterator
 
 import dockerlib
 import pytest
-from dockerlib import Build, Docker, LegacyDocker, Project
+from dockerlib import COOK, Docker, LegacyDocker, Project
 
 pytestmark = pytest.mark.docker
 
-COOK = "chef cook"
-PREPARE = "chef prepare"
-INSTALL_PROJECT = "chef install-project"
-NEW_DEPENDENCY = ("tabulate==0.9.0", "tabulate", "0.9.0")
 READERS = set(dockerlib.chef_readers())
 CASES = [e.name for e in dockerlib.EXAMPLE_LIST if e.reader in READERS]
 why = dockerlib.describe_steps
@@ -39,13 +35,6 @@ def legacy(docker: Docker) -> Iterator[LegacyDocker]:
         yield engine
     finally:
         engine.remove_images()
-
-
-def assert_cook_reused(project: Project, build: Build) -> None:
-    assert not build.cached(PREPARE), "the planner did not see the change: " + why(build)
-    assert build.all_cached(COOK), "a dependency layer was rebuilt: " + why(build)
-    if project.example.local:
-        assert not build.cached(INSTALL_PROJECT), why(build)
 
 
 def test_log_parser_reads_the_legacy_builders_steps() -> None:
@@ -72,38 +61,8 @@ def test_legacy_builder_builds_the_example_and_reuses_the_cook_layers(
         legacy: LegacyDocker, chef_base: str, name: str, tmp_path: Path) -> None:
     example = dockerlib.EXAMPLES_BY_NAME[name]
     project = Project.copy(example, tmp_path)
-    tag = legacy.tag(f"legacy-{name}")
     args: Dict[str, str] = {"PYTHON_IMAGE": chef_base, **example.build_args}
-
-    cold = legacy.build(project.root, tag, build_args=args)
-    # Cold: layer 2 is cooked (layer 1 may come from another example's build: with no heavy
-    # package, its layer recipe is the same bytes).
-    assert all(s.done for s in cold.matching(COOK)) and not cold.all_cached(COOK), why(cold)
-    dockerlib.check_installed(legacy, project, tag)
-
-    greeting = project.edit_source("(edited)")
-    version = project.bump_version()
-    edited = legacy.build(project.root, tag, build_args=args)
-    assert_cook_reused(project, edited)
-    assert greeting in legacy.run(tag, "python", "-m", example.module)
-    if example.dist:
-        assert legacy.installed(tag)[example.dist] == version
-    else:  # not a package: the version lives in the code
-        assert legacy.run(tag, "python", "-c", "import app; print(app.__version__)").strip() \
-            == version
-
-    project.edit_tool_config()
-    assert_cook_reused(project, legacy.build(project.root, tag, build_args=args))
-
-    requirement, module, new_version = NEW_DEPENDENCY
-    project.add_dependency(requirement)
-    added = legacy.build(project.root, tag, build_args=args)
-    assert not added.all_cached(COOK), "a new dependency must rerun chef cook: " + why(added)
-    assert all(s.done for s in added.matching(COOK)), why(added)
-    code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
-    assert legacy.python(tag, code).strip() == new_version
-    assert greeting in legacy.run(tag, "python", "-m", example.module)
-    dockerlib.check_installed(legacy, project, tag)
+    dockerlib.check_edit_cycle(legacy, project, legacy.tag(f"legacy-{name}"), args)
 
 
 def test_legacy_builder_without_chef_pyz_stops_at_the_copy(

@@ -19,14 +19,10 @@ from typing import Dict, Iterator
 
 import dockerlib
 import pytest
-from dockerlib import Build, Docker, Podman, Project
+from dockerlib import COOK, Docker, Podman, Project
 
 pytestmark = pytest.mark.docker
 
-COOK = "chef cook"
-PREPARE = "chef prepare"
-INSTALL_PROJECT = "chef install-project"
-NEW_DEPENDENCY = ("tabulate==0.9.0", "tabulate", "0.9.0")
 READERS = set(dockerlib.chef_readers())
 # Every example whose format chef reads (as tests/docker/test_docker_examples.py).
 CASES = [e.name for e in dockerlib.EXAMPLE_LIST if e.reader in READERS]
@@ -53,50 +49,13 @@ why = dockerlib.describe_steps
 check_image = dockerlib.check_installed
 
 
-def assert_cook_reused(project: Project, build: Build) -> None:
-    assert not build.cached(PREPARE), "the planner did not see the change: " + why(build)
-    assert build.all_cached(COOK), "a dependency layer was rebuilt: " + why(build)
-    if project.example.local:
-        assert not build.cached(INSTALL_PROJECT), why(build)
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_podman_builds_the_example_and_reuses_the_cook_layers(
         podman: Podman, podman_base: str, name: str, tmp_path: Path) -> None:
     example = dockerlib.EXAMPLES_BY_NAME[name]
     project = Project.copy(example, tmp_path)
-    tag = podman.tag(f"podman-{name}")
     args: Dict[str, str] = {"PYTHON_IMAGE": podman_base, **example.build_args}
-
-    cold = podman.build(project.root, tag, build_args=args)
-    # Cold: layer 2 is cooked (layer 1 may come from another example's build: with no heavy
-    # package, its layer recipe is the same bytes).
-    assert all(s.done for s in cold.matching(COOK)) and not cold.all_cached(COOK), why(cold)
-    check_image(podman, project, tag)
-
-    greeting = project.edit_source("(edited)")
-    version = project.bump_version()
-    edited = podman.build(project.root, tag, build_args=args)
-    assert_cook_reused(project, edited)
-    assert greeting in podman.run(tag, "python", "-m", example.module)
-    if example.dist:
-        assert podman.installed(tag)[example.dist] == version
-    else:  # not a package: the version lives in the code
-        assert podman.run(tag, "python", "-c", "import app; print(app.__version__)").strip() \
-            == version
-
-    project.edit_tool_config()
-    assert_cook_reused(project, podman.build(project.root, tag, build_args=args))
-
-    requirement, module, new_version = NEW_DEPENDENCY
-    project.add_dependency(requirement)
-    added = podman.build(project.root, tag, build_args=args)
-    assert not added.all_cached(COOK), "a new dependency must rerun chef cook: " + why(added)
-    assert all(s.done for s in added.matching(COOK)), why(added)
-    code = f"import {module}, importlib.metadata as m; print(m.version({module!r}))"
-    assert podman.python(tag, code).strip() == new_version
-    assert greeting in podman.run(tag, "python", "-m", example.module)
-    check_image(podman, project, tag)
+    dockerlib.check_edit_cycle(podman, project, podman.tag(f"podman-{name}"), args)
 
 
 def test_podman_without_chef_pyz_fails_with_one_line(
