@@ -15,6 +15,7 @@ once per edge (~3,500 on a 1500-package lock).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Dict, List, Optional, Tuple
 
 from chef.errors import InputError, RecipeError
@@ -27,35 +28,24 @@ from chef.recipe.values import Invalid, at, each, fields, get, get_list, get_obj
 FORMAT = 1
 
 
-def _marker_parses(text: str) -> str:
-    """Parsed by packaging: on load only (prepare's markers were parsed on the way in)."""
+def _packaging_parses(what: str, text: str) -> str:
+    """`text` parses as packaging's marker, specifier or version (`what`): on load only
+    (prepare's values were parsed on the way in), so packaging is imported here."""
     from packaging.markers import InvalidMarker, Marker
-
-    try:
-        Marker(text)
-    except (InvalidMarker, RecursionError):
-        raise Invalid(f"invalid marker {text!r}") from None
-    return text
-
-
-def _specifier_parses(text: str) -> str:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        SpecifierSet(text)
-    except InvalidSpecifier:
-        raise Invalid(f"invalid specifier {text!r}") from None
-    return text
-
-
-def _version_parses(text: str) -> str:
     from packaging.version import InvalidVersion, Version
 
+    parse = {"marker": Marker, "specifier": SpecifierSet, "version": Version}[what]
     try:
-        Version(text)
-    except InvalidVersion:
-        raise Invalid(f"invalid version {text!r}") from None
+        parse(text)
+    except (InvalidMarker, InvalidSpecifier, InvalidVersion, RecursionError):
+        raise Invalid(f"invalid {what} {text!r}") from None
     return text
+
+
+_marker_parses = partial(_packaging_parses, "marker")
+_specifier_parses = partial(_packaging_parses, "specifier")
+_version_parses = partial(_packaging_parses, "version")
 
 
 # ---------------------------------------------------------------- an edge (Dep)
