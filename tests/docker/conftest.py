@@ -40,6 +40,7 @@ def docker() -> Iterator[dockerlib.Docker]:
         yield engine
     finally:
         engine.remove_images()
+        engine.trim_build_cache()
 
 
 @pytest.fixture(scope="session")

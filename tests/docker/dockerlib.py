@@ -314,12 +314,25 @@ class Docker:
         return json.loads(self.python(image, _PROBE))["env"]  # type: ignore[no-any-return]
 
     def remove_images(self) -> None:
-        """Remove what this session built (its build cache stays, for the next session)."""
-        for name in [*reversed(self.tags), *reversed(self.images)]:
-            subprocess.run([self.binary, "image", "rm", name], capture_output=True, env=self.env,
-                           check=False)
+        """Remove what this session built, in one call (newest first: a step's image before its
+        parent; one that is still in use stays, and the call goes on with the rest)."""
+        names = [*reversed(self.tags), *reversed(self.images)]
+        for start in range(0, len(names), 200):
+            subprocess.run([self.binary, "image", "rm", *names[start:start + 200]],
+                           capture_output=True, env=self.env, timeout=900, check=False)
         self.tags.clear()
         self.images.clear()
+
+    def trim_build_cache(self) -> None:
+        """Trim the engine's unused BuildKit cache, least recently used first, to
+        CHEF_TEST_BUILD_CACHE_KEEP (default 4GB; `all` keeps it all). Every build context here is
+        new, so each session adds GBs of cache records no later session reuses: kept, they once
+        filled CI's disk (66 GB, and the run failed on "No space left on device"). What a next
+        session does reuse, the installers' cache mounts and the base images' layers, was used
+        last and stays."""
+        keep = os.environ.get("CHEF_TEST_BUILD_CACHE_KEEP", "4GB")
+        if keep != "all":
+            self("builder", "prune", "--all", "--force", "--keep-storage", keep)
 
 
 class Podman(Docker):
@@ -345,9 +358,11 @@ class Podman(Docker):
         return cls(binary), ""
 
     def from_docker(self, image: str) -> str:
-        """The Docker engine's `image` in podman's storage, under the same short name."""
+        """The Docker engine's `image` in podman's storage, under the same short name (removed
+        with the session's images when this session copied it)."""
         if not self.has_image(image):
             self("pull", "-q", f"docker-daemon:{image}")
+            self.tags.append(image)
         return image
 
     def run(self, image: str, *argv: str, workdir: Optional[str] = None) -> str:
@@ -390,10 +405,13 @@ class Podman(Docker):
         return parse_podman_steps(log)
 
     def built_images(self, log: str, steps: Mapping[int, Step]) -> List[str]:
-        return []
+        """Every image the build committed: one per step that ran (`--> ID`; a reused step's
+        `--> Using cache ID` is an earlier build's), left behind untagged by `podman rmi TAG`."""
+        return _PODMAN_COMMIT.findall(log)
 
 
 _PODMAN_STEP = re.compile(r"^\[\d+/\d+\] STEP \d+/\d+: (.*)$")
+_PODMAN_COMMIT = re.compile(r"^--> ([0-9a-f]{10,64})$", re.M)
 
 
 def parse_podman_steps(log: str) -> Dict[int, Step]:

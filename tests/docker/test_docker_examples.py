@@ -9,6 +9,7 @@ its cold build); the tests of a class run in order, grouped per example.
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
 from typing import Dict, List
 
@@ -170,13 +171,14 @@ class TestRebuilds:
         name = f"{app.tag.replace(':', '-')}-writes"
         # The app from the image's WORKDIR (an app that is no package is found only there), the
         # check from / (nothing imported from /app by accident).
-        app.docker("run", "--name", name, "--network", "none", app.tag, "sh", "-c",
-                   f'python -m {app.example.module} >/dev/null && cd / && python -c "$0" >/dev/null',
-                   RUNTIME_CHECK)
         try:
+            app.docker("run", "--name", name, "--network", "none", app.tag, "sh", "-c",
+                       f'python -m {app.example.module} >/dev/null && cd / && python -c "$0"'
+                       ' >/dev/null', RUNTIME_CHECK)
             diff = app.docker("diff", name).stdout.strip()
-        finally:
-            app.docker("rm", "-f", name)
+        finally:  # (check=False: a run that failed to start left no container)
+            subprocess.run([app.docker.binary, "rm", "-f", name], capture_output=True,
+                           env=app.docker.env, check=False)
         wrote = diff.splitlines()
         if app.example.dist is None:
             # An app that is no package runs from its files in /app, which no installer
