@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Give the disk back before CI's test run: what earlier runs on this machine left in the engines.
-# Run as root from .ci/run, after the engines are provisioned; CI only (it removes every chef-test
-# image but the base images, and trims the Docker engine's whole unused build cache).
+# Run as root from .ci/run, as soon as docker-setup.sh has the engine answering (podman's storage
+# too where podman is installed); CI only: it removes every chef-test image but the base images,
+# and trims the Docker engine's whole unused build cache.
 #
 # Why: the tests remove what their own session builds (tests/docker/dockerlib.py remove_images,
 # trim_build_cache), but a run that is killed (a timeout, a full disk) cannot, and before they did,
