@@ -314,8 +314,8 @@ class Docker:
         return json.loads(self.python(image, _PROBE))["env"]  # type: ignore[no-any-return]
 
     def remove_images(self) -> None:
-        """Remove what this session built, in one call (newest first: a step's image before its
-        parent; one that is still in use stays, and the call goes on with the rest)."""
+        """Remove what this session built, 200 names a call (newest first: a step's image before
+        its parent; one that is still in use stays, and the call goes on with the rest)."""
         names = [*reversed(self.tags), *reversed(self.images)]
         for start in range(0, len(names), 200):
             subprocess.run([self.binary, "image", "rm", *names[start:start + 200]],
@@ -325,11 +325,11 @@ class Docker:
 
     def trim_build_cache(self) -> None:
         """Trim the engine's unused BuildKit cache, least recently used first, to
-        CHEF_TEST_BUILD_CACHE_KEEP (default 4GB; `all` keeps it all). Every build context here is
-        new, so each session adds GBs of cache records no later session reuses: kept, they once
-        filled CI's disk (66 GB, and the run failed on "No space left on device"). What a next
-        session does reuse, the installers' cache mounts and the base images' layers, was used
-        last and stays."""
+        CHEF_TEST_BUILD_CACHE_KEEP (default 4GB, which docker reads as 4 GiB; `all` keeps it
+        all). Every build context here is new, so each session adds GBs of cache records no later
+        session reuses: kept, they once filled CI's disk (66 GB, and the run failed on "No space
+        left on device"). What a next session does reuse, the installers' cache mounts and the
+        base images' layers, was used last and stays."""
         keep = os.environ.get("CHEF_TEST_BUILD_CACHE_KEEP", "4GB")
         if keep != "all":
             self("builder", "prune", "--all", "--force", "--keep-storage", keep)
