@@ -181,7 +181,9 @@ def read_text(path: Path, display: str) -> str:
             hint="is this really a project file?",
         )
     try:
-        text = data.decode("utf-8-sig")
+        # = data.decode("utf-8-sig"), without loading that codec's module (~0.3 ms of every
+        # prepare); an error's offset is counted after the BOM in both.
+        text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(

@@ -274,3 +274,29 @@ def test_a_file_is_read_once_per_prepare_and_again_in_the_next(
         path.unlink()
         with pytest.raises(Exception, match="file not found"):
             read_text(path, "uv.lock")
+
+
+@pytest.mark.parametrize("raw", [
+    b'a = "x"\n',
+    b'\xef\xbb\xbfa = "x"\n',  # a BOM is dropped
+    b'\xef\xbb\xbf\xef\xbb\xbfa = 1\n',  # only the first
+    b"a = 1\n\n\xff\n",
+    b"\xef\xbb\xbf\n\nb = 2\n\xc3\n",  # the error's line, counted as utf-8-sig's offset gives it
+    b"\xef\xbb\xbf\xff\n\n\n",
+    b"\xef\xbb\n",
+])
+def test_read_text_decodes_as_utf_8_sig(raw: bytes, tmp_path: Path) -> None:
+    from chef.errors import InputError
+    from chef.toml import read_text
+
+    path = tmp_path / "f.toml"
+    path.write_bytes(raw)
+    try:
+        expected: object = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        expected = ("not valid UTF-8", raw[: exc.start].count(b"\n") + 1)
+    try:
+        got: object = read_text(path, "f.toml")
+    except InputError as exc:
+        got = (exc.message, exc.line)
+    assert got == expected

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, List, Mapping, Set
 
@@ -44,6 +43,8 @@ class Files:
         return load_toml(self.root / rel, rel)
 
     def json(self, rel: str) -> Any:
+        import json  # only pipenv's check reads JSON (json.decoder: ~1 ms of a uv prepare)
+
         text = self.text(rel)
         try:
             return json.loads(text)
@@ -152,6 +153,7 @@ def requirement_names(items: Iterable[Any]) -> Set[str]:
 
 def hash_json(data: Any, algo: str = "sha256", **kwargs: Any) -> str:
     import hashlib  # only poetry, pdm and pipenv checks hash (2 ms of every uv prepare otherwise)
+    import json
 
     hasher = hashlib.new(algo)
     hasher.update(json.dumps(data, sort_keys=True, **kwargs).encode("utf-8"))
