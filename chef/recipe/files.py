@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 from typing import Any, Optional
 
 from chef.errors import RecipeError, json_error
-from chef.recipe.tables import Recipe, from_data, to_data
+from chef.recipe.tables import Recipe, from_data, to_text
 
 
 def dumps(recipe: Recipe) -> str:
-    return canonical_json(to_data(recipe))
+    return to_text(recipe)
 
 
 def canonical_json(data: Any) -> str:
@@ -21,7 +20,7 @@ def canonical_json(data: Any) -> str:
     (chef.jsonout)."""
     from chef.jsonout import dumps as canonical_dumps
 
-    return canonical_dumps(data) + "\n"
+    return canonical_dumps(data, end="\n")
 
 
 def write_atomic(path: Path, text: str, project: Optional[Path] = None) -> None:
@@ -110,6 +109,8 @@ def _may_follow(path: Path, project: Path) -> bool:
 
 
 def loads(text: str, display: str = "recipe.json") -> Recipe:
+    import json  # here: prepare writes JSON only (chef.jsonout) and never loads json.decoder
+
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # ValueError: also an integer over 4300 digits
