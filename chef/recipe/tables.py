@@ -18,6 +18,8 @@ encoder: the text of a 1500-package recipe takes ~5 ms instead of ~9 (docs/perfo
 from __future__ import annotations
 
 from functools import partial
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any, Dict, List, Sequence, Tuple
 
 from chef.errors import InputError, RecipeError
@@ -77,35 +79,18 @@ def _parse_dep(value: Any) -> Dep:
     return dep
 
 
+# An edge's values and their validators, in the order they are checked (values.Rule): the
+# value-by-value check reads them, and so does check_cookable's bulk check.
+_DEP_RULES: Tuple[v.Rule, ...] = (
+    ("name", v.name, v.ONE), ("key", v.key, v.ONE), ("marker", v.safe_marker, v.ONE),
+    ("specifier", v.safe_specifier, v.ONE), ("url", v.url, v.ONE),
+    ("marker_extra", v.name, v.ONE), ("extras", v.name, v.EACH), ("hashes", v.hash_, v.EACH),
+    ("groups", v.name, v.EACH),
+)
+
+
 def _check_dep(dep: Dep) -> None:
-    # One try and the key in a variable, not `at()` per field: run on every edge (prepare).
-    where = "name"
-    try:
-        v.name(dep.name)
-        if dep.key is not None:
-            where = "key"
-            v.key(dep.key)
-        if dep.marker is not None:
-            where = "marker"
-            v.safe_marker(dep.marker)
-        if dep.specifier:
-            where = "specifier"
-            v.safe_specifier(dep.specifier)
-        if dep.url is not None:
-            where = "url"
-            v.url(dep.url)
-        if dep.marker_extra is not None:
-            where = "marker_extra"
-            v.name(dep.marker_extra)
-        where = ""  # each() names the item
-        if dep.extras:
-            each("extras", v.name, dep.extras)
-        if dep.hashes:
-            each("hashes", v.hash_, dep.hashes)
-        if dep.groups:
-            each("groups", v.name, dep.groups)
-    except Invalid as exc:
-        raise exc.under(where) from None
+    v.check_fields(dep, _DEP_RULES)
 
 
 def _dump_dep(dep: Dep) -> str:
@@ -356,30 +341,37 @@ def _parse_locked(value: Any) -> LockedPackage:
     return package
 
 
+# A locked package's own values (its edges: _DEP_RULES), as _DEP_RULES.
+_LOCKED_RULES: Tuple[v.Rule, ...] = (
+    ("key", v.key, v.ONE), ("name", v.name, v.ONE), ("version", v.version_text, v.ONE),
+    ("source", _check_source, v.TABLE), ("hashes", v.hash_, v.EACH),
+    ("wheels", v.wheel_tag, v.EACH),
+)
+
+
 def _check_locked(package: LockedPackage, deep: bool = True) -> None:
     """`deep`: its edges too (the parser checked them as it read them)."""
-    where = "key"  # one try, the key in a variable: run on every locked package (prepare)
-    try:
-        v.key(package.key)
-        where = "name"
-        v.name(package.name)
-        where = "version"
-        v.version_text(package.version)
-        where = "source"
-        _check_source(package.source)
-        where = ""  # each() and _check_deps() name the item
-        if package.hashes:
-            each("hashes", v.hash_, package.hashes)
-        if package.wheels:
-            each("wheels", v.wheel_tag, package.wheels)
-        if deep:
-            if package.dependencies:
-                _check_deps("dependencies", package.dependencies)
-            for extra, deps in package.extras:
-                at(f"extras.{extra}", v.name, extra)
-                _check_deps(f"extras.{extra}", deps)
-    except Invalid as exc:
-        raise exc.under(where) from None
+    v.check_fields(package, _LOCKED_RULES)
+    if deep:
+        if package.dependencies:
+            _check_deps("dependencies", package.dependencies)
+        for extra, deps in package.extras:
+            at(f"extras.{extra}", v.name, extra)
+            _check_deps(f"extras.{extra}", deps)
+
+
+def _locked_good(packages: List[LockedPackage]) -> bool:
+    """True only when `_check_locked` passes on every package, by the same rules in bulk: each
+    distinct value once (values.Bulk), each distinct Dep object once (readers share one between
+    the packages holding the same edge). ~1.5 ms less of a 1500-package prepare."""
+    bulk = v.Bulk()
+    bulk.add(packages, _LOCKED_RULES)
+    extras = list(chain.from_iterable(map(attrgetter("extras"), packages)))  # (name, edges)
+    edges = list(chain(chain.from_iterable(map(attrgetter("dependencies"), packages)),
+                       chain.from_iterable(map(itemgetter(1), extras))))
+    bulk.add(list(dict(zip(map(id, edges), edges)).values()), _DEP_RULES)
+    bulk.add_values(v.name, set(map(itemgetter(0), extras)))
+    return bulk.good()
 
 
 def _dump_locked(package: LockedPackage, edges: _Edges) -> str:
@@ -462,6 +454,8 @@ def _check_top(recipe: Recipe, deep: bool = True) -> None:
             _check_build_constraint(dep)
         except Invalid as exc:
             raise exc.under(f"build_constraints[{i}]") from None
+    if _locked_good(list((recipe.locked or {}).values())):
+        return  # else: the first bad value, named by the value-by-value checks
     for key, locked in (recipe.locked or {}).items():
         try:
             _check_locked(locked)
