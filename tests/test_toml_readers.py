@@ -276,6 +276,22 @@ def test_a_file_is_read_once_per_prepare_and_again_in_the_next(
             read_text(path, "uv.lock")
 
 
+def test_equal_text_is_parsed_once_and_a_different_one_again(tmp_path: Path) -> None:
+    """chef.toml's parse cache: an equal text from another file is the same parse; a text of
+    the same length, start and end (its cache key) but different in between is parsed anew."""
+    from chef.toml import load_toml
+
+    head, tail = "a = 1\n" + "# " + "x" * 300 + "\n", "# " + "y" * 300 + "\nz = 2\n"
+    one, two, other = tmp_path / "one.toml", tmp_path / "two.toml", tmp_path / "other.toml"
+    one.write_text(head + "b = 1\n" + tail)
+    two.write_text(head + "b = 1\n" + tail)
+    other.write_text(head + "b = 7\n" + tail)
+    first = load_toml(one, "one.toml")
+    assert load_toml(two, "two.toml") is first
+    assert load_toml(other, "other.toml") == {"a": 1, "b": 7, "z": 2}
+    assert load_toml(one, "one.toml") == {"a": 1, "b": 1, "z": 2}
+
+
 @pytest.mark.parametrize("raw", [
     b'a = "x"\n',
     b'\xef\xbb\xbfa = "x"\n',  # a BOM is dropped
