@@ -73,11 +73,13 @@ def build_project(workdir: Path, count: int, seed: int = 11) -> Path:
 
 
 def bench_env(workdir: Path) -> Dict[str, str]:
-    """The installers see no user config and keep their caches here (warm after the warm-up)."""
+    """The installers see no user config and keep their caches here (warm after the warm-up).
+    No PYTHONPATH: each chef runs the package its venv holds (bench/prepare.py `tool_env`)."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("UV_", "PIP_")) and k != "PYTHONDONTWRITEBYTECODE"
+        if not k.startswith(("UV_", "PIP_"))
+        and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")
     }
     env.update(
         UV_NO_CONFIG="1",

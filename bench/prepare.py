@@ -148,11 +148,14 @@ def find_poetry(explicit: Optional[str], env: Dict[str, str]) -> Optional[List[s
 
 
 def tool_env(workdir: Path) -> Dict[str, str]:
-    """No user config, caches of our own, never the network."""
+    """No user config, caches of our own, never the network. No PYTHONPATH: each timed chef
+    runs the package its own venv holds (with PYTHONPATH pointing at a checkout, REV's and the
+    tree's venvs would both import that checkout's chef)."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("UV_", "POETRY_", "PIP_")) and k != "PYTHONDONTWRITEBYTECODE"
+        if not k.startswith(("UV_", "POETRY_", "PIP_"))
+        and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")
     }
     env.update(
         UV_NO_CONFIG="1",

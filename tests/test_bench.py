@@ -88,3 +88,18 @@ def test_compare_bench_prints_the_tree_against_a_commit() -> None:
     bad = subprocess.run([sys.executable, "bench/compare.py", "--against", "no-such-rev"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert bad.returncode != 0 and "not a commit: 'no-such-rev'" in bad.stderr
+
+
+def test_timed_commands_never_get_pythonpath(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    """Each timed chef runs the package its own venv holds: with PYTHONPATH passed on, REV's
+    and the tree's venvs in bench/compare.py (and bench/cook.py --against) would both import
+    whatever checkout PYTHONPATH names, and time one chef against itself."""
+    import cook
+    from prepare import tool_env
+
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONHOME", str(tmp_path))
+    for env in (tool_env(tmp_path), cook.bench_env(tmp_path)):
+        assert "PYTHONPATH" not in env and "PYTHONHOME" not in env
+        assert env["UV_NO_CONFIG"] == "1"
