@@ -164,6 +164,8 @@ def safe_marker(text: str) -> str:
 
 
 def safe_specifier(text: str) -> str:
+    if not text:  # most edges of a lock: no regex call
+        return text
     if breaks_a_line(text):
         raise Invalid(f"unsafe specifier {text!r}")
     return text
