@@ -12,7 +12,7 @@ import re
 from itertools import chain
 from operator import attrgetter
 from pathlib import PurePosixPath
-from typing import Any, Callable, Collection, Dict, List, Sequence, Set, Tuple, TypeVar
+from typing import Any, Callable, Collection, Dict, Iterable, List, Sequence, Set, Tuple, TypeVar
 
 from chef.pep508 import canonical_name
 from chef.urls import PLACEHOLDER, URL_SCHEMES
@@ -254,6 +254,7 @@ class Bulk:
         # names first: a good name is a good key (`key` looks in _GOOD_NAMES)
         self.values: Dict[Callable[[Any], Any], Set[Any]] = {name: set()}
         self.tables: Dict[Callable[[Any], Any], Dict[int, object]] = {}
+        self.unhashable = False  # a value no set holds (not a string): not good
 
     def add(self, records: Sequence[object], rules: Sequence[Rule]) -> None:
         # map/filter/chain over attrgetter: the loops run in C (a comprehension calling getattr
@@ -264,14 +265,19 @@ class Bulk:
                 tables = [t for t in got if t is not None]
                 self.tables.setdefault(check, {}).update(zip(map(id, tables), tables))
             elif holds is EACH:
-                self.values.setdefault(check, set()).update(chain.from_iterable(filter(None, got)))
+                self.add_values(check, chain.from_iterable(filter(None, got)))
             else:
-                self.values.setdefault(check, set()).update(got)
+                self.add_values(check, got)
 
-    def add_values(self, check: Callable[[str], str], values: Collection[str]) -> None:
-        self.values.setdefault(check, set()).update(values)
+    def add_values(self, check: Callable[[str], str], values: Iterable[Any]) -> None:
+        try:
+            self.values.setdefault(check, set()).update(values)
+        except TypeError:
+            self.unhashable = True
 
     def good(self) -> bool:
+        if self.unhashable:
+            return False
         try:
             for check, values in self.values.items():
                 values.discard(None)

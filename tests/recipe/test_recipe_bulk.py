@@ -167,3 +167,12 @@ def test_a_readers_lock_takes_the_bulk_path(tmp_path: Path) -> None:
 
     recipe = prepare(synth.write_uv_project(tmp_path / "uv", 120)).recipe
     assert recipe.locked and _locked_good(list(recipe.locked.values()))
+
+
+def test_a_value_of_the_wrong_type_sends_the_bulk_check_to_the_slow_path() -> None:
+    """A model value that is not a string (a reader's bug) is not good in bulk, whether or not a
+    set could hold it; the value-by-value checks then report or refuse it."""
+    for field, bad in (("name", ["a"]), ("hashes", (["sha256:00"],)), ("version", 1)):
+        package = _good()
+        setattr(package, field, bad)
+        assert not _locked_good([package])
