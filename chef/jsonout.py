@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 # CPython's C encoder, taken from `_json` itself: `import json` would also load json.decoder and
 # json.scanner (~1 ms of every prepare, which reads no JSON). `encode_string` is the escaper
-# json.encoder uses without ensure_ascii (chef.recipe.lines writes strings with it).
+# json.encoder uses without ensure_ascii (chef.recipe.tables writes strings with it).
 _escape: Any
 _make_encoder: Any
 try:
@@ -64,15 +64,16 @@ def _entry(value: Any) -> str:
 
 
 def dumps(data: Any, lines: Optional[Dict[str, List[str]]] = None, end: str = "") -> str:
-    """The canonical JSON text of `data`, then `end`. `lines`: top-level keys whose value is an
-    array of objects given as their compact canonical text already (one per line, as
-    `data[key]` would be written; chef.recipe.lines); `data` still holds the key. The text is
-    joined once: a 1500-package recipe is ~0.6 MB, and each extra copy of it costs page faults."""
-    if not isinstance(data, dict) or not data or not all(isinstance(k, str) for k in data):
-        return _compact(data) + end
+    """The canonical JSON text of `data`, then `end`. `lines`: more top-level keys, each an array
+    of objects given as their compact canonical text already (one per line, as chef.recipe.tables
+    writes a recipe's edges and locked packages). The text is joined once: a 1500-package recipe
+    is ~0.6 MB, and each extra copy of it costs page faults."""
     written = lines or {}
+    if not written and (not isinstance(data, dict) or not data
+                        or not all(isinstance(k, str) for k in data)):
+        return _compact(data) + end
     parts = ["{\n"]
-    for key in sorted(data):
+    for key in sorted({**data, **written}):
         parts.append("  " + _compact(key) + ": ")
         items = written.get(key)
         if items is None:

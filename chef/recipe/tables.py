@@ -501,15 +501,12 @@ def to_text(recipe: Recipe) -> str:
         "index": _dump_index(recipe.index),
         "local_packages": [_dump_local(p) for p in
                            sorted(recipe.local_packages.values(), key=_by_name)],
-        "roots": None,  # (in `lines`)
-        "constraints": None,
-        "locked": None,
+        "locked": None,  # (the locked packages' lines, when there is a lock)
     }
     if recipe.locked is not None:
         lines["locked"] = [_dump_locked(p, edges)
                            for p in sorted(recipe.locked.values(), key=_by_key)]
     if recipe.build_constraints:  # omitted when empty, like build_requires_env
-        data["build_constraints"] = None
         lines["build_constraints"] = edges.each(recipe.build_constraints)
     if recipe.earlier:  # layer recipes only
         data["earlier_layers"] = sorted(recipe.earlier)
