@@ -38,6 +38,7 @@ from timing import (  # noqa: E402
     Command,
     Runs,
     chef_argv,
+    clean_environ,
     fmt_ms,
     install_chef,
     machine,
@@ -73,14 +74,9 @@ def build_project(workdir: Path, count: int, seed: int = 11) -> Path:
 
 
 def bench_env(workdir: Path) -> Dict[str, str]:
-    """The installers see no user config and keep their caches here (warm after the warm-up).
-    No PYTHONPATH: each chef runs the package its venv holds (bench/prepare.py `tool_env`)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UV_", "PIP_"))
-        and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")
-    }
+    """The installers see no user config and keep their caches here (warm after the warm-up;
+    timing.clean_environ)."""
+    env = clean_environ(("UV_", "PIP_"))
     env.update(
         UV_NO_CONFIG="1",
         UV_CACHE_DIR=str(workdir / "uv-cache"),

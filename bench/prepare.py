@@ -20,7 +20,6 @@ pip (the package index, once), or taken as it is from `--pyz FILE`; `--no-pyz` l
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -41,6 +40,7 @@ from timing import (  # noqa: E402
     bare_python,
     build_pyz,
     chef_argv,
+    clean_environ,
     fmt_ms,
     fmt_ratio,
     install_chef,
@@ -148,15 +148,8 @@ def find_poetry(explicit: Optional[str], env: Dict[str, str]) -> Optional[List[s
 
 
 def tool_env(workdir: Path) -> Dict[str, str]:
-    """No user config, caches of our own, never the network. No PYTHONPATH: each timed chef
-    runs the package its own venv holds (with PYTHONPATH pointing at a checkout, REV's and the
-    tree's venvs would both import that checkout's chef)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UV_", "POETRY_", "PIP_"))
-        and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")
-    }
+    """No user config, caches of our own, never the network (timing.clean_environ)."""
+    env = clean_environ(("UV_", "POETRY_", "PIP_"))
     env.update(
         UV_NO_CONFIG="1",
         UV_CACHE_DIR=str(workdir / "uv-cache"),

@@ -68,6 +68,19 @@ class Command:
 TIME = Path("/usr/bin/time")
 
 
+def clean_environ(drop_prefixes: Tuple[str, ...]) -> Dict[str, str]:
+    """This process's environment for a timed command, without the variables of the tools named
+    by `drop_prefixes` (their user config) and without PYTHONPATH and PYTHONHOME: each timed
+    chef runs the package its own venv holds (with PYTHONPATH naming a checkout, REV's venv and
+    the tree's would both import that checkout's chef, and time one chef against itself)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(drop_prefixes)
+        and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")
+    }
+
+
 def run_once(command: Command) -> Tuple[float, float, int, int, str]:
     """(wall seconds, cpu seconds, peak RSS KiB, exit code, stderr tail) of one run."""
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak_file:
